@@ -1,0 +1,162 @@
+# Chronicle - observability for Claude Code agent sessions.
+#
+#   make            build build/chronicle-send, build/chronicle-collector, build/chronicle-server
+#   make test       install missing packages, build, run every test (unit + integration)
+#   make run        install missing packages, build, run collector + server in the foreground
+#   make bench      benchmarks (ratios against floors measured in the same run)
+#   make asan       the whole test suite under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make install PREFIX=~/.local   (DESTDIR honoured)
+
+PREFIX ?= $(HOME)/.local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+SAN ?=
+
+PKGS := sqlite3 libevent msgpack jansson
+# Debian's libwslay-dev ships no pkg-config file: fall back to plain -lwslay.
+WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+# -Wno-format-truncation: error messages are cut to their buffers on purpose.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+
+ifeq ($(SAN),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+  SEND_STATIC :=
+else
+  # The sender runs once per hook event: a static binary skips the dynamic
+  # loader entirely (measured in docs/PERFORMANCE.md).
+  SEND_STATIC := -static
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+COLLECTOR_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
+SEND_SRC := $(filter-out collector/send/main.c,$(wildcard collector/send/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# The sender links only what it needs, so it stays small and starts fast.
+SEND_COMMON := common/log.c common/clock.c common/buf.c common/config.c common/json_scan.c \
+               common/wire.c common/spool.c
+
+BINS := $(BUILD)/chronicle-send $(BUILD)/chronicle-collector
+ifneq ($(wildcard server/main.c),)
+BINS += $(BUILD)/chronicle-server
+endif
+ifneq ($(wildcard admin/main.c),)
+BINS += $(BUILD)/chronicle
+endif
+ADMIN_SRC := $(filter-out admin/main.c,$(wildcard admin/*.c))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test tests-build run bench asan fuzz install uninstall clean check-deps
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/chronicle-send: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COMMON))
+	$(CC) $(LDFLAGS) $(SEND_STATIC) -o $@ $^ -lmsgpackc
+
+$(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack) -lm
+
+$(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) -lm
+
+$(BUILD)/chronicle: $(call obj,admin/main.c $(ADMIN_SRC) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 msgpack jansson) -lm
+
+# Tests and benchmarks link archives of the modules (not the mains): the
+# linker pulls in only the objects a test uses.  One archive per component,
+# so a test of one component never waits on another's build.
+LIB := $(BUILD)/libchronicle.a
+LIB_SERVER := $(BUILD)/libchronicle-server.a
+LIB_ADMIN := $(BUILD)/libchronicle-admin.a
+$(LIB): $(call obj,$(COMMON_SRC) $(COLLECTOR_SRC) $(SEND_SRC))
+	rm -f $@
+	ar rcs $@ $^
+$(LIB_SERVER): $(call obj,$(SERVER_SRC))
+	rm -f $@
+	ar rcs $@ $^
+$(LIB_ADMIN): $(call obj,$(ADMIN_SRC))
+	rm -f $@
+	ar rcs $@ $^
+
+TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson 2>/dev/null) $(WSLAY_LIBS) -lm
+TEST_CC = @mkdir -p $(dir $@); $(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -Iserver -Iadmin -Icollector -Icollector/send -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(LIB_SERVER) $(LIB)
+	$(TEST_CC)
+$(BUILD)/tests/test_http_%: tests/unit/test_http_%.c $(LIB_SERVER) $(LIB)
+	$(TEST_CC)
+$(BUILD)/tests/test_ws_%: tests/unit/test_ws_%.c $(LIB_SERVER) $(LIB)
+	$(TEST_CC)
+$(BUILD)/tests/test_hooks_%: tests/unit/test_hooks_%.c $(LIB_ADMIN) $(LIB)
+	$(TEST_CC)
+$(BUILD)/tests/test_admin_%: tests/unit/test_admin_%.c $(LIB_ADMIN) $(LIB)
+	$(TEST_CC)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+	$(TEST_CC)
+
+# Small programs the shell tests drive (raw socket writer, frame builder).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Icollector -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Icollector -o $@ $^ $(TEST_LIBS)
+
+# A minimal static client: the floor the sender is compared against.
+$(BUILD)/bench/floor_client: tests/bench/floor/floor_client.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -static -o $@ $<
+
+check-deps:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+
+test: check-deps
+	@$(MAKE) --no-print-directory all tests-build
+	@BUILD=$(BUILD) tests/run.sh
+
+tests-build: $(UNIT_BINS) $(TOOL_BINS)
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan SAN=1 CFLAGS="-O1 -g"
+
+bench: check-deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+run: check-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

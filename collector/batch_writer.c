@@ -1,0 +1,490 @@
+/* batch_writer.c - group commit into SQLite.  See batch_writer.h. */
+#include "batch_writer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chronicle/clock.h"
+#include "chronicle/schema.h"
+
+enum stmt_id {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
+    ST_STAT, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_EVENT] =
+        "INSERT INTO events(event_uid, session_id, event_type, ts_ns, stored_ns, tool_name,"
+        " tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload, raw,"
+        " payload_size, host, uid, pid, ppid, claude_pid, project_dir)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"
+        " ON CONFLICT(event_uid) DO NOTHING",
+    /* Columns describing "the latest state" only move forward in time: a
+     * late event (from the spool) must not overwrite newer ones. */
+    [ST_SESSION] =
+        "INSERT INTO sessions(session_id, first_seen_ns, last_seen_ns, cwd, project, model,"
+        " source, permission_mode, transcript_path, end_reason, ended_ns, last_event_type,"
+        " last_event_id, state, claude_pid, event_count, tool_call_count, error_count,"
+        " prompt_count, subagent_count)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,coalesce(?14,'working'),?15,?16,?17,"
+        "?18,?19,?20)"
+        " ON CONFLICT(session_id) DO UPDATE SET"
+        "  first_seen_ns = min(first_seen_ns, excluded.first_seen_ns),"
+        "  last_seen_ns = max(last_seen_ns, excluded.last_seen_ns),"
+        "  cwd = CASE WHEN excluded.last_seen_ns >= last_seen_ns"
+        "        THEN coalesce(excluded.cwd, cwd) ELSE coalesce(cwd, excluded.cwd) END,"
+        "  project = coalesce(project, excluded.project),"
+        "  model = coalesce(excluded.model, model),"
+        "  source = coalesce(excluded.source, source),"
+        "  permission_mode = CASE WHEN excluded.last_seen_ns >= last_seen_ns"
+        "        THEN coalesce(excluded.permission_mode, permission_mode)"
+        "        ELSE coalesce(permission_mode, excluded.permission_mode) END,"
+        "  transcript_path = coalesce(excluded.transcript_path, transcript_path),"
+        "  end_reason = coalesce(excluded.end_reason, end_reason),"
+        "  ended_ns = max(coalesce(ended_ns, 0), coalesce(excluded.ended_ns, 0)),"
+        "  last_event_type = CASE WHEN excluded.last_seen_ns >= last_seen_ns"
+        "        THEN excluded.last_event_type ELSE last_event_type END,"
+        "  state = CASE WHEN excluded.last_seen_ns >= last_seen_ns AND ?14 IS NOT NULL"
+        "        THEN ?14 ELSE state END,"
+        "  last_event_id = max(last_event_id, excluded.last_event_id),"
+        "  claude_pid = coalesce(excluded.claude_pid, claude_pid),"
+        "  event_count = event_count + excluded.event_count,"
+        "  tool_call_count = tool_call_count + excluded.tool_call_count,"
+        "  error_count = error_count + excluded.error_count,"
+        "  prompt_count = prompt_count + excluded.prompt_count,"
+        "  subagent_count = subagent_count + excluded.subagent_count",
+    [ST_TOOL_PRE] =
+        "INSERT INTO tool_calls(tool_use_id, session_id, agent_id, tool_name, pre_event_id,"
+        " started_ns, status) VALUES(?1,?2,?3,?4,?5,?6,'running')"
+        " ON CONFLICT(tool_use_id) DO UPDATE SET pre_event_id = excluded.pre_event_id,"
+        "  started_ns = excluded.started_ns,"
+        "  duration_ms = coalesce(duration_ms, (ended_ns - excluded.started_ns) / 1000000)",
+    [ST_TOOL_POST] =
+        "INSERT INTO tool_calls(tool_use_id, session_id, agent_id, tool_name, post_event_id,"
+        " ended_ns, duration_ms, status) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
+        " ON CONFLICT(tool_use_id) DO UPDATE SET post_event_id = excluded.post_event_id,"
+        "  ended_ns = excluded.ended_ns, status = excluded.status,"
+        "  tool_name = coalesce(tool_name, excluded.tool_name),"
+        "  duration_ms = coalesce(excluded.duration_ms, (excluded.ended_ns - started_ns) / 1000000)",
+    [ST_STAT] =
+        "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
+        " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",
+};
+
+/* Per-batch aggregate of one session's changes. */
+struct session_agg {
+    const char *session_id;
+    const struct pending_event *latest;       /* newest event (by ts) */
+    const struct pending_event *latest_state; /* newest event with a state opinion */
+    const char *state;
+    int64_t first_ns, last_ns, last_id, ended_ns;
+    const char *model, *source, *transcript_path, *end_reason, *project;
+    int64_t claude_pid;
+    int64_t events, tools, errors, prompts, subagents;
+};
+
+struct batch_writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    int wal_pages;
+    struct session_agg *agg;    /* scratch, cap entries */
+    size_t *agg_index;          /* open-addressed: slot -> agg index + 1 */
+    size_t agg_cap, agg_n, index_cap;
+};
+
+static int on_wal(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((struct batch_writer *)ctx)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+struct batch_writer *batch_writer_open(const char *path, char *err, size_t errlen)
+{
+    struct batch_writer *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
+        batch_writer_close(w);
+        return NULL;
+    }
+    /* Start-up may wait for a lock (another process migrating, a backup);
+     * the loop is not running yet, so a long timeout costs nothing. */
+    sqlite3_busy_timeout(w->db, 10000);
+    char msg[256];
+    if (sqlite3_exec(w->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK ||
+        schema_migrate(w->db, msg, sizeof msg) != SQLITE_OK ||
+        schema_configure(w->db, 1, msg, sizeof msg) != SQLITE_OK) {
+        snprintf(err, errlen, "database %s: %s", path, msg[0] ? msg : sqlite3_errmsg(w->db));
+        batch_writer_close(w);
+        return NULL;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "preparing statement %d: %s", i, sqlite3_errmsg(w->db));
+            batch_writer_close(w);
+            return NULL;
+        }
+    }
+    /* Short wait in the loop: on contention, back off and retry (see header). */
+    sqlite3_busy_timeout(w->db, 5);
+    sqlite3_wal_hook(w->db, on_wal, w);
+    return w;
+}
+
+void batch_writer_close(struct batch_writer *w)
+{
+    if (w == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(w->st[i]);
+    if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
+        sqlite3_close_v2(w->db);
+    free(w->agg);
+    free(w->agg_index);
+    free(w);
+}
+
+sqlite3 *batch_writer_db(struct batch_writer *w) { return w->db; }
+int batch_writer_wal_pages(const struct batch_writer *w) { return w->wal_pages; }
+
+static int step_reset(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s != NULL)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int insert_event(struct batch_writer *w, struct pending_event *p, int64_t now)
+{
+    sqlite3_stmt *st = w->st[ST_EVENT];
+    const char *const *f = p->fields.v;
+    int raw = (p->flags & WIRE_FLAG_INVALID) != 0;
+    sqlite3_bind_blob(st, 1, p->id, WIRE_ID_LEN, SQLITE_STATIC);
+    bind_text(st, 2, f[F_SESSION_ID]);
+    bind_text(st, 3, p->event_type);
+    sqlite3_bind_int64(st, 4, p->ts_ns);
+    sqlite3_bind_int64(st, 5, now);
+    bind_text(st, 6, f[F_TOOL_NAME]);
+    bind_text(st, 7, f[F_TOOL_USE_ID]);
+    bind_text(st, 8, f[F_AGENT_ID]);
+    bind_text(st, 9, f[F_AGENT_TYPE]);
+    bind_text(st, 10, f[F_PROMPT_ID]);
+    bind_text(st, 11, f[F_CWD]);
+    bind_opt_int(st, 12, p->fields.duration_ms);
+    sqlite3_bind_int64(st, 13, p->flags);
+    if (raw) {
+        sqlite3_bind_null(st, 14);
+        sqlite3_bind_blob64(st, 15, p->payload.data ? p->payload.data : "", p->payload.len,
+                            SQLITE_STATIC);
+    } else {
+        sqlite3_bind_text64(st, 14, p->payload.data ? p->payload.data : "", p->payload.len,
+                            SQLITE_STATIC, SQLITE_UTF8);
+        sqlite3_bind_null(st, 15);
+    }
+    sqlite3_bind_int64(st, 16, (sqlite3_int64)p->orig_size);
+    bind_text(st, 17, p->host);
+    bind_opt_int(st, 18, p->uid);
+    bind_opt_int(st, 19, p->pid);
+    bind_opt_int(st, 20, p->ppid);
+    bind_opt_int(st, 21, p->claude_pid);
+    bind_text(st, 22, p->project_dir);
+    int rc = step_reset(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_changes(w->db) == 0) {
+        p->duplicate = 1;
+        p->row_id = 0;
+    } else {
+        p->duplicate = 0;
+        p->row_id = sqlite3_last_insert_rowid(w->db);
+    }
+    return SQLITE_OK;
+}
+
+static int is(const struct pending_event *p, const char *type)
+{
+    return strcmp(p->event_type, type) == 0;
+}
+
+/* The session state an event implies, or NULL for "no opinion". */
+static const char *state_of(const struct pending_event *p)
+{
+    if (is(p, "SessionEnd"))
+        return "ended";
+    if (is(p, "Stop") || is(p, "StopFailure") || is(p, "PermissionRequest") ||
+        is(p, "Elicitation"))
+        return "awaiting_input";
+    if (is(p, "Notification")) {
+        const char *t = p->fields.v[F_NOTIFICATION_TYPE];
+        if (t != NULL && (strcmp(t, "permission_prompt") == 0 || strcmp(t, "idle_prompt") == 0 ||
+                          strcmp(t, "elicitation_dialog") == 0 ||
+                          strcmp(t, "agent_needs_input") == 0))
+            return "awaiting_input";
+        return NULL;
+    }
+    return "working";
+}
+
+static int tool_call(struct batch_writer *w, const struct pending_event *p)
+{
+    const char *const *f = p->fields.v;
+    if (f[F_TOOL_USE_ID] == NULL)
+        return SQLITE_OK;
+    int pre = is(p, "PreToolUse");
+    int post_ok = is(p, "PostToolUse");
+    int post_err = is(p, "PostToolUseFailure") || is(p, "PermissionDenied");
+    if (!pre && !post_ok && !post_err)
+        return SQLITE_OK;
+    sqlite3_stmt *st = w->st[pre ? ST_TOOL_PRE : ST_TOOL_POST];
+    bind_text(st, 1, f[F_TOOL_USE_ID]);
+    bind_text(st, 2, f[F_SESSION_ID]);
+    bind_text(st, 3, f[F_AGENT_ID]);
+    bind_text(st, 4, f[F_TOOL_NAME]);
+    sqlite3_bind_int64(st, 5, p->row_id);
+    sqlite3_bind_int64(st, 6, p->ts_ns);
+    if (!pre) {
+        bind_opt_int(st, 7, p->fields.duration_ms);
+        sqlite3_bind_text(st, 8, post_ok ? "ok" : is(p, "PermissionDenied") ? "denied" : "error",
+                          -1, SQLITE_STATIC);
+    }
+    return step_reset(st);
+}
+
+static int agg_reserve(struct batch_writer *w, size_t n)
+{
+    if (w->agg_cap >= n)
+        return 0;
+    size_t cap = n < 64 ? 64 : n;
+    size_t icap = 1;
+    while (icap < cap * 2)
+        icap <<= 1;
+    struct session_agg *a = realloc(w->agg, cap * sizeof *a);
+    if (a == NULL)
+        return -1;
+    w->agg = a;
+    size_t *idx = realloc(w->agg_index, icap * sizeof *idx);
+    if (idx == NULL)
+        return -1;
+    w->agg_index = idx;
+    w->agg_cap = cap;
+    w->index_cap = icap;
+    return 0;
+}
+
+static struct session_agg *agg_find(struct batch_writer *w, const char *sid)
+{
+    uint32_t h = 2166136261u;
+    for (const char *c = sid; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    for (size_t probe = 0;; probe++) {
+        size_t *slot = &w->agg_index[(h + probe) & (w->index_cap - 1)];
+        if (*slot == 0) {
+            struct session_agg *a = &w->agg[w->agg_n];
+            memset(a, 0, sizeof *a);
+            a->session_id = sid;
+            a->first_ns = INT64_MAX;
+            a->ended_ns = -1;
+            a->claude_pid = -1;
+            *slot = ++w->agg_n;
+            return a;
+        }
+        if (strcmp(w->agg[*slot - 1].session_id, sid) == 0)
+            return &w->agg[*slot - 1];
+    }
+}
+
+static void agg_add(struct session_agg *a, const struct pending_event *p)
+{
+    const char *const *f = p->fields.v;
+    if (p->ts_ns < a->first_ns)
+        a->first_ns = p->ts_ns;
+    if (a->latest == NULL || p->ts_ns >= a->last_ns) {
+        a->latest = p;
+        a->last_ns = p->ts_ns;
+    }
+    const char *st = state_of(p);
+    if (st != NULL && (a->latest_state == NULL || p->ts_ns >= a->latest_state->ts_ns)) {
+        a->latest_state = p;
+        a->state = st;
+    }
+    if (p->row_id > a->last_id)
+        a->last_id = p->row_id;
+    if (f[F_MODEL]) a->model = f[F_MODEL];
+    if (f[F_SOURCE] && is(p, "SessionStart")) a->source = f[F_SOURCE];
+    if (f[F_TRANSCRIPT_PATH]) a->transcript_path = f[F_TRANSCRIPT_PATH];
+    if (p->project_dir) a->project = p->project_dir;
+    if (p->claude_pid > 0) a->claude_pid = p->claude_pid;
+    if (is(p, "SessionEnd")) {
+        a->end_reason = f[F_REASON] ? f[F_REASON] : "unknown";
+        a->ended_ns = p->ts_ns;
+    }
+    a->events++;
+    a->tools += is(p, "PreToolUse");
+    a->errors += is(p, "PostToolUseFailure") || is(p, "StopFailure");
+    a->prompts += is(p, "UserPromptSubmit");
+    a->subagents += is(p, "SubagentStart");
+}
+
+static int upsert_session(struct batch_writer *w, const struct session_agg *a)
+{
+    sqlite3_stmt *st = w->st[ST_SESSION];
+    const char *const *lf = a->latest->fields.v;
+    sqlite3_bind_text(st, 1, a->session_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, a->first_ns);
+    sqlite3_bind_int64(st, 3, a->last_ns);
+    bind_text(st, 4, lf[F_CWD]);
+    /* Project: Claude Code's project root when known, else the cwd. */
+    bind_text(st, 5, a->project ? a->project : lf[F_CWD]);
+    bind_text(st, 6, a->model);
+    bind_text(st, 7, a->source);
+    bind_text(st, 8, lf[F_PERMISSION_MODE]);
+    bind_text(st, 9, a->transcript_path);
+    bind_text(st, 10, a->end_reason);
+    bind_opt_int(st, 11, a->ended_ns);
+    bind_text(st, 12, a->latest->event_type);
+    sqlite3_bind_int64(st, 13, a->last_id);
+    bind_text(st, 14, a->state);
+    bind_opt_int(st, 15, a->claude_pid);
+    sqlite3_bind_int64(st, 16, a->events);
+    sqlite3_bind_int64(st, 17, a->tools);
+    sqlite3_bind_int64(st, 18, a->errors);
+    sqlite3_bind_int64(st, 19, a->prompts);
+    sqlite3_bind_int64(st, 20, a->subagents);
+    return step_reset(st);
+}
+
+static int write_batch(struct batch_writer *w, struct pending_event **events, size_t n,
+                       int64_t now)
+{
+    int rc;
+    w->agg_n = 0;
+    memset(w->agg_index, 0, w->index_cap * sizeof *w->agg_index);
+    for (size_t i = 0; i < n; i++) {
+        struct pending_event *p = events[i];
+        if ((rc = insert_event(w, p, now)) != SQLITE_OK)
+            return rc;
+        if (p->duplicate)
+            continue;
+        if ((rc = tool_call(w, p)) != SQLITE_OK)
+            return rc;
+        const char *sid = p->fields.v[F_SESSION_ID];
+        if (sid != NULL && *sid != '\0')
+            agg_add(agg_find(w, sid), p);
+    }
+    for (size_t i = 0; i < w->agg_n; i++)
+        if ((rc = upsert_session(w, &w->agg[i])) != SQLITE_OK)
+            return rc;
+    return SQLITE_OK;
+}
+
+static void count_batch(struct stats *s, struct pending_event **events, size_t n, int sign)
+{
+    int64_t dups = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (events[i]->duplicate)
+            dups++;
+        else
+            stats_add(s, "events_committed_total", events[i]->event_type, sign);
+    }
+    stats_add(s, "events_duplicate_total", "", sign * dups);
+    stats_add(s, "batches_total", "", sign);
+}
+
+int batch_writer_commit(struct batch_writer *w, struct pending_event **events, size_t n,
+                        struct stats *stats, char *err, size_t errlen)
+{
+    int64_t t0 = clock_mono_ns();
+    if (agg_reserve(w, n) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return SQLITE_NOMEM;
+    }
+    int rc = step_reset(w->st[ST_BEGIN]);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "begin: %s", sqlite3_errmsg(w->db));
+        return rc;
+    }
+    rc = write_batch(w, events, n, clock_wall_ns());
+    if (rc == SQLITE_OK) {
+        /* Counters describe this batch, so they go into its transaction. */
+        count_batch(stats, events, n, +1);
+        stats_set(stats, "batch_last_size", "", (int64_t)n);
+        stats_set(stats, "heartbeat_ns", "", clock_wall_ns());
+        rc = stats_flush(stats, w->st[ST_STAT]);
+        if (rc == SQLITE_OK)
+            rc = step_reset(w->st[ST_COMMIT]);
+        if (rc != SQLITE_OK)
+            count_batch(stats, events, n, -1);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
+        if (!sqlite3_get_autocommit(w->db))
+            step_reset(w->st[ST_ROLLBACK]);
+        stats_mark_all_dirty(stats);
+        return rc;
+    }
+    int64_t us = (clock_mono_ns() - t0) / 1000;
+    stats_set(stats, "batch_last_us", "", us);
+    stats_observe_batch_us(stats, us);
+    return SQLITE_OK;
+}
+
+int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
+                             size_t errlen)
+{
+    int rc = step_reset(w->st[ST_BEGIN]);
+    if (rc == SQLITE_OK) {
+        stats_set(stats, "heartbeat_ns", "", clock_wall_ns());
+        rc = stats_flush(stats, w->st[ST_STAT]);
+        if (rc == SQLITE_OK)
+            rc = step_reset(w->st[ST_COMMIT]);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
+        if (!sqlite3_get_autocommit(w->db))
+            step_reset(w->st[ST_ROLLBACK]);
+        stats_mark_all_dirty(stats);
+    }
+    return rc;
+}
+
+int batch_writer_checkpoint(struct batch_writer *w, int truncate)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(w->db, NULL,
+                                       truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                : SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    if (rc == SQLITE_OK)
+        w->wal_pages = log - done;
+    return rc;
+}

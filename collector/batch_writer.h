@@ -1,0 +1,58 @@
+/*
+ * batch_writer.h - the only code that writes events into SQLite.
+ *
+ * One call commits one batch in one transaction through prepared
+ * statements: the events, the session rows they touch (aggregated per batch,
+ * one upsert per session), the Pre/Post tool-call pairs and the collector's
+ * counters.  An event whose id is already stored is skipped and reported as
+ * a duplicate (the spool may deliver an event twice; the second delivery
+ * must not create a second row).
+ *
+ * The writer connection has a short busy timeout: when another process holds
+ * the write lock the commit returns SQLITE_BUSY at once and the caller
+ * retries later, so the event loop keeps accepting connections.
+ *
+ * Owner: the collector context; batch_writer_close() frees everything.
+ */
+#ifndef CHRONICLE_BATCH_WRITER_H
+#define CHRONICLE_BATCH_WRITER_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pending_event.h"
+#include "stats.h"
+
+struct batch_writer;
+
+/* Opens (creating if needed) and migrates the database.  NULL on failure
+ * with a message in err. */
+struct batch_writer *batch_writer_open(const char *path, char *err, size_t errlen);
+void batch_writer_close(struct batch_writer *w);
+
+/*
+ * Commits events[0..n) and the dirty counters of stats.  On SQLITE_OK each
+ * event has row_id (or duplicate) set, and committed/duplicate counters and
+ * the batch latency are updated.  On any other code nothing was written
+ * (the transaction rolled back) and err says why.
+ */
+int batch_writer_commit(struct batch_writer *w, struct pending_event **events, size_t n,
+                        struct stats *stats, char *err, size_t errlen);
+
+/* Writes only the counters (heartbeat when idle).  SQLite code. */
+int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
+                             size_t errlen);
+
+/* Pages in the WAL after the last commit (from sqlite3_wal_hook). */
+int batch_writer_wal_pages(const struct batch_writer *w);
+
+/* PASSIVE checkpoint: copies what it can without waiting for readers or
+ * blocking them.  truncate selects TRUNCATE (used when idle), which resets the
+ * -wal file to zero bytes if no reader is using it.  SQLite code. */
+int batch_writer_checkpoint(struct batch_writer *w, int truncate);
+
+/* The connection, for maintenance statements (PRAGMA optimize ...). */
+sqlite3 *batch_writer_db(struct batch_writer *w);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * chronicle-collector - receives hook events on a Unix socket and appends
+ * them to SQLite.  The only writer of the database.
+ *
+ * Foreground, logs to stderr (systemd style).  SIGTERM/SIGINT: stop
+ * accepting, handle what was already received, commit it, send the acks,
+ * exit 0.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "chronicle/clock.h"
+#include "chronicle/log.h"
+#include "chronicle/schema.h"
+#include "chronicle/wire.h"
+#include "collector.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: chronicle-collector [--verbose] [--print-config]\n"
+        "       chronicle-collector --help | --version\n"
+        "\n"
+        "Receives Claude Code hook events from chronicle-send on\n"
+        "$CHRONICLE_HOME/collector.sock and commits them to $CHRONICLE_HOME/chronicle.db\n"
+        "(SQLite, WAL) in batched transactions; takes events spooled in\n"
+        "$CHRONICLE_HOME/spool/ while it was down.  Runs in the foreground and logs to\n"
+        "stderr.  Accepts a listening socket from systemd (LISTEN_FDS) and reports\n"
+        "readiness over NOTIFY_SOCKET.\n"
+        "\n"
+        "  --print-config  show the effective settings and where each came from\n"
+        "  --verbose       log every connection problem in detail\n"
+        "\n"
+        "Environment: CHRONICLE_HOME (default ~/.claude/chronicle); tunables are\n"
+        "listed by --print-config.  See docs/ARCHITECTURE.md.\n");
+}
+
+static void print_config(const struct chronicle_config *cfg)
+{
+    printf("CHRONICLE_HOME=%s  (%s)\n", cfg->home,
+           cfg->home_source == CONFIG_ENV ? "environment" : "default");
+    printf("  socket   %s\n  database %s\n  spool    %s\n  dropped  %s\n", cfg->socket_path,
+           cfg->db_path, cfg->spool_dir, cfg->drop_file);
+    size_t n;
+    const struct config_setting *s = config_settings(&n);
+    for (size_t i = 0; i < n; i++) {
+        long v = config_get(cfg, &s[i]);
+        const char *env = getenv(s[i].env);
+        printf("%s=%ld  (%s)  # %s\n", s[i].env, v,
+               env && *env ? "environment" : "default", s[i].help);
+    }
+}
+
+/* One collector per home: two writers would both pass the socket check in
+ * a race, so an exclusive lock on a file decides. */
+static int take_lock(struct collector *c, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/collector.lock", c->cfg.home);
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (c->lock_fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "another chronicle-collector is running on %s", c->cfg.home);
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(c->lock_fd, 0) != 0 || write(c->lock_fd, pid, (size_t)n) != n)
+        log_msg(TAG, LOG_WARN, "cannot write the pid into %s", path);
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct collector *c = arg;
+    log_msg(TAG, LOG_INFO, "signal %d: finishing", (int)sig);
+    event_base_loopbreak(c->base);
+}
+
+static int setup_events(struct collector *c, char *err, size_t errlen)
+{
+    struct event_config *ec = event_config_new();
+    if (ec == NULL)
+        return -1;
+    /* Single-threaded by design: no locking inside libevent. */
+    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+    c->base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (c->base == NULL || event_base_priority_init(c->base, PRIO_COUNT) != 0) {
+        snprintf(err, errlen, "cannot create the event loop");
+        return -1;
+    }
+    c->flush_ev = event_new(c->base, -1, 0, ingest_flush_cb, c);
+    c->retry_ev = evtimer_new(c->base, ingest_flush_cb, c);
+    c->spool_ev = event_new(c->base, -1, 0, spool_reader_scan_cb, c);
+    c->tick_ev = event_new(c->base, -1, EV_PERSIST, maintenance_tick_cb, c);
+    c->sig_ev[0] = evsignal_new(c->base, SIGTERM, on_signal, c);
+    c->sig_ev[1] = evsignal_new(c->base, SIGINT, on_signal, c);
+    if (!c->flush_ev || !c->retry_ev || !c->spool_ev || !c->tick_ev || !c->sig_ev[0] ||
+        !c->sig_ev[1]) {
+        snprintf(err, errlen, "cannot create events");
+        return -1;
+    }
+    event_priority_set(c->flush_ev, PRIO_FLUSH);
+    event_priority_set(c->retry_ev, PRIO_FLUSH);
+    event_priority_set(c->spool_ev, PRIO_FLUSH);
+    event_priority_set(c->tick_ev, PRIO_FLUSH);
+    struct timeval second = {1, 0};
+    if (event_add(c->tick_ev, &second) != 0 || event_add(c->sig_ev[0], NULL) != 0 ||
+        event_add(c->sig_ev[1], NULL) != 0) {
+        snprintf(err, errlen, "cannot arm events");
+        return -1;
+    }
+    return 0;
+}
+
+static int start(struct collector *c, char *err, size_t errlen)
+{
+    if (config_make_dirs(&c->cfg, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
+        return -1;
+    c->writer = batch_writer_open(c->cfg.db_path, err, errlen);
+    if (c->writer == NULL)
+        return -1;
+    stats_init(&c->stats);
+    if (stats_load(&c->stats, batch_writer_db(c->writer)) != SQLITE_OK)
+        log_msg(TAG, LOG_WARN, "could not load counters; starting them from zero");
+    c->started_ns = clock_wall_ns();
+    stats_set(&c->stats, "started_ns", "", c->started_ns);
+    stats_set(&c->stats, "collector_pid", "", (int64_t)getpid());
+    c->batch = calloc((size_t)c->cfg.batch_max, sizeof *c->batch);
+    if (c->batch == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (setup_events(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
+        spool_reader_start(c, err, errlen) != 0)
+        return -1;
+    char e2[256];
+    if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
+        log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
+    return 0;
+}
+
+/* Everything received gets committed and acknowledged before exit. */
+static int finish(struct collector *c)
+{
+    c->stopping = 1;
+    notify_systemd("STOPPING=1");
+    listener_close(c);
+    conn_read_buffered(c);
+    int rc = 0;
+    if (c->writer != NULL && ingest_drain(c, clock_mono_ns() + 5000000000LL) != 0) {
+        log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
+                "were not acknowledged and have spooled them", c->queue.count);
+        rc = 1;
+    }
+    conn_flush_and_close_all(c);
+    if (c->writer != NULL) {
+        char err[256];
+        batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err);
+        batch_writer_checkpoint(c->writer, 1);
+    }
+    log_msg(TAG, LOG_INFO, "stopped: %lld event(s) committed since start",
+            (long long)c->committed_since_start);
+    return rc;
+}
+
+static void teardown(struct collector *c)
+{
+    spool_reader_stop(c);
+    while (c->queue.head) {
+        struct pending_event *p = c->queue.head;
+        c->queue.head = p->next;
+        pending_event_free(p);
+    }
+    struct event *evs[] = {c->flush_ev, c->retry_ev, c->spool_ev, c->tick_ev, c->sig_ev[0],
+                           c->sig_ev[1]};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i])
+            event_free(evs[i]);
+    listener_close(c);
+    batch_writer_close(c->writer);
+    if (c->base)
+        event_base_free(c->base);
+    free(c->batch);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+    static struct collector ctx; /* static only for its size: main's context */
+    struct collector *c = &ctx;
+    c->lock_fd = -1;
+    c->inotify_fd = -1;
+    int show_config = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("chronicle-collector %s (protocol %d, schema %d)\n", CHRONICLE_VERSION,
+                   WIRE_VERSION, schema_latest_version());
+            return 0;
+        } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+            c->verbose = 1;
+        } else if (strcmp(argv[i], "--print-config") == 0) {
+            show_config = 1;
+        } else {
+            fprintf(stderr, "chronicle-collector: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    char err[512];
+    if (config_load(&c->cfg, err, sizeof err) != 0) {
+        log_msg(TAG, LOG_ERROR, "configuration: %s", err);
+        return 2;
+    }
+    if (show_config) {
+        print_config(&c->cfg);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 0;
+    if (start(c, err, sizeof err) != 0) {
+        log_msg(TAG, LOG_ERROR, "%s", err);
+        rc = 1;
+    } else {
+        log_msg(TAG, LOG_INFO, "ready: database %s, redaction %s", c->cfg.db_path,
+                c->cfg.redact ? "on" : "off");
+        notify_systemd("READY=1");
+        if (event_base_dispatch(c->base) < 0) {
+            log_msg(TAG, LOG_ERROR, "event loop failed");
+            rc = 1;
+        }
+        rc |= finish(c);
+    }
+    teardown(c);
+    return rc;
+}

@@ -1,0 +1,98 @@
+/* pending_event.c - copy, redact and index one received event. */
+#include "pending_event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact.h"
+
+static char *dup_str(struct wire_str s)
+{
+    if (s.ptr == NULL)
+        return NULL;
+    char *p = malloc(s.len + 1);
+    if (p != NULL) {
+        memcpy(p, s.ptr, s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+
+/* Event type: printable ASCII only, so a hostile name cannot smuggle control
+ * bytes into logs or metric labels; anything else becomes '?'. */
+static void set_event_type(struct pending_event *p, const char *name, size_t len)
+{
+    if (len >= sizeof p->event_type)
+        len = sizeof p->event_type - 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        p->event_type[i] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    p->event_type[len] = '\0';
+}
+
+static int fill_payload(struct pending_event *p, const struct wire_event *ev, int redact)
+{
+    int raw = (ev->flags & WIRE_FLAG_INVALID) != 0;
+    if (redact) {
+        int r = raw ? redact_text(ev->payload.ptr, ev->payload.len, &p->payload)
+                    : redact_json(ev->payload.ptr, ev->payload.len, &p->payload);
+        if (r < 0)
+            return -1;
+        if (r > 0) {
+            p->flags |= WIRE_FLAG_REDACTED;
+            return 0;
+        }
+        buf_reset(&p->payload);
+    }
+    return buf_append(&p->payload, ev->payload.ptr, ev->payload.len);
+}
+
+struct pending_event *pending_event_new(const struct wire_event *ev, int redact)
+{
+    struct pending_event *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    memcpy(p->id, ev->id, WIRE_ID_LEN);
+    p->ts_ns = ev->ts_ns;
+    p->uid = ev->uid;
+    p->pid = ev->pid;
+    p->ppid = ev->ppid;
+    p->claude_pid = ev->claude_pid;
+    p->flags = ev->flags;
+    p->orig_size = ev->orig_size;
+    p->host = dup_str(ev->host);
+    p->project_dir = dup_str(ev->project_dir);
+    if ((ev->host.ptr && !p->host) || (ev->project_dir.ptr && !p->project_dir) ||
+        fill_payload(p, ev, redact) != 0)
+        goto fail;
+    if (!(p->flags & WIRE_FLAG_INVALID) &&
+        event_fields_parse(&p->fields, p->payload.data, p->payload.len) != 0)
+        goto fail;
+    if (p->flags & WIRE_FLAG_INVALID)
+        p->fields.duration_ms = -1;
+
+    const char *name = p->fields.v[F_HOOK_EVENT_NAME];
+    if (name != NULL && *name != '\0')
+        set_event_type(p, name, strlen(name));
+    else if (ev->arg.ptr != NULL && ev->arg.len > 0)
+        set_event_type(p, ev->arg.ptr, ev->arg.len);
+    else
+        strcpy(p->event_type, "Unknown");
+    p->bytes = sizeof *p + p->payload.cap + p->fields.arena.cap;
+    return p;
+fail:
+    pending_event_free(p);
+    return NULL;
+}
+
+void pending_event_free(struct pending_event *p)
+{
+    if (p == NULL)
+        return;
+    free(p->host);
+    free(p->project_dir);
+    buf_free(&p->payload);
+    event_fields_free(&p->fields);
+    free(p);
+}

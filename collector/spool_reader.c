@@ -1,0 +1,315 @@
+/*
+ * spool_reader.c - takes events that senders spooled while the collector
+ * did not answer.
+ *
+ * Runs at start-up and whenever inotify reports a file moved into spool/
+ * (senders write in spool/tmp/ and rename, so a file is complete when it
+ * appears).  Files go oldest first (names start with the send time) and a
+ * file is deleted only once all its events are committed.  A file that does
+ * not decode is moved to spool/corrupt/ and reported: never deleted, so a
+ * human can look at it.  Loading stops while the queue is over half its cap
+ * and resumes after the next commit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chronicle/log.h"
+#include "chronicle/spool.h"
+#include "chronicle/wire.h"
+#include "collector.h"
+
+struct spool_file {
+    struct spool_file *next;
+    int remaining;            /* queued events not yet committed */
+    char name[256];
+};
+
+static int in_flight(const struct collector *c, const char *name)
+{
+    for (const struct spool_file *f = c->spool_inflight; f; f = f->next)
+        if (strcmp(f->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void move_aside(struct collector *c, const char *name, const char *why)
+{
+    char from[PATH_MAX + 300], to[PATH_MAX + 300];
+    snprintf(from, sizeof from, "%s/%s", c->cfg.spool_dir, name);
+    snprintf(to, sizeof to, "%s/%s", c->cfg.spool_bad, name);
+    stats_add(&c->stats, "spool_corrupt_total", "", 1);
+    if (rename(from, to) != 0)
+        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s) and cannot be moved aside: %s",
+                name, why, strerror(errno));
+    else
+        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s): moved to %s", name, why,
+                c->cfg.spool_bad);
+}
+
+static int read_file(const char *path, long max, struct buf *out, char *why, size_t whylen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size > max || st.st_size == 0) {
+        snprintf(why, whylen, st.st_size == 0 ? "empty file" : "larger than the frame cap");
+        close(fd);
+        return -1;
+    }
+    if (buf_reserve(out, (size_t)st.st_size) != 0) {
+        snprintf(why, whylen, "out of memory");
+        close(fd);
+        return -1;
+    }
+    while (out->len < (size_t)st.st_size) {
+        ssize_t n = read(fd, out->data + out->len, (size_t)st.st_size - out->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(why, whylen, "read: %s", n < 0 ? strerror(errno) : "short file");
+            close(fd);
+            return -1;
+        }
+        out->len += (size_t)n;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Decodes every frame of a file into a private list; all or nothing. */
+static int decode_file(struct collector *c, const struct buf *data, struct pending_event **list,
+                       int *count, char *why, size_t whylen)
+{
+    size_t off = 0;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    struct pending_event *tail = NULL;
+    *list = NULL;
+    *count = 0;
+    int rc = 0;
+    while (off < data->len) {
+        msgpack_unpack_return r = msgpack_unpack_next(&up, data->data, data->len, &off);
+        struct wire_event ev;
+        if (r != MSGPACK_UNPACK_SUCCESS) {
+            snprintf(why, whylen, "%s at byte %zu",
+                     r == MSGPACK_UNPACK_CONTINUE ? "truncated frame" : "not msgpack", off);
+            rc = -1;
+            break;
+        }
+        if (wire_decode_event(&up.data, &ev, why, whylen) != 0 || ev.kind != WIRE_EVENT) {
+            if (ev.kind != WIRE_EVENT)
+                snprintf(why, whylen, "not an event frame");
+            rc = -1;
+            break;
+        }
+        struct pending_event *p = pending_event_new(&ev, c->cfg.redact);
+        if (p == NULL) {
+            snprintf(why, whylen, "out of memory");
+            rc = -2;
+            break;
+        }
+        if (tail)
+            tail->next = p;
+        else
+            *list = p;
+        tail = p;
+        (*count)++;
+    }
+    msgpack_unpacked_destroy(&up);
+    if (rc != 0) {
+        while (*list) {
+            struct pending_event *p = *list;
+            *list = p->next;
+            pending_event_free(p);
+        }
+    }
+    return rc;
+}
+
+/* Loads one file into the queue.  Returns 0, or -1 to stop this round. */
+static int load_file(struct collector *c, const char *name)
+{
+    char path[PATH_MAX + 300], why[256];
+    snprintf(path, sizeof path, "%s/%s", c->cfg.spool_dir, name);
+    struct buf data = BUF_INIT;
+    struct pending_event *list;
+    int count;
+    if (read_file(path, c->cfg.max_frame * 64, &data, why, sizeof why) != 0) {
+        buf_free(&data);
+        if (errno == ENOENT)
+            return 0; /* taken meanwhile (another scan) */
+        move_aside(c, name, why);
+        return 0;
+    }
+    int rc = decode_file(c, &data, &list, &count, why, sizeof why);
+    buf_free(&data);
+    if (rc == -2)
+        return -1;
+    if (rc != 0) {
+        move_aside(c, name, why);
+        return 0;
+    }
+    struct spool_file *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        while (list) {
+            struct pending_event *p = list;
+            list = p->next;
+            pending_event_free(p);
+        }
+        return -1;
+    }
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->remaining = count;
+    f->next = c->spool_inflight;
+    c->spool_inflight = f;
+    while (list) {
+        struct pending_event *p = list;
+        list = p->next;
+        p->spool = f;
+        stats_add(&c->stats, "events_from_spool_total", "", 1);
+        ingest_enqueue(c, p);
+    }
+    return 0;
+}
+
+static void scan(struct collector *c)
+{
+    c->spool_dirty = 0;
+    DIR *d = opendir(c->cfg.spool_dir);
+    if (d == NULL) {
+        log_msg(TAG, LOG_ERROR, "cannot read spool %s: %s", c->cfg.spool_dir, strerror(errno));
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!has_suffix(e->d_name, SPOOL_SUFFIX) || strlen(e->d_name) >= 256 ||
+            in_flight(c, e->d_name))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **p = realloc(names, ncap * sizeof *p);
+            if (p == NULL)
+                break;
+            names = p;
+            cap = ncap;
+        }
+        if ((names[n] = strdup(e->d_name)) == NULL)
+            break;
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    size_t i = 0;
+    for (; i < n; i++) {
+        if (c->queue.bytes > (size_t)c->cfg.queue_max_bytes / 2) {
+            c->spool_dirty = 1; /* resume after the next commit */
+            break;
+        }
+        if (load_file(c, names[i]) != 0) {
+            c->spool_dirty = 1;
+            break;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+}
+
+void spool_reader_scan_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct collector *c = arg;
+    if (!c->stopping)
+        scan(c);
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct collector *c = arg;
+    char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    /* The names do not matter: any arrival means "rescan". */
+    while (read(fd, ev, sizeof ev) > 0)
+        ;
+    c->spool_dirty = 1;
+    event_active(c->spool_ev, EV_WRITE, 0);
+}
+
+int spool_reader_start(struct collector *c, char *err, size_t errlen)
+{
+    c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (c->inotify_fd < 0 ||
+        inotify_add_watch(c->inotify_fd, c->cfg.spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+        /* Not fatal: the periodic tick rescans the spool anyway. */
+        log_msg(TAG, LOG_WARN, "inotify on %s: %s (falling back to periodic scans)",
+                c->cfg.spool_dir, strerror(errno));
+    } else {
+        c->inotify_ev = event_new(c->base, c->inotify_fd, EV_READ | EV_PERSIST, on_inotify, c);
+        if (c->inotify_ev == NULL || event_add(c->inotify_ev, NULL) != 0) {
+            snprintf(err, errlen, "cannot watch the spool");
+            return -1;
+        }
+    }
+    c->spool_dirty = 1;
+    event_active(c->spool_ev, EV_WRITE, 0);
+    return 0;
+}
+
+void spool_file_done(struct collector *c, struct spool_file *f)
+{
+    if (--f->remaining > 0)
+        return;
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s", c->cfg.spool_dir, f->name);
+    if (unlink(path) != 0 && errno != ENOENT)
+        log_msg(TAG, LOG_ERROR, "cannot remove committed spool file %s: %s", path,
+                strerror(errno));
+    for (struct spool_file **pp = &c->spool_inflight; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    }
+    free(f);
+}
+
+void spool_reader_stop(struct collector *c)
+{
+    if (c->inotify_ev) {
+        event_free(c->inotify_ev);
+        c->inotify_ev = NULL;
+    }
+    if (c->inotify_fd >= 0)
+        close(c->inotify_fd);
+    c->inotify_fd = -1;
+    while (c->spool_inflight) {
+        struct spool_file *f = c->spool_inflight;
+        c->spool_inflight = f->next;
+        free(f);
+    }
+}

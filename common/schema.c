@@ -1,0 +1,173 @@
+/* schema.c - DDL, forward migrations and per-connection pragmas. */
+#include "chronicle/schema.h"
+
+#include <stdio.h>
+
+/*
+ * Migration N brings user_version from N-1 to N.  Append only: a released
+ * migration is never edited, because databases in the field already ran it.
+ */
+static const char *const migrations[] = {
+    /* 1: first schema. */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"          /* cursor the server tails; grows with commits */
+    "  event_uid BLOB NOT NULL UNIQUE,"  /* sender's random 16-byte id: idempotence */
+    "  session_id TEXT,"
+    "  event_type TEXT NOT NULL,"
+    "  ts_ns INTEGER NOT NULL,"          /* when the sender read it, UTC ns */
+    "  stored_ns INTEGER NOT NULL,"      /* when the collector committed it, UTC ns */
+    "  tool_name TEXT,"
+    "  tool_use_id TEXT,"
+    "  agent_id TEXT,"
+    "  agent_type TEXT,"
+    "  prompt_id TEXT,"
+    "  cwd TEXT,"
+    "  duration_ms INTEGER,"
+    "  flags INTEGER NOT NULL DEFAULT 0," /* 1 truncated, 2 invalid, 4 redacted */
+    "  payload TEXT,"                    /* JSON as sent (after redaction); NULL if invalid */
+    "  raw BLOB,"                        /* the bytes of an invalid payload, capped */
+    "  payload_size INTEGER NOT NULL,"   /* bytes read from stdin */
+    "  host TEXT,"
+    "  uid INTEGER,"
+    "  pid INTEGER,"
+    "  ppid INTEGER,"
+    "  claude_pid INTEGER,"
+    "  project_dir TEXT"
+    ");"
+    "CREATE INDEX events_session_ts ON events(session_id, ts_ns);"
+    "CREATE INDEX events_type_ts ON events(event_type, ts_ns);"
+    "CREATE INDEX events_tool_ts ON events(tool_name, ts_ns) WHERE tool_name IS NOT NULL;"
+    "CREATE TABLE sessions ("
+    "  session_id TEXT PRIMARY KEY,"
+    "  first_seen_ns INTEGER NOT NULL,"
+    "  last_seen_ns INTEGER NOT NULL,"
+    "  cwd TEXT,"
+    "  project TEXT,"
+    "  model TEXT,"
+    "  source TEXT,"
+    "  permission_mode TEXT,"
+    "  transcript_path TEXT,"
+    "  end_reason TEXT,"
+    "  ended_ns INTEGER,"
+    "  last_event_type TEXT,"
+    "  last_event_id INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'working'," /* working | awaiting_input | ended */
+    "  claude_pid INTEGER,"
+    "  event_count INTEGER NOT NULL DEFAULT 0,"
+    "  tool_call_count INTEGER NOT NULL DEFAULT 0,"
+    "  error_count INTEGER NOT NULL DEFAULT 0,"
+    "  prompt_count INTEGER NOT NULL DEFAULT 0,"
+    "  subagent_count INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX sessions_last_seen ON sessions(last_seen_ns);"
+    "CREATE INDEX sessions_last_event ON sessions(last_event_id);"
+    "CREATE TABLE tool_calls ("
+    "  tool_use_id TEXT PRIMARY KEY,"
+    "  session_id TEXT,"
+    "  agent_id TEXT,"
+    "  tool_name TEXT,"
+    "  pre_event_id INTEGER,"
+    "  post_event_id INTEGER,"
+    "  started_ns INTEGER,"
+    "  ended_ns INTEGER,"
+    "  duration_ms INTEGER,"
+    "  status TEXT NOT NULL"             /* running | ok | error */
+    ");"
+    "CREATE INDEX tool_calls_session ON tool_calls(session_id, started_ns);"
+    "CREATE INDEX tool_calls_tool ON tool_calls(tool_name, ended_ns);"
+    "CREATE TABLE collector_stats ("
+    "  name TEXT NOT NULL,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  value INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, label)"
+    ") WITHOUT ROWID;",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int schema_latest_version(void) { return N_MIGRATIONS; }
+
+int schema_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+int schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int version;
+    int rc = schema_version(db, &version);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "reading user_version: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    if (version > N_MIGRATIONS) {
+        snprintf(err, errlen, "database schema version %d is newer than this build (%d); "
+                 "upgrade Chronicle", version, N_MIGRATIONS);
+        return SQLITE_MISMATCH;
+    }
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+        /* IMMEDIATE: take the write lock up front so two collectors racing
+         * at start-up cannot both run the same migration. */
+        if ((rc = exec(db, "BEGIN IMMEDIATE", err, errlen)) != SQLITE_OK)
+            return rc;
+        int cur;
+        if (schema_version(db, &cur) == SQLITE_OK && cur > v) {
+            exec(db, "ROLLBACK", err, errlen);
+            v = cur - 1;
+            continue;
+        }
+        if ((rc = exec(db, migrations[v], err, errlen)) != SQLITE_OK ||
+            (rc = exec(db, bump, err, errlen)) != SQLITE_OK ||
+            (rc = exec(db, "COMMIT", err, errlen)) != SQLITE_OK) {
+            char ignored[8];
+            exec(db, "ROLLBACK", ignored, sizeof ignored);
+            return rc;
+        }
+    }
+    return SQLITE_OK;
+}
+
+int schema_configure(sqlite3 *db, int writer, char *err, size_t errlen)
+{
+    /*
+     * WAL lets the server read while the collector writes.  synchronous=NORMAL
+     * in WAL mode syncs only at checkpoints: a power cut can lose the last
+     * transactions but never corrupts the database, which is the trade the
+     * seed guide makes too.  wal_autocheckpoint=0 because the collector
+     * checkpoints deliberately between batches (see batch_writer.c): the
+     * automatic checkpoint runs inside COMMIT and was measured to push commit
+     * p99 from microseconds to milliseconds.
+     */
+    static const char writer_sql[] =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=NORMAL;"
+        "PRAGMA wal_autocheckpoint=0;"
+        "PRAGMA temp_store=MEMORY;";
+    static const char reader_sql[] = "PRAGMA temp_store=MEMORY;";
+    if (!writer) /* the writer sets its own: see batch_writer.c */
+        sqlite3_busy_timeout(db, 1000);
+    return exec(db, writer ? writer_sql : reader_sql, err, errlen);
+}

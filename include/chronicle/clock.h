@@ -1,0 +1,12 @@
+/* clock.h - the two clocks Chronicle uses.  Event times are wall-clock UTC
+ * nanoseconds (what users see); deadlines use the monotonic clock so that a
+ * clock step never stretches a wait. */
+#ifndef CHRONICLE_CLOCK_H
+#define CHRONICLE_CLOCK_H
+
+#include <stdint.h>
+
+int64_t clock_wall_ns(void);      /* CLOCK_REALTIME, ns since the epoch */
+int64_t clock_mono_ns(void);      /* CLOCK_MONOTONIC, ns */
+
+#endif

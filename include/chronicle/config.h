@@ -1,0 +1,90 @@
+/*
+ * config.h - paths and tunables shared by the sender, the collector and the
+ * server.
+ *
+ * Every tunable has a default, an environment variable that overrides it and
+ * a valid range.  config_load() never half-applies a setting: a bad value is
+ * an error that names the variable, and the caller decides what to do (the
+ * daemons refuse to start; the sender falls back to defaults, because it must
+ * deliver the event whatever the environment says).
+ *
+ * The struct is plain data: callers own it (usually inside their context
+ * struct) and nothing in it needs freeing.
+ */
+#ifndef CHRONICLE_CONFIG_H
+#define CHRONICLE_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define CHRONICLE_VERSION "0.1.0"
+
+enum config_source { CONFIG_DEFAULT, CONFIG_ENV };
+
+struct chronicle_config {
+    /* Paths, all derived from home. */
+    char home[PATH_MAX];          /* CHRONICLE_HOME, default ~/.claude/chronicle */
+    char socket_path[PATH_MAX];   /* home/collector.sock */
+    char db_path[PATH_MAX];       /* home/chronicle.db */
+    char spool_dir[PATH_MAX];     /* home/spool: finished frames, one per file */
+    char spool_tmp[PATH_MAX];     /* home/spool/tmp: frames being written */
+    char spool_bad[PATH_MAX];     /* home/spool/corrupt: files the collector refused */
+    char drop_file[PATH_MAX];     /* home/dropped: one line per event lost by a sender */
+    enum config_source home_source;
+
+    /* Sender. */
+    long send_timeout_ms;   /* wait for the collector's ack */
+    long stdin_timeout_ms;  /* wait for the hook payload on stdin */
+    long max_payload;       /* larger payloads get their biggest strings cut */
+    long max_stdin;         /* bytes read from stdin at most */
+    long raw_cap;           /* bytes of an invalid payload kept */
+
+    /* Collector. */
+    long max_frame;         /* largest msgpack frame accepted */
+    long batch_max;         /* events per transaction at most */
+    long queue_max_bytes;   /* stop reading sockets past this backlog */
+    int redact;             /* secret redaction on/off */
+
+    /* Server (chronicle-server). */
+    long port;              /* CHRONICLE_PORT, TCP port to listen on */
+    long max_connections;   /* HTTP + WebSocket connections held at once */
+    long ws_max_clients;    /* WebSocket clients at once */
+    long ws_client_buffer;  /* bytes queued to one WebSocket client before it is 'slow' */
+    long ws_replay_max;     /* events replayed to a resuming client before a 'gap' */
+    long http_timeout_s;    /* idle/slow-client timeout for HTTP connections */
+    long heartbeat_s;       /* WebSocket heartbeat period */
+    long idle_after_s;      /* a session with no event for this long is 'idle' */
+    /* Strings (not in the settings table: they are not numbers).  Empty means unset. */
+    char bind[64];          /* CHRONICLE_BIND, default 127.0.0.1 */
+    char token[256];        /* CHRONICLE_TOKEN: bearer token; required off loopback */
+    char allowed_hosts[1024]; /* CHRONICLE_ALLOWED_HOSTS: extra Host names, comma-separated */
+    char cors_origin[256];  /* CHRONICLE_CORS_ORIGIN: the one origin given CORS headers */
+};
+
+/* One row of the tunables table, exposed for --print-config and the docs. */
+struct config_setting {
+    const char *env;        /* environment variable */
+    const char *help;       /* one line for humans */
+    long def, min, max;     /* default and inclusive range */
+    size_t offset;          /* offset of the long/int field */
+    int is_bool;            /* 0/1 field stored as int */
+};
+
+/* The table of tunables; *count receives its length. */
+const struct config_setting *config_settings(size_t *count);
+
+/*
+ * Fills cfg from defaults then the environment.  Returns 0 on success, or -1
+ * with a message naming the offending variable in err (errlen bytes).  On
+ * error cfg still holds usable defaults for everything that did parse.
+ */
+int config_load(struct chronicle_config *cfg, char *err, size_t errlen);
+
+/* Reads a long or bool tunable back by its table row. */
+long config_get(const struct chronicle_config *cfg, const struct config_setting *s);
+
+/* Creates home and its spool directories, mode 0700.  Returns 0 or -1 with
+ * errno set and a message in err. */
+int config_make_dirs(const struct chronicle_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * wire.h - the socket protocol between chronicle-send (or any client) and
+ * chronicle-collector.  docs/PROTOCOL.md is the normative description; this
+ * is its C binding.
+ *
+ * A connection carries a stream of msgpack maps, each one frame.  The client
+ * sends a request frame ("event" or "ping"); the collector answers each with
+ * one reply frame.  Keys are short strings; unknown keys are ignored so that
+ * a newer client can add optional fields without a version bump.
+ *
+ * Decoded structs borrow their strings from the msgpack object they were
+ * decoded from (pointer + length, NOT NUL-terminated): they are valid only
+ * while that object's zone lives.
+ */
+#ifndef CHRONICLE_WIRE_H
+#define CHRONICLE_WIRE_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chronicle/buf.h"
+
+#define WIRE_VERSION 1
+#define WIRE_ID_LEN 16
+
+enum wire_flag {
+    WIRE_FLAG_TRUNCATED = 1, /* strings were cut to fit the payload limit */
+    WIRE_FLAG_INVALID = 2,   /* payload is not JSON: raw bytes, capped */
+    WIRE_FLAG_REDACTED = 4,  /* set by the collector, never on the wire */
+};
+#define WIRE_FLAGS_FROM_CLIENT (WIRE_FLAG_TRUNCATED | WIRE_FLAG_INVALID)
+
+enum wire_kind { WIRE_EVENT, WIRE_PING };
+
+struct wire_str {
+    const char *ptr; /* NULL when absent (nil on the wire) */
+    size_t len;
+};
+
+struct wire_event {
+    enum wire_kind kind;
+    unsigned char id[WIRE_ID_LEN]; /* random, identifies the event for idempotence */
+    int64_t ts_ns;                 /* when the sender read the payload, UTC ns */
+    struct wire_str host;
+    int64_t uid, pid, ppid;
+    int64_t claude_pid;            /* -1 when CLAUDE_PID was not set */
+    struct wire_str project_dir;   /* CLAUDE_PROJECT_DIR */
+    struct wire_str arg;           /* EVENT argument of chronicle-send */
+    uint32_t flags;                /* enum wire_flag */
+    uint64_t orig_size;            /* payload bytes as read from stdin */
+    struct wire_str payload;       /* JSON text, or raw bytes when INVALID */
+};
+
+struct wire_reply {
+    int ok;
+    unsigned char id[WIRE_ID_LEN]; /* event acks: the committed event's id */
+    int has_id;
+    struct wire_str err;           /* when !ok */
+    int pong;                      /* reply to a ping */
+    int64_t committed, queue;      /* ping: collector figures */
+};
+
+/* Appends the msgpack encoding of ev (kind EVENT or PING) to out.  0 or -1 (ENOMEM). */
+int wire_encode_event(const struct wire_event *ev, struct buf *out);
+
+/*
+ * Decodes and validates a request frame.  Returns 0, or -1 with a one-line
+ * reason in err (errlen bytes) that is safe to send back to the client.
+ */
+int wire_decode_event(const msgpack_object *obj, struct wire_event *ev, char *err, size_t errlen);
+
+int wire_encode_reply(const struct wire_reply *r, struct buf *out);
+int wire_decode_reply(const msgpack_object *obj, struct wire_reply *r);
+
+/* msgpack_packer write callback appending to a struct buf. */
+int wire_buf_write(void *data, const char *p, size_t len);
+
+#endif

@@ -1,0 +1,108 @@
+/* Unit tests: secret redaction keeps the payload's shape and catches each
+ * kind of secret the issue lists, without eating ordinary text. */
+#include "check.h"
+#include "chronicle/json_scan.h"
+#include "redact.h"
+
+static char *text(const char *in, int *count)
+{
+    static struct buf b;
+    buf_free(&b);
+    *count = redact_text(in, strlen(in), &b);
+    return b.data ? b.data : "";
+}
+
+static void catches_each_kind(struct check *c)
+{
+    struct { const char *in, *must_not_contain, *kind; } cases[] = {
+        {"key sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWx end", "AbCdEfGh", "api_key"},
+        {"export OPENAI=sk-proj-1234567890abcdefghijABCD", "1234567890abcdef", "api_key"},
+        {"aws AKIAIOSFODNN7EXAMPLE here", "IOSFODNN7", "aws_access_key"},
+        {"gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 x", "abcdefghijklmnop", "github_token"},
+        {"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "11ABCDEFG", "github_token"},
+        {"slack xoxb-1234567890-abcdefghij", "1234567890-abc", "slack_token"},
+        {"Authorization: Bearer abc.def-ghi_jkl123", "def-ghi", NULL},
+        {"curl -H 'authorization: bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig'",
+         "eyJzdWIiOiIx", NULL},
+        {"tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", "dozjg", "jwt"},
+        {"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nafter",
+         "MIIEow", "private_key"},
+        {"postgres://admin:hunter2@db.local/x", "hunter2", "url_password"},
+        {"DB_PASSWORD=hunter2 next", "hunter2", "secret"},
+        {"api_key: abc123XYZ", "abc123XYZ", "secret"},
+        {"{\"password\": \"pa55\"}", "pa55", "secret"},
+        {"my api_key=sk-ant-XXXXXXXXXXXXXXXXXXXXXXXXXX please", "XXXXXXXX", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int n;
+        const char *out = text(cases[i].in, &n);
+        if (n < 1 || strstr(out, cases[i].must_not_contain) != NULL)
+            fprintf(stderr, "  case %zu: %s -> %s\n", i, cases[i].in, out);
+        CHECK(c, n >= 1);
+        CHECK(c, strstr(out, cases[i].must_not_contain) == NULL);
+        if (cases[i].kind) {
+            char want[64];
+            snprintf(want, sizeof want, "[REDACTED:%s]", cases[i].kind);
+            if (strstr(out, want) == NULL)
+                fprintf(stderr, "  case %zu: want %s in %s\n", i, want, out);
+            CHECK(c, strstr(out, want) != NULL);
+        }
+    }
+}
+
+static void leaves_ordinary_text(struct check *c)
+{
+    const char *keep[] = {
+        "pytest -q tests/test_webhook.py", "see https://example.com/a:b", "time 12:30",
+        "skip-this-one", "the token count was high", "Foo::Token::new()", "a == b",
+        "/home/dev/shop", "tool_use_id", "PWD=/home/dev",
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        int n;
+        const char *out = text(keep[i], &n);
+        if (n != 0)
+            fprintf(stderr, "  redacted ordinary text: %s -> %s\n", keep[i], out);
+        CHECK(c, n == 0);
+        CHECK_STR(c, out, keep[i]);
+    }
+}
+
+static void json_keeps_shape(struct check *c)
+{
+    const char *in = "{\"session_id\":\"s1\",\"tool_input\":{\"command\":\"echo sk-ant-api03-"
+                     "AAAAAAAAAAAAAAAAAAAAAAAA\",\"env\":{\"API_TOKEN\":\"abc\",\"n\":12345678901234567890123}},"
+                     "\"prompt\":\"caf\\u00e9 \\n line\",\"password\":\"x\\\"y\"}";
+    struct buf out = BUF_INIT;
+    CHECK(c, redact_json(in, strlen(in), &out) == 1);
+    CHECK(c, json_walk(out.data, out.len, NULL, NULL, NULL) == JSON_OK);
+    CHECK(c, strstr(out.data, "AAAAAAAA") == NULL);
+    CHECK(c, strstr(out.data, "\"API_TOKEN\":\"[REDACTED]\"") != NULL);
+    CHECK(c, strstr(out.data, "\"password\":\"[REDACTED]\"") != NULL);
+    /* Untouched strings keep their original escapes; numbers stay exact. */
+    CHECK(c, strstr(out.data, "\"prompt\":\"caf\\u00e9 \\n line\"") != NULL);
+    CHECK(c, strstr(out.data, "12345678901234567890123") != NULL);
+    CHECK(c, strstr(out.data, "\"session_id\":\"s1\"") != NULL);
+    buf_free(&out);
+}
+
+static void json_without_secrets_is_untouched(struct check *c)
+{
+    const char *in = "{\"session_id\":\"abc\",\"cwd\":\"/home/dev\",\"input_tokens\":5}";
+    struct buf out = BUF_INIT;
+    CHECK(c, redact_json(in, strlen(in), &out) == 0);
+    buf_free(&out);
+}
+
+static void secret_keys(struct check *c)
+{
+    CHECK(c, redact_key_is_secret("password", 8));
+    CHECK(c, redact_key_is_secret("GITHUB_TOKEN", 12));
+    CHECK(c, redact_key_is_secret("api-key", 7));
+    CHECK(c, redact_key_is_secret("client_secret", 13));
+    CHECK(c, !redact_key_is_secret("input_tokens", 12));
+    CHECK(c, !redact_key_is_secret("tool_use_id", 11));
+    CHECK(c, !redact_key_is_secret("session_id", 10));
+}
+
+CHECK_MAIN(CASE(catches_each_kind), CASE(leaves_ordinary_text), CASE(json_keeps_shape),
+           CASE(json_without_secrets_is_untouched), CASE(secret_keys))

@@ -1,0 +1,166 @@
+/* Unit tests: wire format round trips and strict rejection of bad frames. */
+#include <msgpack.h>
+
+#include "check.h"
+#include "chronicle/wire.h"
+
+static int decode(const struct buf *b, struct wire_event *ev, char *err, msgpack_unpacked *up)
+{
+    size_t off = 0;
+    msgpack_unpacked_init(up);
+    if (msgpack_unpack_next(up, b->data, b->len, &off) != MSGPACK_UNPACK_SUCCESS)
+        return -2;
+    return wire_decode_event(&up->data, ev, err, 256);
+}
+
+static struct wire_event sample(void)
+{
+    struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = 1795755205198553336LL, .uid = 1000,
+                            .pid = 42, .ppid = 41, .claude_pid = 40, .flags = 0,
+                            .orig_size = 7};
+    for (int i = 0; i < WIRE_ID_LEN; i++)
+        ev.id[i] = (unsigned char)(i * 7);
+    ev.host = (struct wire_str){"host", 4};
+    ev.project_dir = (struct wire_str){"/p", 2};
+    ev.arg = (struct wire_str){"Stop", 4};
+    ev.payload = (struct wire_str){"{\"a\":1}", 7};
+    return ev;
+}
+
+static void event_round_trip(struct check *c)
+{
+    struct wire_event in = sample(), out;
+    struct buf b = BUF_INIT;
+    char err[256];
+    msgpack_unpacked up;
+    CHECK(c, wire_encode_event(&in, &b) == 0);
+    CHECK(c, decode(&b, &out, err, &up) == 0);
+    CHECK(c, out.kind == WIRE_EVENT);
+    CHECK(c, memcmp(out.id, in.id, WIRE_ID_LEN) == 0);
+    CHECK(c, out.ts_ns == in.ts_ns && out.uid == 1000 && out.pid == 42 && out.ppid == 41);
+    CHECK(c, out.claude_pid == 40 && out.orig_size == 7 && out.flags == 0);
+    CHECK(c, out.payload.len == 7 && memcmp(out.payload.ptr, "{\"a\":1}", 7) == 0);
+    CHECK(c, out.arg.len == 4 && memcmp(out.arg.ptr, "Stop", 4) == 0);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+}
+
+static void raw_payload_is_bin(struct check *c)
+{
+    struct wire_event in = sample(), out;
+    in.flags = WIRE_FLAG_INVALID;
+    in.payload = (struct wire_str){"\x00\xff\x01", 3};
+    in.claude_pid = -1;
+    in.project_dir = (struct wire_str){NULL, 0};
+    struct buf b = BUF_INIT;
+    char err[256];
+    msgpack_unpacked up;
+    CHECK(c, wire_encode_event(&in, &b) == 0);
+    CHECK(c, decode(&b, &out, err, &up) == 0);
+    CHECK(c, out.flags == WIRE_FLAG_INVALID && out.payload.len == 3);
+    CHECK(c, out.claude_pid == -1 && out.project_dir.ptr == NULL);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+}
+
+/* Packs a map from alternating key/value builders. */
+static void pack_frame(struct buf *b, int version, int with_id, int flags, int payload_bin,
+                       int ts)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, b, wire_buf_write);
+    msgpack_pack_map(&pk, 4 + (with_id ? 1 : 0));
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_int(&pk, version);
+    if (with_id) {
+        msgpack_pack_str_with_body(&pk, "id", 2);
+        msgpack_pack_bin_with_body(&pk, "0123456789abcdef", 16);
+    }
+    msgpack_pack_str_with_body(&pk, "ts", 2);
+    msgpack_pack_int(&pk, ts);
+    msgpack_pack_str_with_body(&pk, "fl", 2);
+    msgpack_pack_int(&pk, flags);
+    msgpack_pack_str_with_body(&pk, "p", 1);
+    if (payload_bin)
+        msgpack_pack_bin_with_body(&pk, "{}", 2);
+    else
+        msgpack_pack_str_with_body(&pk, "{}", 2);
+}
+
+static void rejects_bad_frames(struct check *c)
+{
+    struct { int v, id, fl, bin, ts; const char *why; } cases[] = {
+        {1, 1, 0, 0, 5, NULL},
+        {2, 1, 0, 0, 5, "unsupported protocol version"},
+        {1, 0, 0, 0, 5, "missing 'id'"},
+        {1, 1, 8, 0, 5, "'fl'"},
+        {1, 1, 0, 1, 5, "bin exactly when"},
+        {1, 1, 2, 0, 5, "bin exactly when"},
+        {1, 1, 0, 0, -5, "'ts'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct buf b = BUF_INIT;
+        struct wire_event ev;
+        char err[256] = "";
+        msgpack_unpacked up;
+        pack_frame(&b, cases[i].v, cases[i].id, cases[i].fl, cases[i].bin, cases[i].ts);
+        int rc = decode(&b, &ev, err, &up);
+        if (cases[i].why == NULL)
+            CHECK(c, rc == 0);
+        else {
+            CHECK(c, rc == -1);
+            CHECK(c, strstr(err, cases[i].why) != NULL);
+        }
+        msgpack_unpacked_destroy(&up);
+        buf_free(&b);
+    }
+}
+
+static void non_map_and_ping(struct check *c)
+{
+    struct buf b = BUF_INIT;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b, wire_buf_write);
+    msgpack_pack_array(&pk, 0);
+    struct wire_event ev;
+    char err[256];
+    msgpack_unpacked up;
+    CHECK(c, decode(&b, &ev, err, &up) == -1);
+    msgpack_unpacked_destroy(&up);
+    buf_reset(&b);
+    struct wire_event ping = {.kind = WIRE_PING};
+    CHECK(c, wire_encode_event(&ping, &b) == 0);
+    CHECK(c, decode(&b, &ev, err, &up) == 0);
+    CHECK(c, ev.kind == WIRE_PING);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+}
+
+static void reply_round_trip(struct check *c)
+{
+    struct wire_reply in = {.ok = 1, .has_id = 1, .pong = 1, .committed = 5, .queue = 2}, out;
+    memcpy(in.id, "0123456789abcdef", 16);
+    struct buf b = BUF_INIT;
+    CHECK(c, wire_encode_reply(&in, &b) == 0);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    CHECK(c, msgpack_unpack_next(&up, b.data, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
+    CHECK(c, wire_decode_reply(&up.data, &out) == 0);
+    CHECK(c, out.ok && out.has_id && out.pong && out.committed == 5 && out.queue == 2);
+    CHECK(c, memcmp(out.id, in.id, 16) == 0);
+    msgpack_unpacked_destroy(&up);
+    buf_reset(&b);
+    struct wire_reply bad = {.ok = 0, .err = {"nope", 4}};
+    CHECK(c, wire_encode_reply(&bad, &b) == 0);
+    msgpack_unpacked_init(&up);
+    off = 0;
+    CHECK(c, msgpack_unpack_next(&up, b.data, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
+    CHECK(c, wire_decode_reply(&up.data, &out) == 0);
+    CHECK(c, !out.ok && out.err.len == 4);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+}
+
+CHECK_MAIN(CASE(event_round_trip), CASE(raw_payload_is_bin), CASE(rejects_bad_frames),
+           CASE(non_map_and_ping), CASE(reply_round_trip))

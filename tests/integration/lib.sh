@@ -91,3 +91,23 @@ sql() { sqlite3 -batch "$DB" "$1"; }
 send() { "$SEND" ${2:+"$2"} <"$1"; }
 
 spool_count() { find "$CHRONICLE_HOME/spool" -maxdepth 1 -name '*.mp' | wc -l; }
+
+# wait_sql SECONDS SQL WANT: polls the database until SQL yields WANT.
+# (wait_for would expand a $(...) argument only once.)
+wait_sql() {
+    local limit=$1 q=$2 want=$3
+    local deadline=$(( $(date +%s%N) + limit * 1000000000 ))
+    while [ "$(sql "$q" 2>/dev/null)" != "$want" ]; do
+        [ "$(date +%s%N)" -gt "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+
+# wait_spool_empty SECONDS
+wait_spool_empty() {
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+    while [ "$(spool_count)" -ne 0 ]; do
+        [ "$(date +%s%N)" -gt "$deadline" ] && return 1
+        sleep 0.05
+    done
+}

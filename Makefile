@@ -71,7 +71,7 @@ $(BUILD)/chronicle-send: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COM
 	$(CC) $(LDFLAGS) $(SEND_STATIC) -o $@ $^ -lmsgpackc
 
 $(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack) -lpthread -lm
 
 $(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) -lm
@@ -119,7 +119,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Icollector -o $@ $^ $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Icollector -o $@ $^ $(TEST_LIBS) -lpthread
+
+# The same sender linked dynamically, to measure what static linking buys.
+$(BUILD)/bench/chronicle-send-dynamic: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmsgpackc
 
 # A minimal static client: the floor the sender is compared against.
 $(BUILD)/bench/floor_client: tests/bench/floor/floor_client.c
@@ -139,7 +144,7 @@ asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan SAN=1 CFLAGS="-O1 -g"
 
 bench: check-deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client
+	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client $(BUILD)/bench/chronicle-send-dynamic
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 run: check-deps
@@ -152,6 +157,38 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+# End to end with the real Claude Code CLI (npm, cached under $(BUILD)/e2e)
+# against build/tools/messages_standin, a local Messages API stand-in.
+.PHONY: test-e2e
+test-e2e: check-deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/messages_standin
+	@BUILD=$(BUILD) bash tests/e2e/test_claude_cli.sh
+
+# systemd user units (systemd/): @BINDIR@ becomes the installed binaries'
+# directory.  A PREFIX under $HOME installs to ~/.config/systemd/user, any
+# other to PREFIX/lib/systemd/user (in every user's unit search path).
+# Enables and starts them when a user systemd is reachable (scripts/units-enable.sh).
+USER_UNITDIR ?= $(if $(filter $(HOME)/%,$(PREFIX)),$(or $(XDG_CONFIG_HOME),$(HOME)/.config)/systemd/user,$(PREFIX)/lib/systemd/user)
+UNIT_FILES := $(wildcard systemd/*.socket systemd/*.service)
+.PHONY: install-units uninstall-units check-units
+install-units:
+	install -d $(DESTDIR)$(USER_UNITDIR)
+	@for u in $(UNIT_FILES); do \
+	    dst=$(DESTDIR)$(USER_UNITDIR)/$$(basename $$u); \
+	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst && \
+	    echo "installed $$dst" || exit 1; \
+	done
+	@scripts/units-enable.sh "$(DESTDIR)"
+
+uninstall-units:
+	-@[ -n "$(DESTDIR)" ] || systemctl --user disable --now chronicle-collector.socket \
+	    chronicle-collector.service chronicle-server.service 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(USER_UNITDIR)/,$(notdir $(UNIT_FILES)))
+
+# systemd-analyze verify (silent) and security exposure of the units.
+check-units: all
+	@scripts/check-units.sh $(abspath $(BUILD))
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))

@@ -3,8 +3,9 @@
  * share, owned by main() and passed explicitly (no globals).
  *
  * Data flow: listener.c accepts, conn.c decodes frames into pending events,
- * ingest.c queues them and runs batch_writer.c when the loop has drained its
- * I/O, then acknowledges.  spool_reader.c feeds the same queue from the
+ * ingest.c queues them for the writer thread, which commits them with
+ * batch_writer.c while the loop goes on receiving, and hands them back to
+ * the loop to acknowledge.  spool_reader.c feeds the same queue from the
  * spool directory.  maintenance.c runs the periodic chores.
  */
 #ifndef CHRONICLE_COLLECTOR_H
@@ -12,6 +13,8 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +26,7 @@
 #define TAG "chronicle-collector"
 
 /* Event priorities: I/O first, so that one loop turn reads every ready
- * socket before the batch writer runs (that is what makes commits group). */
+ * socket before housekeeping runs. */
 enum { PRIO_IO = 0, PRIO_FLUSH = 1, PRIO_COUNT = 2 };
 
 struct conn;
@@ -32,9 +35,26 @@ struct spool_file;
 struct event_queue {
     struct pending_event *head, *tail;
     size_t count;
-    size_t bytes;
 };
 
+/*
+ * The hand-off between the event loop (which receives) and the writer
+ * thread (the only code that touches SQLite once running).  Everything here
+ * is guarded by mu, except done_fd and the atomics.
+ */
+struct ingest {
+    pthread_t thread;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;        /* loop -> writer: events queued, or stop */
+    struct event_queue in;      /* received, waiting for the writer */
+    struct event_queue done;    /* committed, waiting for their acks */
+    size_t bytes;               /* memory of every event not yet acked */
+    int stop;                   /* writer: commit what is queued, then exit */
+    int done_fd;                /* eventfd: writer -> loop, "acks are due" */
+    _Atomic int64_t committed;  /* events committed since start */
+    _Atomic int64_t last_commit_mono;
+};
 struct collector {
     struct chronicle_config cfg;
     int verbose;
@@ -44,19 +64,17 @@ struct collector {
     int socket_activated;     /* the socket came from systemd: do not unlink it */
     int lock_fd;
 
-    struct event *flush_ev;   /* runs the batch writer (PRIO_FLUSH) */
-    struct event *retry_ev;   /* timer: retry after SQLITE_BUSY or an I/O error */
-    struct event *tick_ev;    /* periodic maintenance */
+    struct event *done_ev;    /* the writer thread committed a batch */
+    struct event *tick_ev;    /* periodic maintenance (loop side) */
     struct event *spool_ev;   /* rescan the spool (PRIO_FLUSH) */
     struct event *inotify_ev;
     struct event *sig_ev[2];
     int inotify_fd;
 
-    struct batch_writer *writer;
+    struct batch_writer *writer; /* used only by the writer thread once started */
     struct stats stats;
-    struct event_queue queue;
-    struct pending_event **batch; /* scratch: cfg.batch_max entries */
-    int retry_ms;                 /* current back-off, 0 when not retrying */
+    struct ingest ingest;
+    struct pending_event **batch; /* writer thread's scratch: cfg.batch_max entries */
 
     struct conn *conns;           /* every open connection */
     size_t nconns;
@@ -70,17 +88,16 @@ struct collector {
     } maint;
 
     int64_t started_ns;
-    int64_t committed_since_start;
-    int64_t last_commit_mono;
     int stopping;
     int exit_code;
 };
 
-/* ingest.c */
+/* ingest.c: the queue, the writer thread, the acks. */
+int ingest_start(struct collector *c, char *err, size_t errlen);
 void ingest_enqueue(struct collector *c, struct pending_event *p);
-void ingest_schedule(struct collector *c);
-void ingest_flush_cb(evutil_socket_t fd, short what, void *arg);
-int ingest_drain(struct collector *c, int64_t deadline_mono_ns);
+size_t ingest_queued(struct collector *c);
+int ingest_stop(struct collector *c); /* commit everything, join; 0 or -1 */
+void ingest_free(struct collector *c);
 
 /* conn.c */
 void conn_accept(struct collector *c, evutil_socket_t fd);
@@ -101,8 +118,9 @@ void spool_file_done(struct collector *c, struct spool_file *f);
 void spool_reader_stop(struct collector *c);
 
 /* maintenance.c */
-void maintenance_tick_cb(evutil_socket_t fd, short what, void *arg);
-void maintenance_after_commit(struct collector *c);
+void maintenance_tick_cb(evutil_socket_t fd, short what, void *arg); /* loop */
+void maintenance_after_commit(struct collector *c, int queue_empty); /* writer */
+void maintenance_idle(struct collector *c);                           /* writer */
 
 /* notify.c: systemd readiness without libsystemd. */
 void notify_systemd(const char *state);

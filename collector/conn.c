@@ -31,6 +31,7 @@ struct conn {
     struct conn *prev, *next;
     struct bufferevent *bev;    /* NULL once closed */
     msgpack_unpacker up;
+    struct wire_scan scan;      /* shape check ahead of the decoder */
     int inflight;               /* queued events that will ack here */
     int closing;                /* close once the output is written */
 };
@@ -109,8 +110,9 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         return;
     }
     if (ev.kind == WIRE_PING) {
-        struct wire_reply r = {.ok = 1, .pong = 1, .committed = c->committed_since_start,
-                               .queue = (int64_t)c->queue.count};
+        struct wire_reply r = {.ok = 1, .pong = 1,
+                               .committed = atomic_load(&c->ingest.committed),
+                               .queue = (int64_t)ingest_queued(c)};
         send_reply(k, &r);
         return;
     }
@@ -145,6 +147,18 @@ static void drain_input(struct conn *k)
         int got = evbuffer_remove(in, msgpack_unpacker_buffer(&k->up), len);
         if (got <= 0)
             break;
+        const char *why;
+        if (wire_scan_feed(&k->scan, (const unsigned char *)msgpack_unpacker_buffer(&k->up),
+                           (size_t)got, (uint64_t)c->cfg.max_frame, &why) != 0) {
+            char msg[128];
+            if (strstr(why, "larger") != NULL) {
+                snprintf(msg, sizeof msg, "frame larger than %ld bytes", c->cfg.max_frame);
+                reject(k, "oversize", msg);
+            } else {
+                reject(k, "bad_frame", why);
+            }
+            break;
+        }
         msgpack_unpacker_buffer_consumed(&k->up, (size_t)got);
         for (;;) {
             msgpack_unpack_return r = msgpack_unpacker_next(&k->up, &result);
@@ -154,14 +168,8 @@ static void drain_input(struct conn *k)
                     break;
                 continue;
             }
-            if (r == MSGPACK_UNPACK_CONTINUE) {
-                if (msgpack_unpacker_message_size(&k->up) > (size_t)c->cfg.max_frame) {
-                    char msg[96];
-                    snprintf(msg, sizeof msg, "frame larger than %ld bytes", c->cfg.max_frame);
-                    reject(k, "oversize", msg);
-                }
-                break;
-            }
+            if (r == MSGPACK_UNPACK_CONTINUE)
+                break; /* the scanner already bounds what may accumulate */
             reject(k, r == MSGPACK_UNPACK_NOMEM_ERROR ? "no_memory" : "not_msgpack",
                    r == MSGPACK_UNPACK_NOMEM_ERROR ? "collector out of memory"
                                                    : "bytes are not a msgpack frame");

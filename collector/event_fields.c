@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chronicle/json_scan.h"
 
 static const char *const names[F_COUNT] = {
     [F_SESSION_ID] = "session_id",
@@ -25,14 +24,6 @@ static const char *const names[F_COUNT] = {
 
 #define KEY_DURATION (-2)
 #define KEY_OTHER (-1)
-
-struct picker {
-    const char *json;
-    struct event_fields *f;
-    size_t offset[F_COUNT];
-    int key;   /* field the next value belongs to, or KEY_* */
-    int nomem;
-};
 
 static int lookup(const char *raw, size_t len)
 {
@@ -62,46 +53,58 @@ static int64_t parse_int(const char *s, size_t n)
     return neg ? -1 : v;
 }
 
-static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, size_t len)
+int event_fields_visit(void *ctx, enum json_token tok, size_t depth, size_t start, size_t len)
 {
-    struct picker *p = ctx;
+    struct event_fields *f = ctx;
     if (depth != 1)
         return 0;
     if (tok == JSON_TOK_KEY) {
-        p->key = lookup(p->json + start, len);
+        f->key = lookup(f->json + start, len);
         return 0;
     }
-    int key = p->key;
-    p->key = KEY_OTHER;
+    int key = f->key;
+    f->key = KEY_OTHER;
     if (key == KEY_DURATION && tok == JSON_TOK_NUMBER) {
-        p->f->duration_ms = parse_int(p->json + start, len);
+        f->duration_ms = parse_int(f->json + start, len);
     } else if (key >= 0 && tok == JSON_TOK_STRING) {
-        struct buf *a = &p->f->arena;
+        struct buf *a = &f->arena;
         if (buf_reserve(a, len + 1) != 0) {
-            p->nomem = 1;
+            f->nomem = 1;
             return 1;
         }
-        p->offset[key] = a->len + 1; /* +1 so that 0 means absent */
-        a->len += json_unescape(p->json + start, len, a->data + a->len);
+        f->offset[key] = a->len + 1; /* +1 so that 0 means absent */
+        a->len += json_unescape(f->json + start, len, a->data + a->len);
         a->data[a->len++] = '\0';
     }
     return 0;
 }
 
-int event_fields_parse(struct event_fields *f, const char *json, size_t len)
+void event_fields_begin(struct event_fields *f, const char *json)
 {
     memset(f->v, 0, sizeof f->v);
+    memset(f->offset, 0, sizeof f->offset);
     f->duration_ms = -1;
+    f->json = json;
+    f->key = KEY_OTHER;
+    f->nomem = 0;
     buf_reset(&f->arena);
-    struct picker p = {.json = json, .f = f, .key = KEY_OTHER};
-    json_walk(json, len, visit, &p, NULL);
-    if (p.nomem)
+}
+
+int event_fields_end(struct event_fields *f)
+{
+    if (f->nomem)
         return -1;
     /* Resolve offsets only now: the arena may have moved while growing. */
     for (int i = 0; i < F_COUNT; i++)
-        if (p.offset[i] != 0)
-            f->v[i] = f->arena.data + p.offset[i] - 1;
+        f->v[i] = f->offset[i] ? f->arena.data + f->offset[i] - 1 : NULL;
     return 0;
+}
+
+int event_fields_parse(struct event_fields *f, const char *json, size_t len)
+{
+    event_fields_begin(f, json);
+    json_walk(json, len, event_fields_visit, f, NULL);
+    return event_fields_end(f);
 }
 
 void event_fields_free(struct event_fields *f) { buf_free(&f->arena); }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/json_scan.h"
 
 enum event_field {
     F_SESSION_ID,
@@ -37,11 +38,25 @@ struct event_fields {
     const char *v[F_COUNT]; /* NUL-terminated, into arena; NULL when absent */
     int64_t duration_ms;    /* -1 when absent or not an integer */
     struct buf arena;       /* owned: event_fields_free() */
+    /* Walk state (see event_fields_visit). */
+    const char *json;
+    size_t offset[F_COUNT];
+    int key, nomem;
 };
 
 /* Fills f from json (valid JSON, len bytes).  0, or -1 on ENOMEM.  A payload
  * that is not an object simply yields no fields. */
 int event_fields_parse(struct event_fields *f, const char *json, size_t len);
+
+/*
+ * The same in three steps, for a caller that already walks json for another
+ * reason (redaction) and wants one pass: begin, pass event_fields_visit with
+ * f as ctx to json_walk, then end (0, or -1 on ENOMEM).
+ */
+void event_fields_begin(struct event_fields *f, const char *json);
+int event_fields_visit(void *f, enum json_token tok, size_t depth, size_t start, size_t len);
+int event_fields_end(struct event_fields *f);
+
 void event_fields_free(struct event_fields *f);
 
 #endif

@@ -101,19 +101,14 @@ static int setup_events(struct collector *c, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the event loop");
         return -1;
     }
-    c->flush_ev = event_new(c->base, -1, 0, ingest_flush_cb, c);
-    c->retry_ev = evtimer_new(c->base, ingest_flush_cb, c);
     c->spool_ev = event_new(c->base, -1, 0, spool_reader_scan_cb, c);
     c->tick_ev = event_new(c->base, -1, EV_PERSIST, maintenance_tick_cb, c);
     c->sig_ev[0] = evsignal_new(c->base, SIGTERM, on_signal, c);
     c->sig_ev[1] = evsignal_new(c->base, SIGINT, on_signal, c);
-    if (!c->flush_ev || !c->retry_ev || !c->spool_ev || !c->tick_ev || !c->sig_ev[0] ||
-        !c->sig_ev[1]) {
+    if (!c->spool_ev || !c->tick_ev || !c->sig_ev[0] || !c->sig_ev[1]) {
         snprintf(err, errlen, "cannot create events");
         return -1;
     }
-    event_priority_set(c->flush_ev, PRIO_FLUSH);
-    event_priority_set(c->retry_ev, PRIO_FLUSH);
     event_priority_set(c->spool_ev, PRIO_FLUSH);
     event_priority_set(c->tick_ev, PRIO_FLUSH);
     struct timeval second = {1, 0};
@@ -143,12 +138,13 @@ static int start(struct collector *c, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (setup_events(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
-        spool_reader_start(c, err, errlen) != 0)
-        return -1;
     char e2[256];
     if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
         log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
+    /* From here on only the writer thread touches the database. */
+    if (setup_events(c, err, errlen) != 0 || ingest_start(c, err, errlen) != 0 ||
+        listener_open(c, err, errlen) != 0 || spool_reader_start(c, err, errlen) != 0)
+        return -1;
     return 0;
 }
 
@@ -160,9 +156,9 @@ static int finish(struct collector *c)
     listener_close(c);
     conn_read_buffered(c);
     int rc = 0;
-    if (c->writer != NULL && ingest_drain(c, clock_mono_ns() + 5000000000LL) != 0) {
+    if (ingest_stop(c) != 0) {
         log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
-                "were not acknowledged and have spooled them", c->queue.count);
+                "were not acknowledged and have spooled them", c->ingest.in.count);
         rc = 1;
     }
     conn_flush_and_close_all(c);
@@ -172,20 +168,16 @@ static int finish(struct collector *c)
         batch_writer_checkpoint(c->writer, 1);
     }
     log_msg(TAG, LOG_INFO, "stopped: %lld event(s) committed since start",
-            (long long)c->committed_since_start);
+            (long long)atomic_load(&c->ingest.committed));
     return rc;
 }
 
 static void teardown(struct collector *c)
 {
+    ingest_stop(c); /* start() may have failed after the thread began */
     spool_reader_stop(c);
-    while (c->queue.head) {
-        struct pending_event *p = c->queue.head;
-        c->queue.head = p->next;
-        pending_event_free(p);
-    }
-    struct event *evs[] = {c->flush_ev, c->retry_ev, c->spool_ev, c->tick_ev, c->sig_ev[0],
-                           c->sig_ev[1]};
+    ingest_free(c);
+    struct event *evs[] = {c->spool_ev, c->tick_ev, c->sig_ev[0], c->sig_ev[1]};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i])
             event_free(evs[i]);
@@ -204,6 +196,7 @@ int main(int argc, char **argv)
     struct collector *c = &ctx;
     c->lock_fd = -1;
     c->inotify_fd = -1;
+    c->ingest.done_fd = -1;
     int show_config = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -2,10 +2,12 @@
  * maintenance.c - the collector's chores, off the commit path.
  *
  * Checkpoints: automatic checkpoints are off (schema.c) because one inside
- * COMMIT stalls that commit for milliseconds.  Instead the WAL is
- * checkpointed PASSIVE right after a commit when the queue is empty (or the
- * WAL is large), and TRUNCATE'd when the collector has been idle for a
- * second, so the -wal file stays small while readers come and go.
+ * COMMIT stalls that commit for milliseconds.  Instead the writer thread
+ * checkpoints PASSIVE right after a commit when the queue is empty (or the
+ * WAL is large), and TRUNCATEs when it has been idle for a second, so the
+ * -wal file stays small while readers come and go.  The heartbeat (counters
+ * and heartbeat_ns) is written every 5 s when idle.  The loop's own tick
+ * only counts dropped events and rescans the spool.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +26,34 @@
 #define RESCAN_NS (10LL * 1000000000)
 #define OPTIMIZE_NS (3600LL * 1000000000)
 
-void maintenance_after_commit(struct collector *c)
+/* Writer thread, right after a commit. */
+void maintenance_after_commit(struct collector *c, int queue_empty)
 {
     int pages = batch_writer_wal_pages(c->writer);
-    if (pages >= WAL_PAGES_FORCE || (pages >= WAL_PAGES_IDLE && c->queue.head == NULL))
+    if (pages >= WAL_PAGES_FORCE || (pages >= WAL_PAGES_IDLE && queue_empty))
         batch_writer_checkpoint(c->writer, 0);
+}
+
+/* Writer thread, once a second while nothing is queued. */
+void maintenance_idle(struct collector *c)
+{
+    int64_t now = clock_mono_ns();
+    if (now - atomic_load(&c->ingest.last_commit_mono) < 1000000000LL)
+        return;
+    /* Heartbeat every 5 s; counters changed by the loop (rejections, drops)
+     * are written within a second. */
+    if (now - c->maint.last_heartbeat > HEARTBEAT_NS || stats_has_dirty(&c->stats)) {
+        char err[256];
+        c->maint.last_heartbeat = now;
+        if (batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err) != SQLITE_OK)
+            log_msg(TAG, LOG_WARN, "heartbeat not written: %s", err);
+    }
+    if (batch_writer_wal_pages(c->writer) > 0)
+        batch_writer_checkpoint(c->writer, 1);
+    if (now - c->maint.last_optimize > OPTIMIZE_NS) {
+        c->maint.last_optimize = now;
+        sqlite3_exec(batch_writer_db(c->writer), "PRAGMA optimize", NULL, NULL, NULL);
+    }
 }
 
 /* Counts lines appended to the drop file since the last look.  The offset
@@ -65,34 +90,18 @@ static void count_drops(struct collector *c)
     stats_set(&c->stats, "drop_file_offset", "", pos);
 }
 
+/* Event loop, once a second: nothing here touches the database. */
 void maintenance_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct collector *c = arg;
     int64_t now = clock_mono_ns();
-    int idle = c->queue.head == NULL && now - c->last_commit_mono > 1000000000LL;
-
     count_drops(c);
-    stats_set(&c->stats, "queue_depth", "", (int64_t)c->queue.count);
     if (now - c->maint.last_rescan > RESCAN_NS) {
         /* Belt and braces for a missed inotify event. */
         c->maint.last_rescan = now;
         c->spool_dirty = 1;
         event_active(c->spool_ev, EV_WRITE, 0);
-    }
-    if (!idle)
-        return;
-    if (now - c->maint.last_heartbeat > HEARTBEAT_NS) {
-        char err[256];
-        c->maint.last_heartbeat = now;
-        if (batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err) != SQLITE_OK)
-            log_msg(TAG, LOG_WARN, "heartbeat not written: %s", err);
-    }
-    if (batch_writer_wal_pages(c->writer) > 0)
-        batch_writer_checkpoint(c->writer, 1);
-    if (now - c->maint.last_optimize > OPTIMIZE_NS) {
-        c->maint.last_optimize = now;
-        sqlite3_exec(batch_writer_db(c->writer), "PRAGMA optimize", NULL, NULL, NULL);
     }
 }

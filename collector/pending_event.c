@@ -31,21 +31,41 @@ static void set_event_type(struct pending_event *p, const char *name, size_t len
     p->event_type[len] = '\0';
 }
 
+/* Copies (and redacts) the payload and extracts the column fields.  With
+ * redaction on, one walk does both; only when a secret was actually removed
+ * are the fields taken again from the redacted text. */
 static int fill_payload(struct pending_event *p, const struct wire_event *ev, int redact)
 {
     int raw = (ev->flags & WIRE_FLAG_INVALID) != 0;
-    if (redact) {
-        int r = raw ? redact_text(ev->payload.ptr, ev->payload.len, &p->payload)
-                    : redact_json(ev->payload.ptr, ev->payload.len, &p->payload);
+    if (raw) {
+        /* redact_text copies the text whether or not it finds a secret. */
+        int r = redact ? redact_text(ev->payload.ptr, ev->payload.len, &p->payload)
+                       : buf_append(&p->payload, ev->payload.ptr, ev->payload.len);
         if (r < 0)
             return -1;
-        if (r > 0) {
+        if (redact && r > 0)
             p->flags |= WIRE_FLAG_REDACTED;
-            return 0;
-        }
-        buf_reset(&p->payload);
+        p->fields.duration_ms = -1;
+        return 0;
     }
-    return buf_append(&p->payload, ev->payload.ptr, ev->payload.len);
+    int r = 0;
+    if (redact) {
+        event_fields_begin(&p->fields, ev->payload.ptr);
+        r = redact_json(ev->payload.ptr, ev->payload.len, &p->payload, event_fields_visit,
+                        &p->fields);
+        if (r < 0 || event_fields_end(&p->fields) != 0)
+            return -1;
+    }
+    if (r > 0) {
+        p->flags |= WIRE_FLAG_REDACTED;
+        return event_fields_parse(&p->fields, p->payload.data, p->payload.len);
+    }
+    buf_reset(&p->payload);
+    if (buf_append(&p->payload, ev->payload.ptr, ev->payload.len) != 0)
+        return -1;
+    if (!redact)
+        return event_fields_parse(&p->fields, p->payload.data, p->payload.len);
+    return 0; /* fields were decoded into their arena during the walk */
 }
 
 struct pending_event *pending_event_new(const struct wire_event *ev, int redact)
@@ -66,11 +86,6 @@ struct pending_event *pending_event_new(const struct wire_event *ev, int redact)
     if ((ev->host.ptr && !p->host) || (ev->project_dir.ptr && !p->project_dir) ||
         fill_payload(p, ev, redact) != 0)
         goto fail;
-    if (!(p->flags & WIRE_FLAG_INVALID) &&
-        event_fields_parse(&p->fields, p->payload.data, p->payload.len) != 0)
-        goto fail;
-    if (p->flags & WIRE_FLAG_INVALID)
-        p->fields.duration_ms = -1;
 
     const char *name = p->fields.v[F_HOOK_EVENT_NAME];
     if (name != NULL && *name != '\0')

@@ -12,18 +12,27 @@
 #include "chronicle/json_scan.h"
 
 /* Secret-naming words: a key (or the identifier before '=' or ':') is secret
- * when, lower-cased with '_' and '-' removed, it ends with one of these. */
-static const char *const secret_words[] = {
-    "password", "passwd", "secret", "token", "apikey", "accesskey",
-    "privatekey", "authorization", "credential", "credentials", "passphrase",
-    "clientsecret", "sessionkey", "cookie",
+ * when, lower-cased with '_', '-' and '.' removed, it ends with one of these. */
+struct word {
+    const char *s;
+    size_t n;
 };
+#define W(x) {x, sizeof x - 1}
+static const struct word secret_words[] = {
+    W("password"), W("passwd"), W("secret"), W("token"), W("apikey"), W("accesskey"),
+    W("privatekey"), W("authorization"), W("credential"), W("credentials"), W("passphrase"),
+    W("sessionkey"), W("cookie"),
+};
+#undef W
 
 static int ends_with_secret_word(const char *norm, size_t n)
 {
+    if (n < 5)
+        return 0;
+    char last = norm[n - 1];
     for (size_t i = 0; i < sizeof secret_words / sizeof secret_words[0]; i++) {
-        size_t w = strlen(secret_words[i]);
-        if (n >= w && memcmp(norm + n - w, secret_words[i], w) == 0)
+        const struct word *w = &secret_words[i];
+        if (w->s[w->n - 1] == last && n >= w->n && memcmp(norm + n - w->n, w->s, w->n) == 0)
             return 1;
     }
     return 0;
@@ -307,6 +316,8 @@ struct redactor {
     size_t copied;        /* json[0..copied) already in out */
     int secret_key;       /* the last key names a secret */
     int changed, nomem;
+    json_visit_fn also;
+    void *also_ctx;
 };
 
 static int replace_span(struct redactor *r, size_t start, size_t len, const char *s, size_t n)
@@ -323,8 +334,9 @@ static int replace_span(struct redactor *r, size_t start, size_t len, const char
 
 static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, size_t len)
 {
-    (void)depth;
     struct redactor *r = ctx;
+    if (r->also != NULL && r->also(r->also_ctx, tok, depth, start, len) != 0)
+        return 1;
     const char *raw = r->json + start;
     int secret_value = r->secret_key;
     r->secret_key = 0;
@@ -362,9 +374,10 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
     return replace_span(r, start, len, r->redacted.data, r->redacted.len);
 }
 
-int redact_json(const char *json, size_t len, struct buf *out)
+int redact_json(const char *json, size_t len, struct buf *out, json_visit_fn also,
+                void *also_ctx)
 {
-    struct redactor r = {.json = json, .out = out};
+    struct redactor r = {.json = json, .out = out, .also = also, .also_ctx = also_ctx};
     buf_reset(out);
     enum json_status st = json_walk(json, len, visit, &r, NULL);
     int rc = 0;

@@ -20,13 +20,17 @@
 #include <stddef.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/json_scan.h"
 
 /*
  * json must be valid JSON (len bytes).  When something is redacted, writes
  * the redacted text to out (which is reset first) and returns 1; returns 0
  * when nothing matched (out untouched: use the input as is), -1 on ENOMEM.
+ * also, when not NULL, sees every token of the same walk (spans refer to
+ * json), so a caller needing a second pass over the payload gets it free.
  */
-int redact_json(const char *json, size_t len, struct buf *out);
+int redact_json(const char *json, size_t len, struct buf *out, json_visit_fn also,
+                void *also_ctx);
 
 /*
  * Redacts free text s (n bytes) into out (appended).  Returns the number of

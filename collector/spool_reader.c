@@ -103,6 +103,15 @@ static int decode_file(struct collector *c, const struct buf *data, struct pendi
                        int *count, char *why, size_t whylen)
 {
     size_t off = 0;
+    struct wire_scan scan = {0};
+    const char *bad;
+    if (wire_scan_feed(&scan, (const unsigned char *)data->data, data->len,
+                       (uint64_t)c->cfg.max_frame, &bad) != 0 || !wire_scan_at_boundary(&scan)) {
+        snprintf(why, whylen, "%s", wire_scan_at_boundary(&scan) ? bad : "truncated frame");
+        *list = NULL;
+        *count = 0;
+        return -1;
+    }
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
     struct pending_event *tail = NULL;
@@ -225,7 +234,10 @@ static void scan(struct collector *c)
     qsort(names, n, sizeof *names, cmp_names);
     size_t i = 0;
     for (; i < n; i++) {
-        if (c->queue.bytes > (size_t)c->cfg.queue_max_bytes / 2) {
+        pthread_mutex_lock(&c->ingest.mu);
+        size_t queued = c->ingest.bytes;
+        pthread_mutex_unlock(&c->ingest.mu);
+        if (queued > (size_t)c->cfg.queue_max_bytes / 2) {
             c->spool_dirty = 1; /* resume after the next commit */
             break;
         }

@@ -7,7 +7,18 @@
 static const int64_t latency_bounds_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000,
                                             50000, 100000, 250000, 1000000};
 
-void stats_init(struct stats *s) { memset(s, 0, sizeof *s); }
+void stats_init(struct stats *s)
+{
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+}
+
+#define LOCKED(s, body)                                                       \
+    do {                                                                      \
+        pthread_mutex_lock(&(s)->mu);                                         \
+        body;                                                                 \
+        pthread_mutex_unlock(&(s)->mu);                                       \
+    } while (0)
 
 static uint32_t hash2(const char *a, const char *b)
 {
@@ -53,7 +64,7 @@ static struct stat_slot *find(struct stats *s, const char *name, const char *lab
     return NULL;
 }
 
-void stats_add(struct stats *s, const char *name, const char *label, int64_t delta)
+static void add_unlocked(struct stats *s, const char *name, const char *label, int64_t delta)
 {
     struct stat_slot *sl = find(s, name, label ? label : "", 1);
     if (sl != NULL && delta != 0) {
@@ -62,33 +73,46 @@ void stats_add(struct stats *s, const char *name, const char *label, int64_t del
     }
 }
 
+void stats_add(struct stats *s, const char *name, const char *label, int64_t delta)
+{
+    LOCKED(s, add_unlocked(s, name, label, delta));
+}
+
 void stats_set(struct stats *s, const char *name, const char *label, int64_t value)
 {
+    pthread_mutex_lock(&s->mu);
     struct stat_slot *sl = find(s, name, label ? label : "", 1);
     if (sl != NULL && sl->value != value) {
         sl->value = value;
         sl->dirty = 1;
     }
+    pthread_mutex_unlock(&s->mu);
 }
 
 int64_t stats_get(const struct stats *s, const char *name, const char *label)
 {
-    struct stat_slot *sl = find((struct stats *)s, name, label ? label : "", 0);
-    return sl ? sl->value : 0;
+    struct stats *m = (struct stats *)s;
+    pthread_mutex_lock(&m->mu);
+    struct stat_slot *sl = find(m, name, label ? label : "", 0);
+    int64_t v = sl ? sl->value : 0;
+    pthread_mutex_unlock(&m->mu);
+    return v;
 }
 
 void stats_observe_batch_us(struct stats *s, int64_t us)
 {
     char le[24];
+    pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < sizeof latency_bounds_us / sizeof latency_bounds_us[0]; i++) {
         if (us <= latency_bounds_us[i]) {
             snprintf(le, sizeof le, "%lld", (long long)latency_bounds_us[i]);
-            stats_add(s, "batch_latency_us_bucket", le, 1);
+            add_unlocked(s, "batch_latency_us_bucket", le, 1);
         }
     }
-    stats_add(s, "batch_latency_us_bucket", "+Inf", 1);
-    stats_add(s, "batch_latency_us_sum", "", us);
-    stats_add(s, "batch_latency_us_count", "", 1);
+    add_unlocked(s, "batch_latency_us_bucket", "+Inf", 1);
+    add_unlocked(s, "batch_latency_us_sum", "", us);
+    add_unlocked(s, "batch_latency_us_count", "", 1);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int stats_load(struct stats *s, sqlite3 *db)
@@ -97,6 +121,7 @@ int stats_load(struct stats *s, sqlite3 *db)
     int rc = sqlite3_prepare_v2(db, "SELECT name, label, value FROM collector_stats", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
+    pthread_mutex_lock(&s->mu);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
         const char *label = (const char *)sqlite3_column_text(st, 1);
@@ -104,12 +129,16 @@ int stats_load(struct stats *s, sqlite3 *db)
         if (sl != NULL)
             sl->value = sqlite3_column_int64(st, 2);
     }
+    pthread_mutex_unlock(&s->mu);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 int stats_flush(struct stats *s, sqlite3_stmt *up)
 {
+    /* Held across the upserts (a few dozen rows, microseconds) so that the
+     * flushed values and the cleared dirty flags agree. */
+    pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < STATS_SLOTS; i++) {
         struct stat_slot *sl = &s->slot[i];
         if (!sl->used || !sl->dirty)
@@ -119,16 +148,31 @@ int stats_flush(struct stats *s, sqlite3_stmt *up)
         sqlite3_bind_int64(up, 3, sl->value);
         int rc = sqlite3_step(up);
         sqlite3_reset(up);
-        if (rc != SQLITE_DONE)
+        if (rc != SQLITE_DONE) {
+            pthread_mutex_unlock(&s->mu);
             return rc;
+        }
     }
     for (size_t i = 0; i < STATS_SLOTS; i++)
         s->slot[i].dirty = 0;
+    pthread_mutex_unlock(&s->mu);
     return SQLITE_OK;
 }
 
 void stats_mark_all_dirty(struct stats *s)
 {
+    pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < STATS_SLOTS; i++)
         s->slot[i].dirty = s->slot[i].used;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int stats_has_dirty(struct stats *s)
+{
+    int dirty = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < STATS_SLOTS && !dirty; i++)
+        dirty = s->slot[i].dirty;
+    pthread_mutex_unlock(&s->mu);
+    return dirty;
 }

@@ -8,10 +8,13 @@
  * Changed counters are marked dirty and written by stats_flush() inside the
  * next transaction, so the table is always consistent with the events it
  * describes.  The struct and its table are owned by the collector context.
+ * The event loop and the writer thread both count: every function here
+ * takes the struct's mutex, so callers never lock.
  */
 #ifndef CHRONICLE_STATS_H
 #define CHRONICLE_STATS_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +30,7 @@ struct stat_slot {
 };
 
 struct stats {
+    pthread_mutex_t mu;
     struct stat_slot slot[STATS_SLOTS];
     size_t count;
 };
@@ -46,6 +50,9 @@ int stats_load(struct stats *s, sqlite3 *db);
 /* Writes dirty counters with upsert_stmt ("INSERT ... (name,label,value)
  * ON CONFLICT DO UPDATE").  Clears dirty flags only on success.  SQLite code. */
 int stats_flush(struct stats *s, sqlite3_stmt *upsert_stmt);
+
+/* 1 when some counter changed since the last flush. */
+int stats_has_dirty(struct stats *s);
 
 /* After a rolled-back transaction: everything must be written again. */
 void stats_mark_all_dirty(struct stats *s);

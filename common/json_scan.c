@@ -70,11 +70,22 @@ static int utf8_seq(const unsigned char *s, size_t i, size_t len)
 
 /* Scans a string whose opening quote is at s[i].  Returns JSON_OK with *end
  * at the closing quote. */
+/* 1 for bytes that end a run of plain string content: quote, backslash,
+ * control characters and non-ASCII.  One table load per byte keeps the
+ * common case (ASCII text) tight; the scanner runs over every payload. */
+static const unsigned char string_special[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 static enum json_status scan_string(const char *str, size_t i, size_t len, size_t *end)
 {
     const unsigned char *s = (const unsigned char *)str;
     i++;
     while (i < len) {
+        while (i < len && !string_special[s[i]])
+            i++;
+        if (i >= len)
+            break;
         unsigned char c = s[i];
         if (c == '"') { *end = i; return JSON_OK; }
         if (c < 0x20) { *end = i; return JSON_INVALID; }

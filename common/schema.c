@@ -61,8 +61,10 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX sessions_last_seen ON sessions(last_seen_ns);"
     "CREATE INDEX sessions_last_event ON sessions(last_event_id);"
+    /* WITHOUT ROWID: every access is by tool_use_id, and the row living in
+     * the key's B-tree saves one B-tree write per Pre/Post upsert. */
     "CREATE TABLE tool_calls ("
-    "  tool_use_id TEXT PRIMARY KEY,"
+    "  tool_use_id TEXT PRIMARY KEY NOT NULL,"
     "  session_id TEXT,"
     "  agent_id TEXT,"
     "  tool_name TEXT,"
@@ -71,8 +73,8 @@ static const char *const migrations[] = {
     "  started_ns INTEGER,"
     "  ended_ns INTEGER,"
     "  duration_ms INTEGER,"
-    "  status TEXT NOT NULL"             /* running | ok | error */
-    ");"
+    "  status TEXT NOT NULL"             /* running | ok | error | denied */
+    ") WITHOUT ROWID;"
     "CREATE INDEX tool_calls_session ON tool_calls(session_id, started_ns);"
     "CREATE INDEX tool_calls_tool ON tool_calls(tool_name, ended_ns);"
     "CREATE TABLE collector_stats ("
@@ -165,6 +167,7 @@ int schema_configure(sqlite3 *db, int writer, char *err, size_t errlen)
         "PRAGMA journal_mode=WAL;"
         "PRAGMA synchronous=NORMAL;"
         "PRAGMA wal_autocheckpoint=0;"
+        "PRAGMA cache_size=-4096;"
         "PRAGMA temp_store=MEMORY;";
     static const char reader_sql[] = "PRAGMA temp_store=MEMORY;";
     if (!writer) /* the writer sets its own: see batch_writer.c */

@@ -251,3 +251,160 @@ int wire_decode_reply(const msgpack_object *obj, struct wire_reply *r)
     }
     return have_ok ? 0 : -1;
 }
+
+enum { SCAN_MAP = 0, SCAN_ELEM, SCAN_HDR, SCAN_BODY };
+
+/* Bytes of body that follow a fixed-size header byte c, or -1 if c needs
+ * length bytes (str/bin/ext 8/16/32, map16/32) or is a container. */
+static int fixed_body(unsigned char c)
+{
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return 0;
+    if (c >= 0xa0 && c <= 0xbf)
+        return c & 0x1f;
+    switch (c) {
+    case 0xcc: case 0xd0: return 1;
+    case 0xcd: case 0xd1: return 2;
+    case 0xca: case 0xce: case 0xd2: return 4;
+    case 0xcb: case 0xcf: case 0xd3: return 8;
+    case 0xd4: return 2;
+    case 0xd5: return 3;
+    case 0xd6: return 5;
+    case 0xd7: return 9;
+    case 0xd8: return 17;
+    }
+    return -1;
+}
+
+/* Length bytes after c for str/bin/ext/map headers; 0 otherwise. */
+static size_t length_bytes(unsigned char c)
+{
+    switch (c) {
+    case 0xc4: case 0xc7: case 0xd9: return 1;
+    case 0xc5: case 0xc8: case 0xda: case 0xde: return 2;
+    case 0xc6: case 0xc9: case 0xdb: case 0xdf: return 4;
+    }
+    return 0;
+}
+
+static uint64_t be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void element_done(struct wire_scan *s)
+{
+    if (--s->elems_left == 0) {
+        s->state = SCAN_MAP;
+        s->frames++;
+        s->frame_bytes = 0;
+    } else {
+        s->state = SCAN_ELEM;
+    }
+}
+
+static int start_map(struct wire_scan *s, uint64_t pairs, const char **why)
+{
+    if (pairs > WIRE_MAX_KEYS) {
+        *why = "frame map has too many keys";
+        return -1;
+    }
+    s->elems_left = pairs * 2;
+    if (pairs == 0) {
+        s->state = SCAN_MAP;
+        s->frames++;
+        s->frame_bytes = 0;
+    } else {
+        s->state = SCAN_ELEM;
+    }
+    return 0;
+}
+
+int wire_scan_feed(struct wire_scan *s, const unsigned char *p, size_t n, uint64_t max_frame,
+                   const char **why)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s->state == SCAN_BODY) {
+            uint64_t take = s->skip < n - i ? s->skip : n - i;
+            s->skip -= take;
+            s->frame_bytes += take;
+            i += (size_t)take;
+            if (s->skip == 0)
+                element_done(s);
+            continue;
+        }
+        unsigned char c = p[i++];
+        s->frame_bytes++;
+        if (s->frame_bytes > max_frame) {
+            *why = "frame larger than the collector's limit";
+            return -1;
+        }
+        if (s->state == SCAN_HDR) {
+            s->hdr[s->hdr_len++] = c;
+            if (s->hdr_len < s->hdr_need)
+                continue;
+            uint64_t len = be(s->hdr, length_bytes(s->kind));
+            if (s->kind == 0xde || s->kind == 0xdf) {
+                if (start_map(s, len, why) != 0)
+                    return -1;
+                continue;
+            }
+            /* ext headers collected their type byte too; it is not length. */
+            if (s->frame_bytes + len > max_frame) {
+                *why = "frame larger than the collector's limit";
+                return -1;
+            }
+            s->skip = len;
+            if (len == 0)
+                element_done(s);
+            else
+                s->state = SCAN_BODY;
+            continue;
+        }
+        if (s->state == SCAN_MAP) {
+            if (c >= 0x80 && c <= 0x8f) {
+                if (start_map(s, c & 0x0f, why) != 0)
+                    return -1;
+            } else if (c == 0xde || c == 0xdf) {
+                s->kind = c;
+                s->hdr_len = 0;
+                s->hdr_need = length_bytes(c);
+                s->state = SCAN_HDR;
+            } else {
+                *why = "frame is not a map";
+                return -1;
+            }
+            continue;
+        }
+        /* SCAN_ELEM */
+        int body = fixed_body(c);
+        if (body >= 0) {
+            s->skip = (uint64_t)body;
+            if (body == 0)
+                element_done(s);
+            else
+                s->state = SCAN_BODY;
+            continue;
+        }
+        size_t lb = length_bytes(c);
+        if (lb == 0 || c == 0xde || c == 0xdf) {
+            *why = c == 0xc1 ? "bytes are not a msgpack frame"
+                             : "frame values must be scalars, not arrays or maps";
+            return -1;
+        }
+        s->kind = c;
+        s->hdr_len = 0;
+        s->hdr_need = lb + ((c == 0xc7 || c == 0xc8 || c == 0xc9) ? 1 : 0);
+        s->state = SCAN_HDR;
+    }
+    return 0;
+}
+
+int wire_scan_at_boundary(const struct wire_scan *s)
+{
+    return s->state == SCAN_MAP && s->frame_bytes == 0;
+}

@@ -11,7 +11,7 @@ BUILD_PKGS="build-essential pkg-config libsqlite3-dev libevent-dev libmsgpack-de
 # Tests: sqlite3 CLI to read back, curl for HTTP, clang for fuzz targets,
 # valgrind, promtool (prometheus) to check /metrics, chromium for the dashboard,
 # systemd for unit verification.
-TEST_PKGS="sqlite3 curl clang libclang-rt-14-dev valgrind prometheus chromium systemd procps"
+TEST_PKGS="sqlite3 jq curl nodejs clang libclang-rt-14-dev valgrind prometheus chromium systemd procps"
 # Benchmarks.
 BENCH_PKGS="hyperfine wrk"
 ALL_PKGS="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS"

@@ -73,6 +73,36 @@ int wire_decode_event(const msgpack_object *obj, struct wire_event *ev, char *er
 int wire_encode_reply(const struct wire_reply *r, struct buf *out);
 int wire_decode_reply(const msgpack_object *obj, struct wire_reply *r);
 
+/*
+ * Streaming shape check, run on every byte before msgpack-c sees it.
+ *
+ * msgpack-c allocates a container's elements as soon as it reads the
+ * container's header, so five bytes announcing a map of 2^32 entries make
+ * it ask for 128 GB.  Frames are flat maps (at most WIRE_MAX_KEYS keys, every
+ * value a scalar, str or bin), so this scanner refuses any other shape, and
+ * any frame whose size (announced or actual) exceeds the cap, before the
+ * bytes reach the decoder.  It only reads headers and skips bodies: O(n).
+ */
+#define WIRE_MAX_KEYS 64
+
+struct wire_scan {
+    int state;              /* internal */
+    uint64_t elems_left;    /* keys + values still to come in this frame */
+    uint64_t skip;          /* body bytes still to skip */
+    unsigned char hdr[9];   /* length bytes being collected */
+    size_t hdr_len, hdr_need;
+    unsigned char kind;     /* first byte of the header being collected */
+    uint64_t frame_bytes;   /* bytes of the current frame so far */
+    uint64_t frames;        /* complete frames seen */
+};
+
+/* Feeds n bytes.  Returns 0, or -1 with a reason (a static string) in *why. */
+int wire_scan_feed(struct wire_scan *s, const unsigned char *p, size_t n, uint64_t max_frame,
+                   const char **why);
+
+/* 1 when the scanner sits between frames (nothing partial). */
+int wire_scan_at_boundary(const struct wire_scan *s);
+
 /* msgpack_packer write callback appending to a struct buf. */
 int wire_buf_write(void *data, const char *p, size_t len);
 

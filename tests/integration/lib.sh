@@ -111,3 +111,72 @@ wait_spool_empty() {
         sleep 0.05
     done
 }
+
+# ---- chronicle-server helpers -------------------------------------------
+# free_port: prints a port from 18500-18599 that nothing listens on.  Random
+# start so parallel tests rarely race for the same one.
+free_port() {
+    local start=$((RANDOM % 100)) i p
+    for i in $(seq 0 99); do
+        p=$((18500 + (start + i) % 100))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# start_server [ARGS...]: starts chronicle-server on a free port (SERVER_PORT)
+# and waits until it answers /health (any status).
+start_server() {
+    SERVER_PORT=${SERVER_PORT:-$(free_port)}
+    "$SERVER" --port "$SERVER_PORT" "$@" 2>>"$CHRONICLE_HOME/server.log" &
+    SERVER_PID=$!
+    if ! wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$SERVER_PORT/health"; then
+        echo "server did not start; log:" >&2
+        cat "$CHRONICLE_HOME/server.log" >&2
+        return 1
+    fi
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID"
+    local rc=$?
+    SERVER_PID=
+    return $rc
+}
+
+kill9_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
+
+# http PATH [CURL ARGS...]: body on stdout, then a last line "HTTP <status>".
+http() {
+    local path=$1; shift
+    curl -s -w '\nHTTP %{http_code}\n' "$@" "http://127.0.0.1:$SERVER_PORT$path"
+}
+
+# http_status PATH [CURL ARGS...]: the status code only.
+http_status() {
+    local path=$1; shift
+    curl -s -o /dev/null -w '%{http_code}' "$@" "http://127.0.0.1:$SERVER_PORT$path"
+}
+
+# json_get JSON KEY: the first scalar value of "KEY" in JSON text (enough for
+# flat checks; nested structures are checked with grep).
+json_get() {
+    printf '%s' "$1" | grep -o "\"$2\":[^,}]*" | head -n1 | sed -e "s/^\"$2\"://" -e 's/^"//' -e 's/"$//'
+}
+
+WSCLIENT=$BIN/bench/server_wsclient
+SEED=$BIN/bench/server_seed
+# build_server_tools: the WebSocket client and the database seeder.
+build_server_tools() {
+    make -s -C "$ROOT" BUILD="$BUILD" "$BUILD/bench/server_wsclient" "$BUILD/bench/server_seed" >&2
+}

@@ -59,10 +59,15 @@ case "$reply" in *"unsupported protocol version"*) pass wrong_version_named ;; *
 reply=$(printf '\x93\x01\x02\x03' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
 case "$reply" in *"not a map"*) pass non_map_rejected ;; *) fail non_map_rejected "$reply" ;; esac
 # A frame that announces 100 MB is refused before it is buffered.
-reply=$( { printf '\xdb\x06\x00\x00\x00'; head -c 20000000 /dev/zero; } | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
+reply=$( { printf '\x81\xa1p\xdb\x06\x00\x00\x00'; head -c 20000000 /dev/zero; } | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
 case "$reply" in *"larger than"*) pass oversize_rejected ;; *) fail oversize_rejected "$reply" ;; esac
+# A map announcing 4 billion keys (msgpack-c would allocate 128 GB for it).
+reply=$(printf '\xdf\xff\xff\xff\xff' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
+case "$reply" in *"too many keys"*) pass huge_map_rejected ;; *) fail huge_map_rejected "$reply" ;; esac
+reply=$(printf '\x81\xa1p\xdd\xff\xff\xff\xff' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
+case "$reply" in *"scalars"*) pass nested_array_rejected ;; *) fail nested_array_rejected "$reply" ;; esac
 echo '{"session_id":"flush-counters","hook_event_name":"Stop"}' | "$SEND"
-wait_sql 5 "SELECT sum(value) >= 4 FROM collector_stats WHERE name='events_rejected_total'" 1 \
+wait_sql 5 "SELECT sum(value) >= 6 FROM collector_stats WHERE name='events_rejected_total'" 1 \
     && pass rejections_counted || fail rejections_counted "$(sql "SELECT * FROM collector_stats WHERE name='events_rejected_total'")"
 echo '{"session_id":"after-garbage","hook_event_name":"Stop"}' | "$SEND"
 expect_eq collector_still_ingests "$(sql "SELECT count(*) FROM events WHERE session_id='after-garbage'")" 1

@@ -73,7 +73,7 @@ static void json_keeps_shape(struct check *c)
                      "AAAAAAAAAAAAAAAAAAAAAAAA\",\"env\":{\"API_TOKEN\":\"abc\",\"n\":12345678901234567890123}},"
                      "\"prompt\":\"caf\\u00e9 \\n line\",\"password\":\"x\\\"y\"}";
     struct buf out = BUF_INIT;
-    CHECK(c, redact_json(in, strlen(in), &out) == 1);
+    CHECK(c, redact_json(in, strlen(in), &out, NULL, NULL) == 1);
     CHECK(c, json_walk(out.data, out.len, NULL, NULL, NULL) == JSON_OK);
     CHECK(c, strstr(out.data, "AAAAAAAA") == NULL);
     CHECK(c, strstr(out.data, "\"API_TOKEN\":\"[REDACTED]\"") != NULL);
@@ -89,7 +89,7 @@ static void json_without_secrets_is_untouched(struct check *c)
 {
     const char *in = "{\"session_id\":\"abc\",\"cwd\":\"/home/dev\",\"input_tokens\":5}";
     struct buf out = BUF_INIT;
-    CHECK(c, redact_json(in, strlen(in), &out) == 0);
+    CHECK(c, redact_json(in, strlen(in), &out, NULL, NULL) == 0);
     buf_free(&out);
 }
 

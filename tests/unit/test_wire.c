@@ -162,5 +162,43 @@ static void reply_round_trip(struct check *c)
     buf_free(&b);
 }
 
-CHECK_MAIN(CASE(event_round_trip), CASE(raw_payload_is_bin), CASE(rejects_bad_frames),
+static int scan(const char *bytes, size_t n, uint64_t max, const char **why, uint64_t *frames)
+{
+    struct wire_scan s = {0};
+    /* Byte by byte: the scanner must not care how the stream is cut. */
+    for (size_t i = 0; i < n; i++)
+        if (wire_scan_feed(&s, (const unsigned char *)bytes + i, 1, max, why) != 0)
+            return -1;
+    *frames = s.frames;
+    return wire_scan_at_boundary(&s) ? 0 : 1;
+}
+
+static void shape_scanner(struct check *c)
+{
+    struct wire_event in = sample();
+    struct buf b = BUF_INIT;
+    CHECK(c, wire_encode_event(&in, &b) == 0);
+    CHECK(c, wire_encode_event(&in, &b) == 0);
+    const char *why = "";
+    uint64_t frames = 0;
+    CHECK(c, scan(b.data, b.len, 1 << 20, &why, &frames) == 0);
+    CHECK(c, frames == 2);
+    CHECK(c, scan(b.data, b.len - 1, 1 << 20, &why, &frames) == 1); /* partial */
+    CHECK(c, scan(b.data, b.len, 40, &why, &frames) == -1);         /* over the cap */
+    CHECK(c, strstr(why, "larger") != NULL);
+    CHECK(c, scan("\xdf\xff\xff\xff\xff", 5, 1 << 20, &why, &frames) == -1);
+    CHECK(c, strstr(why, "too many keys") != NULL);
+    CHECK(c, scan("\x81\xa1p\x91\x01", 5, 1 << 20, &why, &frames) == -1);
+    CHECK(c, strstr(why, "scalars") != NULL);
+    CHECK(c, scan("\x93\x01", 2, 1 << 20, &why, &frames) == -1);
+    CHECK(c, scan("\x81\xa1p\xc1", 4, 1 << 20, &why, &frames) == -1);
+    /* Announced sizes are checked before the body arrives. */
+    CHECK(c, scan("\x81\xa1p\xc6\x7f\xff\xff\xff", 8, 1 << 20, &why, &frames) == -1);
+    /* ext and fixext values are scalars too. */
+    CHECK(c, scan("\x82\xa1" "a\xd4\x01\x02\xa1" "b\xc7\x02\x05" "ab", 13, 1 << 20, &why, &frames) == 0);
+    CHECK(c, frames == 1);
+    buf_free(&b);
+}
+
+CHECK_MAIN(CASE(shape_scanner), CASE(event_round_trip), CASE(raw_payload_is_bin), CASE(rejects_bad_frames),
            CASE(non_map_and_ping), CASE(reply_round_trip))

@@ -138,7 +138,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory all tests-build
 	@BUILD=$(BUILD) tests/run.sh
 
-tests-build: $(UNIT_BINS) $(TOOL_BINS)
+tests-build: $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/bench/chronicle-send-dynamic
 
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan SAN=1 CFLAGS="-O1 -g"

@@ -231,7 +231,8 @@ static void scan(struct collector *c)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 0)
+        qsort(names, n, sizeof *names, cmp_names);
     size_t i = 0;
     for (; i < n; i++) {
         pthread_mutex_lock(&c->ingest.mu);

@@ -1,6 +1,6 @@
 # fuzz.mk - libFuzzer targets (clang), one per parser of outside bytes:
 #   make fuzz                      build every tests/fuzz/fuzz_*.c into build-fuzz/
-#   build-fuzz/fuzz_wire_frame -max_total_time=60 tests/fuzz/corpus/wire
+#   build-fuzz/fuzz_wire_frame -max_total_time=60 tests/fuzz/corpus/wire_frame
 # Module sources are compiled with -fsanitize=fuzzer-no-link so coverage
 # reaches into them; the mains are left out.
 CC := clang

@@ -32,7 +32,8 @@ struct batch_writer *batch_writer_open(const char *path, char *err, size_t errle
 void batch_writer_close(struct batch_writer *w);
 
 /*
- * Commits events[0..n) and the dirty counters of stats.  On SQLITE_OK each
+ * Commits events[0..n) and, at most every 200 ms, the dirty counters of
+ * stats (batch_writer_flush_stats writes the rest when idle).  On SQLITE_OK each
  * event has row_id (or duplicate) set, and committed/duplicate counters and
  * the batch latency are updated.  On any other code nothing was written
  * (the transaction rolled back) and err says why.

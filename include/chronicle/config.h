@@ -50,6 +50,7 @@ struct chronicle_config {
     long max_connections;   /* HTTP + WebSocket connections held at once */
     long ws_max_clients;    /* WebSocket clients at once */
     long ws_client_buffer;  /* bytes queued to one WebSocket client before it is 'slow' */
+    long ws_total_buffer;   /* bytes queued to all WebSocket clients together, at most */
     long ws_replay_max;     /* events replayed to a resuming client before a 'gap' */
     long http_timeout_s;    /* idle/slow-client timeout for HTTP connections */
     long heartbeat_s;       /* WebSocket heartbeat period */

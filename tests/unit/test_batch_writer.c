@@ -112,6 +112,8 @@ static void duplicates_are_skipped(struct check *c)
     CHECK(c, v[1]->duplicate);
     CHECK(c, q(w, "SELECT count(*) FROM events") == 2);
     CHECK(c, q(w, "SELECT event_count FROM sessions WHERE session_id='s1'") == 2);
+    char err[256];
+    CHECK(c, batch_writer_flush_stats(w, &s, err, sizeof err) == SQLITE_OK);
     CHECK(c, q(w, "SELECT value FROM collector_stats WHERE name='events_duplicate_total'") == 1);
     CHECK(c, q(w, "SELECT value FROM collector_stats WHERE name='events_committed_total'"
                   " AND label='Stop'") == 2);

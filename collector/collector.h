@@ -21,6 +21,7 @@
 #include "batch_writer.h"
 #include "chronicle/config.h"
 #include "pending_event.h"
+#include "retention.h"
 #include "stats.h"
 
 #define TAG "chronicle-collector"
@@ -85,6 +86,8 @@ struct collector {
 
     struct {
         int64_t last_heartbeat, last_rescan, last_optimize; /* monotonic ns */
+        int64_t last_retention;
+        struct retention retention;   /* writer thread */
     } maint;
 
     int64_t started_ns;

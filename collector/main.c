@@ -182,6 +182,7 @@ static void teardown(struct collector *c)
         if (evs[i])
             event_free(evs[i]);
     listener_close(c);
+    retention_close(&c->maint.retention);
     batch_writer_close(c->writer);
     if (c->base)
         event_base_free(c->base);

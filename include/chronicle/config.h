@@ -44,6 +44,9 @@ struct chronicle_config {
     long batch_max;         /* events per transaction at most */
     long queue_max_bytes;   /* stop reading sockets past this backlog */
     int redact;             /* secret redaction on/off */
+    long retention_days;    /* delete events older than this; 0 keeps everything */
+    long retention_max_mb;  /* delete oldest while the database is larger; 0 = no cap */
+    long retention_check_s; /* rest between expiry passes */
 
     /* Server (chronicle-server). */
     long port;              /* CHRONICLE_PORT, TCP port to listen on */

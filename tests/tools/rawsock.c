@@ -3,12 +3,13 @@
  * prints every reply frame as one line of text:
  *   ok <hex id> | ok pong | error <message> | closed
  * Lets shell tests send garbage, truncated or hostile frames.
- *   rawsock SOCKET [--half-close]
+ *   rawsock SOCKET [--half-close] [--expect N]   (stop after N replies)
  */
 #include <errno.h>
 #include <msgpack.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,13 +36,18 @@ int main(int argc, char **argv)
         if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
             break; /* the collector may close on garbage: keep reading replies */
     }
-    if (argc > 2 && strcmp(argv[2], "--half-close") == 0)
-        shutdown(fd, SHUT_WR);
+    long expect = -1, replies = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--half-close") == 0)
+            shutdown(fd, SHUT_WR);
+        else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
+            expect = atol(argv[++i]);
+    }
     msgpack_unpacker up;
     msgpack_unpacker_init(&up, 4096);
     msgpack_unpacked res;
     msgpack_unpacked_init(&res);
-    for (;;) {
+    while (expect < 0 || replies < expect) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 5000) <= 0)
             break;
@@ -54,6 +60,7 @@ int main(int argc, char **argv)
         msgpack_unpacker_buffer_consumed(&up, (size_t)n);
         while (msgpack_unpacker_next(&up, &res) == MSGPACK_UNPACK_SUCCESS) {
             struct wire_reply r;
+            replies++;
             if (wire_decode_reply(&res.data, &r) != 0)
                 printf("unparsable reply\n");
             else if (r.ok && r.pong)

@@ -1,0 +1,42 @@
+/*
+ * retention.h - deletes old data in small chunks, from the writer thread.
+ *
+ * Two limits, either or both: age (CHRONICLE_RETENTION_DAYS, default 90)
+ * and database size (CHRONICLE_RETENTION_MAX_MB, off by default).  Each step
+ * examines one window of RETENTION_CHUNK event ids, in its own short
+ * transaction, so a commit of new events never waits long behind it.  A pass
+ * walks the whole id range (late events from the spool can be old with a
+ * high id), then rests for a while.  tool_calls rows go when both their
+ * ends are past the cut-off; a session row goes when its last event does.
+ *
+ * Owner: the collector context (writer thread only); retention_close().
+ */
+#ifndef CHRONICLE_RETENTION_H
+#define CHRONICLE_RETENTION_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "chronicle/config.h"
+#include "stats.h"
+
+#define RETENTION_CHUNK 500
+
+struct retention {
+    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size;
+    int64_t cursor;        /* last id examined in this pass */
+    int64_t next_pass_ns;  /* monotonic: when to start the next pass */
+    int in_pass;
+};
+
+/*
+ * Runs one step if one is due.  Returns the number of events deleted (0
+ * when nothing was due or nothing expired), or -1 with an SQLite error
+ * logged.  now_wall/now_mono: current clocks (ns).
+ */
+int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_config *cfg,
+                   struct stats *stats, int64_t now_wall, int64_t now_mono);
+
+void retention_close(struct retention *r);
+
+#endif

@@ -157,6 +157,7 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	@$(MAKE) --no-print-directory install-units PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 # End to end with the real Claude Code CLI (npm, cached under $(BUILD)/e2e)
 # against build/tools/messages_standin, a local Messages API stand-in.
@@ -190,7 +191,7 @@ uninstall-units:
 check-units: all
 	@scripts/check-units.sh $(abspath $(BUILD))
 
-uninstall:
+uninstall: uninstall-units
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(BINS)))
 
 clean:

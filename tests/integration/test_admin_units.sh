@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# test_admin_units.sh - the systemd user units for real, in a private user
+# manager: the socket is created 0600 by systemd, the first event activates
+# the collector (Type=notify: active only after its READY=1), events sent
+# while the collector restarts or is killed all arrive, the server answers
+# /health, and the sandbox is in force (no_new_privs, seccomp, own mount
+# namespace).  A failing hardening option would fail the unit's start.
+#
+# Needs root (a mount namespace where /run/systemd/system exists, which is
+# what `systemd --user` checks) and util-linux unshare; otherwise it says
+# SKIP and reports nothing.
+if [ -z "${CHRONICLE_IN_NS:-}" ]; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || [ ! -x /lib/systemd/systemd ]; then
+        echo "SKIP test_admin_units: needs root, unshare and /lib/systemd/systemd" >&2
+        exit 0
+    fi
+    exec unshare -m --propagation private env CHRONICLE_IN_NS=1 bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+# PrivateTmp hides /tmp from the services: their home must live elsewhere.
+T=$(mktemp -d "$BIN/units-test.XXXXXX")
+MANAGER_PID=
+finish() {
+    [ -n "$MANAGER_PID" ] && { systemctl --user exit >/dev/null 2>&1; sleep 0.5; kill -KILL "$MANAGER_PID" 2>/dev/null; }
+    CHRONICLE_HOME=$LIB_HOME cleanup
+    rm -rf "$T"
+}
+trap finish EXIT
+mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system /run/user/0 && chmod 700 /run/user/0 ||
+    { fail units_namespace "cannot prepare /run"; exit 1; }
+export XDG_RUNTIME_DIR=/run/user/0 HOME=$T/home
+# The units set CHRONICLE_HOME themselves (the default under %h).
+LIB_HOME=$CHRONICLE_HOME
+unset CHRONICLE_HOME DBUS_SESSION_BUS_ADDRESS
+CH=$HOME/.claude/chronicle
+DB=$CH/chronicle.db
+UNITS=$HOME/.config/systemd/user
+mkdir -p "$UNITS/chronicle-server.service.d"
+for u in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service; do
+    sed "s|@BINDIR@|$BIN|g" "$u" >"$UNITS/$(basename "$u")"
+done
+# Not 8510: other checkouts' tests may use it.
+PORT=$(( 20000 + RANDOM % 20000 ))
+printf '[Service]\nEnvironment=CHRONICLE_PORT=%s\n' "$PORT" >"$UNITS/chronicle-server.service.d/port.conf"
+
+/lib/systemd/systemd --user >"$T/manager.log" 2>&1 &
+MANAGER_PID=$!
+if wait_for 10 sh -c 'systemctl --user is-system-running | grep -Eq "running|degraded"'; then
+    pass units_manager_up
+else
+    fail units_manager_up "$(tail -5 "$T/manager.log")"; exit 1
+fi
+sctl() { systemctl --user "$@"; }
+active() { [ "$(sctl is-active "$1")" = active ]; }
+status_of() { sctl status --no-pager -l "$1" 2>&1 | tail -15; }
+sendev() { CHRONICLE_HOME=$CH "$SEND" "$@"; }
+count() { sqlite3 -batch "$DB" 'SELECT count(*) FROM events' 2>/dev/null || echo 0; }
+
+sctl start chronicle-collector.socket
+expect_eq socket_mode "$(stat -c '%A' "$CH/collector.sock" 2>/dev/null)" "srw-------"
+expect_eq home_mode "$(stat -c '%a' "$CH" 2>/dev/null)" 700
+if active chronicle-collector.service; then fail collector_lazy "started before any event"; else pass collector_lazy; fi
+
+# First event: socket activation; READY=1 makes the service active.
+sendev <"$FIXTURES/SessionStart.json"
+if wait_for 10 active chronicle-collector.service; then pass collector_activated
+else fail collector_activated "$(status_of chronicle-collector.service)"; fi
+wait_for 10 sh -c "[ \"\$(sqlite3 -batch '$DB' 'SELECT count(*) FROM events' 2>/dev/null)\" = 1 ]"
+expect_eq first_event_stored "$(count)" 1
+expect_eq collector_notify_type "$(sctl show -p Type --value chronicle-collector.service)" notify
+
+pid=$(sctl show -p MainPID --value chronicle-collector.service)
+expect_eq sandbox_no_new_privs "$(awk '/^NoNewPrivs/ {print $2}' /proc/"$pid"/status)" 1
+expect_eq sandbox_seccomp "$(awk '/^Seccomp:/ {print $2}' /proc/"$pid"/status)" 2
+if [ "$(readlink /proc/"$pid"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] &&
+   [ "$(readlink /proc/"$pid"/ns/user)" != "$(readlink /proc/self/ns/user)" ] &&
+   [ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; then
+    pass sandbox_namespaces
+else
+    fail sandbox_namespaces
+fi
+
+# Events keep coming while the collector restarts and after it is killed:
+# the socket stays open, nothing is lost.
+sent=1
+( for i in $(seq 1 60); do sendev <"$FIXTURES/PostToolUse.json"; sleep 0.01; done ) &
+writer=$!
+sleep 0.1
+sctl restart chronicle-collector.service
+wait "$writer"
+sent=$((sent + 60))
+if wait_for 10 active chronicle-collector.service; then pass collector_restarted
+else fail collector_restarted "$(status_of chronicle-collector.service)"; fi
+# Spooled events (if a sender timed out during the restart) are drained.
+wait_for 15 sh -c "[ \"\$(sqlite3 -batch '$DB' 'SELECT count(*) FROM events' 2>/dev/null)\" = $sent ]"
+expect_eq events_across_restart "$(count)" "$sent"
+
+pid=$(sctl show -p MainPID --value chronicle-collector.service)
+kill -KILL "$pid"
+sendev <"$FIXTURES/Stop.json"; sent=$((sent + 1))
+if wait_for 15 sh -c "[ \"\$(systemctl --user show -p MainPID --value chronicle-collector.service)\" != $pid ] && [ \"\$(systemctl --user is-active chronicle-collector.service)\" = active ]"
+then pass collector_restart_on_failure; else fail collector_restart_on_failure "$(status_of chronicle-collector.service)"; fi
+wait_for 15 sh -c "[ \"\$(sqlite3 -batch '$DB' 'SELECT count(*) FROM events' 2>/dev/null)\" = $sent ]"
+expect_eq events_across_kill "$(count)" "$sent"
+expect_eq nothing_dropped "$(cat "$CH/dropped" 2>/dev/null | wc -l)" 0
+
+# The server, sandboxed, reads the database and answers.
+sctl start chronicle-server.service
+if wait_for 10 curl -sf "http://127.0.0.1:$PORT/health"; then pass server_health
+else fail server_health "$(status_of chronicle-server.service)"; fi
+out=$(CHRONICLE_HOME=$CH "$BIN/chronicle" status --server "127.0.0.1:$PORT" 2>&1)
+if grep -q "^collector  up" <<<"$out" && grep -q "^server     up" <<<"$out"; then pass status_with_units
+else fail status_with_units "$out"; fi
+
+# Stopping the socket removes the socket file: senders then spool at once.
+sctl stop chronicle-collector.socket chronicle-collector.service chronicle-server.service
+if [ -e "$CH/collector.sock" ]; then fail socket_removed_on_stop; else pass socket_removed_on_stop; fi

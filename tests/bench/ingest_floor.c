@@ -14,6 +14,9 @@
 #include <time.h>
 
 #include "bench_payload.h"
+
+/* Timestamps start now: old ones would be expired by retention mid-run. */
+static long long bench_t0;
 #include "chronicle/schema.h"
 
 static double now(void)
@@ -25,6 +28,11 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        bench_t0 = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    }
     if (argc < 4) {
         fprintf(stderr, "usage: ingest_floor DBPATH N BATCH\n");
         return 2;
@@ -63,8 +71,8 @@ int main(int argc, char **argv)
         sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r.session, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, r.type, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, 1700000000000000000LL + i);
-        sqlite3_bind_int64(st, 5, 1700000000000000000LL + i);
+        sqlite3_bind_int64(st, 4, bench_t0 + i);
+        sqlite3_bind_int64(st, 5, bench_t0 + i);
         if (r.tool[0])
             sqlite3_bind_text(st, 6, r.tool, -1, SQLITE_STATIC);
         else

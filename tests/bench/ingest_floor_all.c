@@ -15,6 +15,9 @@
 #include "batch_writer.h"
 #include "bench_payload.h"
 
+/* Timestamps start now: old ones would be expired by retention mid-run. */
+static long long bench_t0;
+
 static double now(void)
 {
     struct timespec ts;
@@ -24,6 +27,11 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        bench_t0 = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    }
     if (argc < 4) {
         fprintf(stderr, "usage: ingest_floor_all DBPATH N BATCH\n");
         return 2;
@@ -44,7 +52,7 @@ int main(int argc, char **argv)
         long k = 0;
         for (; k < batch && i < n; k++, i++) {
             bench_row_make(&r, i);
-            struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = 1700000000000000000LL + i,
+            struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = bench_t0 + i,
                                     .uid = 1000, .pid = 4242, .ppid = 4241, .claude_pid = 4000};
             memset(ev.id, 0, sizeof ev.id);
             for (int b = 0; b < 8; b++)

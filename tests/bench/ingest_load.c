@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "bench_payload.h"
+
+/* Timestamps start now: old ones would be expired by retention mid-run. */
+static long long bench_t0;
 #include "chronicle/wire.h"
 
 struct client {
@@ -41,7 +44,7 @@ static void queue_frames(struct client *c, long *next_id, long window)
     while (c->sent < c->quota && c->sent - c->acked < window) {
         long i = (*next_id)++;
         bench_row_make(&r, i);
-        struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = 1700000000000000000LL + i,
+        struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = bench_t0 + i,
                                 .uid = 1000, .pid = 4242, .ppid = 4241, .claude_pid = 4000};
         memset(ev.id, 0, sizeof ev.id);
         for (int b = 0; b < 8; b++) /* big-endian: time-ordered like UUIDv7 */
@@ -58,6 +61,11 @@ static void queue_frames(struct client *c, long *next_id, long window)
 
 int main(int argc, char **argv)
 {
+    {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        bench_t0 = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: ingest_load SOCKET N CONNECTIONS WINDOW\n");
         return 2;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Upgrading: the current collector started on a database written by the
+# first released schema migrates it in place and every row survives.
+source "$(dirname "$0")/lib.sh"
+# The fixture rows age; keep retention from expiring them in a later year.
+export CHRONICLE_RETENTION_DAYS=0
+sqlite3 "$DB" <"$ROOT/tests/fixtures/db/schema-v1.sql" || { fail v1_database_loads; exit 1; }
+sqlite3 "$DB" "PRAGMA journal_mode=WAL" >/dev/null
+digest() { sql "SELECT count(*), sum(length(payload)), sum(length(raw)), group_concat(hex(event_uid), '') FROM (SELECT * FROM events ORDER BY id)" | md5sum; }
+before_events=$(digest)
+before_sessions=$(sql "SELECT * FROM sessions ORDER BY session_id" | md5sum)
+before_tools=$(sql "SELECT * FROM tool_calls ORDER BY tool_use_id" | md5sum)
+expect_eq starts_at_v1 "$(sql 'PRAGMA user_version')" 1
+start_collector || { fail collector_starts_on_v1; exit 1; }
+pass collector_starts_on_v1
+latest=$("$COLLECTOR" --version | sed -n 's/.*schema \([0-9]*\).*/\1/p')
+expect_eq migrated_to_latest "$(sql 'PRAGMA user_version')" "$latest"
+expect_eq events_survive "$(digest)" "$before_events"
+expect_eq sessions_survive "$(sql "SELECT * FROM sessions ORDER BY session_id" | md5sum)" "$before_sessions"
+expect_eq tool_calls_survive "$(sql "SELECT * FROM tool_calls ORDER BY tool_use_id" | md5sum)" "$before_tools"
+send "$FIXTURES/Stop.json"
+expect_eq new_events_after_upgrade "$(sql 'SELECT count(*) FROM events')" 25
+stop_collector && pass clean_exit || fail clean_exit

@@ -18,6 +18,7 @@ int cmd_uninstall_hooks(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_vacuum(int argc, char **argv);
 
 /* Path of chronicle-send beside the running chronicle binary (from
  * /proc/self/exe).  0, or -1 with errno set. */

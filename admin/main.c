@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
     {"status", cmd_status, "is Chronicle capturing? collector, server, database, spool, hooks"},
     {"backup", cmd_backup, "consistent copy of the database while it runs"},
     {"export", cmd_export, "events of a session or a time range as NDJSON or CSV"},
+    {"vacuum", cmd_vacuum, "give the space of deleted events back to the file system"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# chronicle vacuum: shrinks the file after events were deleted, keeps every
+# remaining row, and works while the collector runs.
+source "$(dirname "$0")/lib.sh"
+CHRONICLE=$BIN/chronicle
+start_collector || { fail collector_starts; exit 1; }
+"$BIN/tools/make_frame" "$(date +%s%N)" 4000 bulk | "$BIN/tools/rawsock" "$CHRONICLE_HOME/collector.sock" --expect 4000 >/dev/null
+send "$FIXTURES/Stop.json"
+sqlite3 "$DB" "PRAGMA busy_timeout=5000; DELETE FROM events WHERE session_id='bulk'; DELETE FROM tool_calls WHERE session_id='bulk';"
+before=$(stat -c %s "$DB")
+out=$("$CHRONICLE" vacuum)
+rc=$?
+expect_eq vacuum_exit_0 "$rc" 0
+after=$(stat -c %s "$DB")
+[ "$after" -lt "$before" ] && pass file_shrinks || fail file_shrinks "$before -> $after ($out)"
+expect_eq rows_kept "$(sql "SELECT count(*) FROM events")" 1
+send "$FIXTURES/Stop.json"
+expect_eq collector_still_writes "$(sql "SELECT count(*) FROM events")" 2
+"$CHRONICLE" vacuum --bogus >/dev/null 2>&1; expect_eq bad_option_exit_2 "$?" 2
+stop_collector && pass clean_exit || fail clean_exit

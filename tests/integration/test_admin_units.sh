@@ -97,6 +97,9 @@ wait_for 15 sh -c "[ \"\$(sqlite3 -batch '$DB' 'SELECT count(*) FROM events' 2>/
 expect_eq events_across_restart "$(count)" "$sent"
 
 pid=$(sctl show -p MainPID --value chronicle-collector.service)
+# MainPID is 0 when the service is not running: "kill -KILL 0" would kill
+# this test's whole process group (make included).
+case "$pid" in ''|0|*[!0-9]*) fail collector_has_main_pid "MainPID='$pid'"; exit 1 ;; esac
 kill -KILL "$pid"
 sendev <"$FIXTURES/Stop.json"; sent=$((sent + 1))
 if wait_for 15 sh -c "[ \"\$(systemctl --user show -p MainPID --value chronicle-collector.service)\" != $pid ] && [ \"\$(systemctl --user is-active chronicle-collector.service)\" = active ]"

@@ -23,6 +23,7 @@ send_seq 1 50
 # SIGKILL the collector: the socket stays open (it belongs to the activator),
 # the next collector takes the backlog.
 pid=$(awk '/^started/ {p=$2} END {print p}' "$CHRONICLE_HOME/activate.log")
+case "$pid" in ''|0|*[!0-9]*) fail collector_pid_known "pid='$pid'"; exit 1 ;; esac
 send_seq 51 150 &
 sender=$!
 sleep 0.1

@@ -38,24 +38,9 @@ static void usage(FILE *out)
         "  --print-config  show the effective settings and where each came from\n"
         "  --verbose       log every connection problem in detail\n"
         "\n"
-        "Environment: CHRONICLE_HOME (default ~/.claude/chronicle); tunables are\n"
-        "listed by --print-config.  See docs/ARCHITECTURE.md.\n");
-}
-
-static void print_config(const struct chronicle_config *cfg)
-{
-    printf("CHRONICLE_HOME=%s  (%s)\n", cfg->home,
-           cfg->home_source == CONFIG_ENV ? "environment" : "default");
-    printf("  socket   %s\n  database %s\n  spool    %s\n  dropped  %s\n", cfg->socket_path,
-           cfg->db_path, cfg->spool_dir, cfg->drop_file);
-    size_t n;
-    const struct config_setting *s = config_settings(&n);
-    for (size_t i = 0; i < n; i++) {
-        long v = config_get(cfg, &s[i]);
-        const char *env = getenv(s[i].env);
-        printf("%s=%ld  (%s)  # %s\n", s[i].env, v,
-               env && *env ? "environment" : "default", s[i].help);
-    }
+        "Settings come from ~/.config/chronicle/config (or $CHRONICLE_CONFIG), then the\n"
+        "environment: CHRONICLE_HOME (default ~/.claude/chronicle) and the tunables\n"
+        "that --print-config lists.  See docs/ARCHITECTURE.md.\n");
 }
 
 /* One collector per home: two writers would both pass the socket check in
@@ -222,7 +207,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (show_config) {
-        print_config(&c->cfg);
+        config_print(&c->cfg, stdout);
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -1,6 +1,7 @@
 /* config.c - defaults, environment overrides and the directory layout. */
 #include "chronicle/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,26 +71,6 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
 };
 
-static int load_strings(struct chronicle_config *cfg, char *err, size_t errlen)
-{
-    int rc = 0;
-    for (size_t i = 0; i < sizeof string_settings / sizeof string_settings[0]; i++) {
-        const struct config_string *s = &string_settings[i];
-        char *dst = (char *)cfg + s->offset;
-        const char *text = getenv(s->env);
-        if (text == NULL || *text == '\0')
-            text = s->def;
-        if (strlen(text) >= s->size) {
-            if (rc == 0)
-                snprintf(err, errlen, "%s is longer than %zu bytes", s->env, s->size - 1);
-            rc = -1;
-            text = s->def;
-        }
-        strcpy(dst, text);
-    }
-    return rc;
-}
-
 const struct config_setting *config_settings(size_t *count)
 {
     *count = sizeof settings / sizeof settings[0];
@@ -147,13 +128,10 @@ static int join(char *dst, const char *a, const char *b)
     return (n < 0 || n >= PATH_MAX) ? -1 : 0;
 }
 
-static int set_paths(struct chronicle_config *cfg, char *err, size_t errlen)
+static int set_paths(struct chronicle_config *cfg, const char *home, char *err, size_t errlen)
 {
-    const char *home = getenv("CHRONICLE_HOME");
-    cfg->home_source = CONFIG_ENV;
     if (home == NULL || *home == '\0') {
         const char *user_home = getenv("HOME");
-        cfg->home_source = CONFIG_DEFAULT;
         if (user_home == NULL || *user_home != '/') {
             snprintf(err, errlen, "HOME is not set to an absolute path; set CHRONICLE_HOME");
             return -1;
@@ -193,6 +171,215 @@ static int set_paths(struct chronicle_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- the config file ------------------------------------------------ */
+
+#define N_NUM (sizeof settings / sizeof settings[0])
+#define N_STR (sizeof string_settings / sizeof string_settings[0])
+#define IDX_HOME (N_NUM + N_STR)
+#define FILE_MAX_BYTES (64 * 1024)
+
+struct file_entry {
+    const char *key, *value; /* into file_conf.text */
+    int line;
+};
+
+struct file_conf {
+    char *text; /* owned: the file, NUL-separated in place */
+    struct file_entry e[CONFIG_MAX_SETTINGS];
+    size_t n;
+};
+
+/* "CHRONICLE_SEND_TIMEOUT_MS" -> matches file key "send_timeout_ms". */
+static int key_matches(const char *env, const char *key)
+{
+    const char *k = env + strlen("CHRONICLE_");
+    for (; *k && *key; k++, key++)
+        if (tolower((unsigned char)*k) != *key)
+            return 0;
+    return *k == '\0' && *key == '\0';
+}
+
+/* Index of the setting named by an env name or a file key, or -1. */
+static int setting_index(const char *name)
+{
+    int env = strncmp(name, "CHRONICLE_", 10) == 0;
+    for (size_t i = 0; i < N_NUM; i++)
+        if (env ? strcmp(name, settings[i].env) == 0 : key_matches(settings[i].env, name))
+            return (int)i;
+    for (size_t i = 0; i < N_STR; i++)
+        if (env ? strcmp(name, string_settings[i].env) == 0
+                : key_matches(string_settings[i].env, name))
+            return (int)(N_NUM + i);
+    if (env ? strcmp(name, "CHRONICLE_HOME") == 0 : strcmp(name, "home") == 0)
+        return (int)IDX_HOME;
+    return -1;
+}
+
+static const char *env_name(size_t idx)
+{
+    return idx < N_NUM ? settings[idx].env : idx < IDX_HOME ? string_settings[idx - N_NUM].env
+                                                              : "CHRONICLE_HOME";
+}
+
+static char *trim(char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char *e = p + strlen(p);
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        *--e = '\0';
+    return p;
+}
+
+static void config_file_path(struct chronicle_config *cfg)
+{
+    const char *explicit_path = getenv("CHRONICLE_CONFIG");
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    cfg->config_file[0] = '\0';
+    if (explicit_path && *explicit_path)
+        snprintf(cfg->config_file, sizeof cfg->config_file, "%s", explicit_path);
+    else if (xdg && *xdg == '/')
+        snprintf(cfg->config_file, sizeof cfg->config_file, "%s/chronicle/config", xdg);
+    else if (home && *home == '/')
+        snprintf(cfg->config_file, sizeof cfg->config_file, "%s/.config/chronicle/config", home);
+}
+
+/* Reads and checks the file.  A missing file is not an error unless it was
+ * named by CHRONICLE_CONFIG.  -1 with err on a bad line or unknown key. */
+static int read_file(struct chronicle_config *cfg, struct file_conf *fc, char *err, size_t errlen)
+{
+    fc->n = 0;
+    fc->text = NULL;
+    config_file_path(cfg);
+    if (cfg->config_file[0] == '\0')
+        return 0;
+    FILE *f = fopen(cfg->config_file, "re");
+    if (f == NULL) {
+        int named = getenv("CHRONICLE_CONFIG") && *getenv("CHRONICLE_CONFIG");
+        if (errno == ENOENT && !named) {
+            cfg->config_file[0] = '\0';
+            return 0;
+        }
+        snprintf(err, errlen, "config file %s: %s", cfg->config_file, strerror(errno));
+        return -1;
+    }
+    fc->text = malloc(FILE_MAX_BYTES + 1);
+    size_t len = fc->text ? fread(fc->text, 1, FILE_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (fc->text == NULL || len > FILE_MAX_BYTES) {
+        snprintf(err, errlen, "config file %s: %s", cfg->config_file,
+                 fc->text ? "larger than 64 KiB" : "out of memory");
+        return -1;
+    }
+    fc->text[len] = '\0';
+    int line = 0;
+    for (char *p = fc->text, *next; p != NULL && *p; p = next) {
+        line++;
+        next = strchr(p, '\n');
+        if (next)
+            *next++ = '\0';
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        char *t = trim(p);
+        if (*t == '\0')
+            continue;
+        char *eq = strchr(t, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value', got '%.60s'", cfg->config_file,
+                     line, t);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = trim(t), *value = trim(eq + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        if (setting_index(key) < 0 || strncmp(key, "CHRONICLE_", 10) == 0) {
+            snprintf(err, errlen, "%s:%d: unknown key '%.60s' (chronicle-collector --print-config "
+                     "lists them)", cfg->config_file, line, key);
+            return -1;
+        }
+        if (fc->n == CONFIG_MAX_SETTINGS) {
+            snprintf(err, errlen, "%s:%d: too many lines", cfg->config_file, line);
+            return -1;
+        }
+        fc->e[fc->n++] = (struct file_entry){key, value, line};
+    }
+    return 0;
+}
+
+/* The value of setting idx and where it came from: environment, else the
+ * file (last occurrence), else NULL (default). */
+static const char *lookup(const struct file_conf *fc, size_t idx, struct config_origin *o)
+{
+    const char *v = getenv(env_name(idx));
+    if (v != NULL && *v != '\0') {
+        *o = (struct config_origin){CONFIG_ENV, 0};
+        return v;
+    }
+    for (size_t i = fc->n; i-- > 0;) {
+        if (setting_index(fc->e[i].key) == (int)idx) {
+            *o = (struct config_origin){CONFIG_FILE, fc->e[i].line};
+            return fc->e[i].value;
+        }
+    }
+    *o = (struct config_origin){CONFIG_DEFAULT, 0};
+    return NULL;
+}
+
+/* Where a bad value came from, for the error message. */
+static void describe(const struct chronicle_config *cfg, size_t idx, const struct config_origin *o,
+                     char *out, size_t outlen)
+{
+    if (o->kind == CONFIG_FILE) {
+        char key[64];
+        const char *env = env_name(idx) + 10;
+        size_t i = 0;
+        for (; env[i] && i < sizeof key - 1; i++)
+            key[i] = (char)tolower((unsigned char)env[i]);
+        key[i] = '\0';
+        snprintf(out, outlen, "%s:%d: %s", cfg->config_file, o->line, key);
+    } else {
+        snprintf(out, outlen, "%s%s", env_name(idx), o->kind == CONFIG_FLAG ? " (flag)" : "");
+    }
+}
+
+/* Parses and stores one value.  0, or -1 with err. */
+static int apply(struct chronicle_config *cfg, size_t idx, const char *text,
+                 const struct config_origin *o, char *err, size_t errlen)
+{
+    char where[PATH_MAX + 96];
+    describe(cfg, idx, o, where, sizeof where);
+    if (idx < N_NUM) {
+        const struct config_setting *s = &settings[idx];
+        long v;
+        if (parse_value(text, s->is_bool, &v) != 0 || v < s->min || v > s->max) {
+            if (s->is_bool)
+                snprintf(err, errlen, "%s='%s': expected 1/0, yes/no, true/false or on/off", where,
+                         text);
+            else
+                snprintf(err, errlen, "%s='%s': expected an integer from %ld to %ld", where, text,
+                         s->min, s->max);
+            return -1;
+        }
+        set_value(cfg, s, v);
+    } else if (idx < IDX_HOME) {
+        const struct config_string *s = &string_settings[idx - N_NUM];
+        if (strlen(text) >= s->size) {
+            snprintf(err, errlen, "%s is longer than %zu bytes", where, s->size - 1);
+            return -1;
+        }
+        strcpy((char *)cfg + s->offset, text);
+    } else if (set_paths(cfg, text, err, errlen) != 0) {
+        return -1;
+    }
+    cfg->origin[idx] = *o;
+    return 0;
+}
+
 int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
 {
     int rc = 0;
@@ -202,33 +389,86 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
     cfg->home[0] = cfg->socket_path[0] = cfg->db_path[0] = cfg->spool_dir[0] = '\0';
     cfg->spool_tmp[0] = cfg->spool_bad[0] = cfg->drop_file[0] = '\0';
     err[0] = '\0';
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+    memset(cfg->origin, 0, sizeof cfg->origin);
+    for (size_t i = 0; i < N_NUM; i++)
         set_value(cfg, &settings[i], settings[i].def);
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-        const struct config_setting *s = &settings[i];
-        const char *text = getenv(s->env);
-        if (text == NULL || *text == '\0')
-            continue;
-        long v;
-        if (parse_value(text, s->is_bool, &v) != 0 || v < s->min || v > s->max) {
-            if (rc == 0) {
-                if (s->is_bool)
-                    snprintf(err, errlen, "%s='%s': expected 1/0, yes/no, true/false or on/off",
-                             s->env, text);
-                else
-                    snprintf(err, errlen, "%s='%s': expected an integer from %ld to %ld",
-                             s->env, text, s->min, s->max);
-            }
-            rc = -1;
-            continue;
-        }
-        set_value(cfg, s, v);
-    }
-    if (load_strings(cfg, rc == 0 ? err : NULL, rc == 0 ? errlen : 0) != 0)
+    for (size_t i = 0; i < N_STR; i++)
+        strcpy((char *)cfg + string_settings[i].offset, string_settings[i].def);
+
+    struct file_conf fc;
+    char msg[PATH_MAX + 256];
+    if (read_file(cfg, &fc, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s", msg);
         rc = -1;
-    if (set_paths(cfg, err, errlen) != 0)
+        fc.n = 0; /* a broken file contributes nothing */
+    }
+    for (size_t i = 0; i < IDX_HOME; i++) {
+        struct config_origin o;
+        const char *text = lookup(&fc, i, &o);
+        if (text != NULL && apply(cfg, i, text, &o, msg, sizeof msg) != 0 && rc == 0) {
+            snprintf(err, errlen, "%s", msg);
+            rc = -1;
+        }
+    }
+    struct config_origin o;
+    const char *home = lookup(&fc, IDX_HOME, &o);
+    cfg->home_source = (enum config_source)o.kind;
+    cfg->origin[IDX_HOME] = o;
+    int prc = set_paths(cfg, home, msg, sizeof msg);
+    free(fc.text);
+    if (prc != 0) {
+        snprintf(err, errlen, "%s", msg);
         return -1;
+    }
     return rc;
+}
+
+int config_set(struct chronicle_config *cfg, const char *key, const char *value, char *err,
+               size_t errlen)
+{
+    int idx = setting_index(key);
+    if (idx < 0) {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    struct config_origin o = {CONFIG_FLAG, 0};
+    if (apply(cfg, (size_t)idx, value, &o, err, errlen) != 0)
+        return -1;
+    if ((size_t)idx == IDX_HOME)
+        cfg->home_source = CONFIG_FLAG;
+    return 0;
+}
+
+static void print_origin(const struct chronicle_config *cfg, size_t idx, FILE *out)
+{
+    const struct config_origin *o = &cfg->origin[idx];
+    switch (o->kind) {
+    case CONFIG_FILE: fprintf(out, "file %s:%d", cfg->config_file, o->line); break;
+    case CONFIG_ENV: fprintf(out, "environment"); break;
+    case CONFIG_FLAG: fprintf(out, "flag"); break;
+    default: fprintf(out, "default"); break;
+    }
+}
+
+void config_print(const struct chronicle_config *cfg, FILE *out)
+{
+    fprintf(out, "# config file: %s\n", cfg->config_file[0] ? cfg->config_file : "(none)");
+    fprintf(out, "CHRONICLE_HOME=%s  # ", cfg->home);
+    print_origin(cfg, IDX_HOME, out);
+    fprintf(out, "\n#   socket %s\n#   database %s\n#   spool %s\n#   dropped %s\n",
+            cfg->socket_path, cfg->db_path, cfg->spool_dir, cfg->drop_file);
+    for (size_t i = 0; i < N_NUM; i++) {
+        fprintf(out, "%s=%ld  # ", settings[i].env, config_get(cfg, &settings[i]));
+        print_origin(cfg, i, out);
+        fprintf(out, "; %s\n", settings[i].help);
+    }
+    for (size_t i = 0; i < N_STR; i++) {
+        const char *v = (const char *)cfg + string_settings[i].offset;
+        int secret = strstr(string_settings[i].env, "TOKEN") != NULL && *v;
+        fprintf(out, "%s=%s  # ", string_settings[i].env, secret ? "(set, not shown)" : v);
+        print_origin(cfg, N_NUM + i, out);
+        fprintf(out, "\n");
+    }
 }
 
 static int make_dir(const char *path, char *err, size_t errlen)

@@ -16,10 +16,19 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CHRONICLE_VERSION "0.1.0"
 
-enum config_source { CONFIG_DEFAULT, CONFIG_ENV };
+enum config_source { CONFIG_DEFAULT, CONFIG_FILE, CONFIG_ENV, CONFIG_FLAG };
+
+/* Where one setting's value came from (for --print-config). */
+struct config_origin {
+    unsigned char kind; /* enum config_source */
+    int line;           /* CONFIG_FILE: line number */
+};
+
+#define CONFIG_MAX_SETTINGS 64
 
 struct chronicle_config {
     /* Paths, all derived from home. */
@@ -31,6 +40,8 @@ struct chronicle_config {
     char spool_bad[PATH_MAX];     /* home/spool/corrupt: files the collector refused */
     char drop_file[PATH_MAX];     /* home/dropped: one line per event lost by a sender */
     enum config_source home_source;
+    char config_file[PATH_MAX];   /* the config file read, "" when none */
+    struct config_origin origin[CONFIG_MAX_SETTINGS]; /* see config_print() */
 
     /* Sender. */
     long send_timeout_ms;   /* wait for the collector's ack */
@@ -78,11 +89,28 @@ struct config_setting {
 const struct config_setting *config_settings(size_t *count);
 
 /*
- * Fills cfg from defaults then the environment.  Returns 0 on success, or -1
- * with a message naming the offending variable in err (errlen bytes).  On
- * error cfg still holds usable defaults for everything that did parse.
+ * Fills cfg from, in increasing precedence: defaults, the config file, the
+ * environment.  The config file is $CHRONICLE_CONFIG, else
+ * $XDG_CONFIG_HOME/chronicle/config, else ~/.config/chronicle/config; a
+ * missing file is fine.  Its lines are "key = value" where key is a
+ * variable's name without CHRONICLE_ in lower case (send_timeout_ms = 500,
+ * home = /data/chronicle, redact = off); '#' starts a comment.  Returns 0 on
+ * success, or -1 with a message naming the offending variable, or the file,
+ * line and key, in err (errlen bytes).  On error cfg still holds usable
+ * values for everything that did parse.
  */
 int config_load(struct chronicle_config *cfg, char *err, size_t errlen);
+
+/*
+ * Sets one setting from a command-line flag (highest precedence).  key is a
+ * variable name (CHRONICLE_PORT) or a file key (port).  0, or -1 with err.
+ */
+int config_set(struct chronicle_config *cfg, const char *key, const char *value, char *err,
+               size_t errlen);
+
+/* Prints every setting with its value and where it came from ("default",
+ * "file PATH:LINE", "environment", "flag").  Tokens are not shown. */
+void config_print(const struct chronicle_config *cfg, FILE *out);
 
 /* Reads a long or bool tunable back by its table row. */
 long config_get(const struct chronicle_config *cfg, const struct config_setting *s);

@@ -18,6 +18,8 @@ SERVER=$BIN/chronicle-server
 # Short temp path: a Unix socket path must fit in 107 bytes.
 CHRONICLE_HOME=$(mktemp -d /tmp/chr.XXXXXX)
 export CHRONICLE_HOME
+# Tests never read the developer's own ~/.config/chronicle/config.
+export CHRONICLE_CONFIG=/dev/null
 DB=$CHRONICLE_HOME/chronicle.db
 COLLECTOR_PID=
 SERVER_PID=

@@ -6,7 +6,7 @@ CHRONICLE=$BIN/chronicle
 start_collector || { fail collector_starts; exit 1; }
 "$BIN/tools/make_frame" "$(date +%s%N)" 4000 bulk | "$BIN/tools/rawsock" "$CHRONICLE_HOME/collector.sock" --expect 4000 >/dev/null
 send "$FIXTURES/Stop.json"
-sqlite3 "$DB" "PRAGMA busy_timeout=5000; DELETE FROM events WHERE session_id='bulk'; DELETE FROM tool_calls WHERE session_id='bulk';"
+sqlite3 "$DB" "PRAGMA busy_timeout=5000; DELETE FROM events WHERE session_id='bulk'; DELETE FROM tool_calls WHERE session_id='bulk'; PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 before=$(stat -c %s "$DB")
 out=$("$CHRONICLE" vacuum)
 rc=$?

@@ -1,5 +1,6 @@
 /* Unit tests: defaults, environment overrides, and errors naming the variable. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "chronicle/config.h"
@@ -61,4 +62,68 @@ static void errors_name_the_variable(struct check *c)
     unsetenv("CHRONICLE_HOME");
 }
 
-CHECK_MAIN(CASE(defaults), CASE(overrides), CASE(errors_name_the_variable))
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static void config_file_layers(struct check *c)
+{
+    struct chronicle_config cfg;
+    char err[512];
+    char path[] = "/tmp/chronicle-config-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unsetenv("CHRONICLE_HOME");
+    unsetenv("CHRONICLE_SEND_TIMEOUT_MS");
+    setenv("CHRONICLE_CONFIG", path, 1);
+    write_file(path, "# Chronicle settings\n\nhome = /srv/chron  # comment\n"
+                     "send_timeout_ms = 400\nredact = off\nretention_days=\"7\"\n");
+    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_STR(c, cfg.home, "/srv/chron");
+    CHECK_STR(c, cfg.db_path, "/srv/chron/chronicle.db");
+    CHECK(c, cfg.send_timeout_ms == 400 && cfg.redact == 0 && cfg.retention_days == 7);
+    CHECK(c, cfg.home_source == CONFIG_FILE);
+    /* The environment beats the file; a flag beats both. */
+    setenv("CHRONICLE_SEND_TIMEOUT_MS", "300", 1);
+    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK(c, cfg.send_timeout_ms == 300);
+    CHECK(c, config_set(&cfg, "send_timeout_ms", "200", err, sizeof err) == 0);
+    CHECK(c, cfg.send_timeout_ms == 200);
+    CHECK(c, config_set(&cfg, "CHRONICLE_SEND_TIMEOUT_MS", "zero", err, sizeof err) == -1);
+    CHECK(c, config_set(&cfg, "no_such_setting", "1", err, sizeof err) == -1);
+    unsetenv("CHRONICLE_SEND_TIMEOUT_MS");
+    /* --print-config says where each value came from. */
+    char out[8192] = "";
+    FILE *m = fmemopen(out, sizeof out - 1, "w");
+    config_print(&cfg, m);
+    fclose(m);
+    CHECK(c, strstr(out, "CHRONICLE_REDACT=0  # file ") != NULL);
+    CHECK(c, strstr(out, ":5;") != NULL); /* redact is on line 5 */
+    CHECK(c, strstr(out, "CHRONICLE_SEND_TIMEOUT_MS=200  # flag") != NULL);
+    CHECK(c, strstr(out, "CHRONICLE_BATCH_MAX=1024  # default") != NULL);
+    /* Unknown keys and bad values name the file, the line and the key. */
+    write_file(path, "send_timeout_ms = 400\nsend_timeout = 5\n");
+    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK(c, strstr(err, ":2: unknown key 'send_timeout'") != NULL);
+    write_file(path, "\n\nbatch_max = lots\n");
+    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK(c, strstr(err, ":3: batch_max='lots'") != NULL);
+    CHECK(c, cfg.batch_max == 1024);
+    write_file(path, "this line has no equals sign\n");
+    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK(c, strstr(err, ":1: expected 'key = value'") != NULL);
+    unlink(path);
+    /* A file named explicitly must exist; the default one need not. */
+    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    unsetenv("CHRONICLE_CONFIG");
+    setenv("XDG_CONFIG_HOME", "/nonexistent-dir", 1);
+    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_STR(c, cfg.config_file, "");
+    unsetenv("XDG_CONFIG_HOME");
+}
+
+CHECK_MAIN(CASE(defaults), CASE(overrides), CASE(errors_name_the_variable),
+           CASE(config_file_layers))

@@ -7,12 +7,13 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/schema.h"
+#include "transcript_reader.h"
 
 #define STATS_FLUSH_NS (200 * 1000000LL)
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
-    ST_STAT, ST_COUNT
+    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -72,6 +73,27 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  ended_ns = excluded.ended_ns, status = excluded.status,"
         "  tool_name = coalesce(tool_name, excluded.tool_name),"
         "  duration_ms = coalesce(excluded.duration_ms, (excluded.ended_ns - started_ns) / 1000000)",
+    [ST_USAGE] =
+        "INSERT INTO usage(message_id, request_id, session_id, agent_id, prompt_id, model, ts_ns,"
+        " input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+        " ON CONFLICT(message_id, request_id) DO UPDATE SET"
+        "  input_tokens = max(input_tokens, excluded.input_tokens),"
+        "  output_tokens = max(output_tokens, excluded.output_tokens),"
+        "  cache_creation_input_tokens = max(cache_creation_input_tokens,"
+        "                                    excluded.cache_creation_input_tokens),"
+        "  cache_read_input_tokens = max(cache_read_input_tokens, excluded.cache_read_input_tokens),"
+        "  session_id = coalesce(session_id, excluded.session_id),"
+        "  agent_id = coalesce(agent_id, excluded.agent_id),"
+        "  prompt_id = coalesce(prompt_id, excluded.prompt_id),"
+        "  model = coalesce(model, excluded.model),"
+        "  ts_ns = coalesce(min(ts_ns, excluded.ts_ns), ts_ns, excluded.ts_ns)",
+    [ST_TRANSCRIPT] =
+        "INSERT INTO transcripts(path, inode, offset, session_id, agent_id, updated_ns)"
+        " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(path) DO UPDATE SET inode = excluded.inode,"
+        "  offset = excluded.offset, updated_ns = excluded.updated_ns,"
+        "  session_id = coalesce(session_id, excluded.session_id),"
+        "  agent_id = coalesce(agent_id, excluded.agent_id)",
     [ST_STAT] =
         "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
         " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",
@@ -464,6 +486,51 @@ int batch_writer_commit(struct batch_writer *w, struct pending_event **events, s
     stats_set(stats, "batch_last_us", "", us);
     stats_observe_batch_us(stats, us);
     return SQLITE_OK;
+}
+
+static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
+
+int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *b, char *err,
+                              size_t errlen)
+{
+    int rc = step_reset(w->st[ST_BEGIN]);
+    for (size_t i = 0; rc == SQLITE_OK && i < b->n; i++) {
+        const struct transcript_row *r = &b->rows[i];
+        sqlite3_stmt *st = w->st[ST_USAGE];
+        sqlite3_bind_text(st, 1, r->message_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->request_id, -1, SQLITE_STATIC);
+        bind_text(st, 3, nonempty(r->session_id));
+        bind_text(st, 4, nonempty(r->agent_id));
+        bind_text(st, 5, nonempty(r->prompt_id));
+        bind_text(st, 6, nonempty(r->model));
+        if (r->ts_ns > 0)
+            sqlite3_bind_int64(st, 7, r->ts_ns);
+        else
+            sqlite3_bind_null(st, 7);
+        sqlite3_bind_int64(st, 8, r->input_tokens);
+        sqlite3_bind_int64(st, 9, r->output_tokens);
+        sqlite3_bind_int64(st, 10, r->cache_creation_input_tokens);
+        sqlite3_bind_int64(st, 11, r->cache_read_input_tokens);
+        rc = step_reset(st);
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = w->st[ST_TRANSCRIPT];
+        sqlite3_bind_text(st, 1, b->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, b->inode);
+        sqlite3_bind_int64(st, 3, b->offset);
+        bind_text(st, 4, nonempty(b->session_id));
+        bind_text(st, 5, nonempty(b->agent_id));
+        sqlite3_bind_int64(st, 6, clock_wall_ns());
+        rc = step_reset(st);
+    }
+    if (rc == SQLITE_OK)
+        rc = step_reset(w->st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
+        if (!sqlite3_get_autocommit(w->db))
+            step_reset(w->st[ST_ROLLBACK]);
+    }
+    return rc;
 }
 
 int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,

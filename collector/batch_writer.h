@@ -41,6 +41,12 @@ void batch_writer_close(struct batch_writer *w);
 int batch_writer_commit(struct batch_writer *w, struct pending_event **events, size_t n,
                         struct stats *stats, char *err, size_t errlen);
 
+struct usage_batch;
+/* Upserts a transcript's usage rows (duplicates keep the largest count of
+ * each kind) and its read offset, in one transaction.  SQLite code. */
+int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *b, char *err,
+                              size_t errlen);
+
 /* Writes only the counters (heartbeat when idle).  SQLite code. */
 int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
                              size_t errlen);

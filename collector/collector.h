@@ -23,6 +23,7 @@
 #include "pending_event.h"
 #include "retention.h"
 #include "stats.h"
+#include "transcript_reader.h"
 
 #define TAG "chronicle-collector"
 
@@ -53,6 +54,9 @@ struct ingest {
     size_t bytes;               /* memory of every event not yet acked */
     int stop;                   /* writer: commit what is queued, then exit */
     int done_fd;                /* eventfd: writer -> loop, "acks are due" */
+    struct usage_batch *usage_head, *usage_tail; /* transcript reader -> writer */
+    size_t usage_queued;
+    pthread_cond_t usage_room;  /* writer -> reader: a usage batch was taken */
     _Atomic int64_t committed;  /* events committed since start */
     _Atomic int64_t last_commit_mono;
 };
@@ -76,6 +80,7 @@ struct collector {
     struct stats stats;
     struct ingest ingest;
     struct pending_event **batch; /* writer thread's scratch: cfg.batch_max entries */
+    struct transcript_reader transcripts;
 
     struct conn *conns;           /* every open connection */
     size_t nconns;

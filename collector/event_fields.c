@@ -20,6 +20,7 @@ static const char *const names[F_COUNT] = {
     [F_NOTIFICATION_TYPE] = "notification_type",
     [F_PERMISSION_MODE] = "permission_mode",
     [F_TRANSCRIPT_PATH] = "transcript_path",
+    [F_AGENT_TRANSCRIPT_PATH] = "agent_transcript_path",
 };
 
 #define KEY_DURATION (-2)

@@ -31,6 +31,7 @@ enum event_field {
     F_NOTIFICATION_TYPE,
     F_PERMISSION_MODE,
     F_TRANSCRIPT_PATH,
+    F_AGENT_TRANSCRIPT_PATH,
     F_COUNT
 };
 

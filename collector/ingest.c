@@ -56,10 +56,27 @@ static int over_cap(const struct collector *c)
     return c->ingest.bytes > (size_t)c->cfg.queue_max_bytes;
 }
 
+/* Events after which the transcript has new model output to count. */
+static void want_transcripts(struct collector *c, const struct pending_event *p)
+{
+    static const char *const after_output[] = {"SessionStart", "UserPromptSubmit", "Stop",
+                                               "SubagentStop", "PreCompact", "SessionEnd"};
+    for (size_t i = 0; i < sizeof after_output / sizeof after_output[0]; i++) {
+        if (strcmp(p->event_type, after_output[i]) != 0)
+            continue;
+        const char *const *f = p->fields.v;
+        transcript_reader_want(c, f[F_TRANSCRIPT_PATH], f[F_SESSION_ID], NULL);
+        if (f[F_AGENT_TRANSCRIPT_PATH])
+            transcript_reader_want(c, f[F_AGENT_TRANSCRIPT_PATH], f[F_SESSION_ID], f[F_AGENT_ID]);
+        return;
+    }
+}
+
 void ingest_enqueue(struct collector *c, struct pending_event *p)
 {
     struct ingest *g = &c->ingest;
     stats_add(&c->stats, "events_received_total", p->event_type, 1);
+    want_transcripts(c, p);
     pthread_mutex_lock(&g->mu);
     queue_push(&g->in, p);
     g->bytes += p->bytes;
@@ -143,17 +160,40 @@ static void *writer_main(void *arg)
     int64_t stop_deadline = INT64_MAX;
     pthread_mutex_lock(&g->mu);
     for (;;) {
-        while (g->in.head == NULL && !g->stop) {
+        while (g->in.head == NULL && g->usage_head == NULL && !g->stop) {
             /* Idle: wake every second for the database chores. */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
             if (pthread_cond_timedwait(&g->wake, &g->mu, &ts) == ETIMEDOUT &&
-                g->in.head == NULL) {
+                g->in.head == NULL && g->usage_head == NULL) {
                 pthread_mutex_unlock(&g->mu);
                 maintenance_idle(c);
                 pthread_mutex_lock(&g->mu);
             }
+        }
+        if (g->in.head == NULL && g->usage_head != NULL) {
+            /* Usage rows wait behind events: acks are on the hook's
+             * critical path, token counts are not. */
+            struct usage_batch *b = g->usage_head;
+            g->usage_head = b->next;
+            if (g->usage_head == NULL)
+                g->usage_tail = NULL;
+            g->usage_queued--;
+            pthread_cond_signal(&g->usage_room);
+            pthread_mutex_unlock(&g->mu);
+            char err[256];
+            if (batch_writer_commit_usage(c->writer, b, err, sizeof err) != SQLITE_OK) {
+                /* The offset was not stored either: the rows are read again
+                 * on the next pass over this file. */
+                log_msg(TAG, LOG_WARN, "usage of %s not stored: %s", b->path, err);
+                stats_add(&c->stats, "usage_batches_failed_total", "", 1);
+            } else {
+                stats_add(&c->stats, "usage_rows_total", "", (int64_t)b->n);
+            }
+            usage_batch_free(b);
+            pthread_mutex_lock(&g->mu);
+            continue;
         }
         if (g->in.head == NULL)
             break; /* stopping and drained */
@@ -242,7 +282,7 @@ int ingest_start(struct collector *c, char *err, size_t errlen)
     struct ingest *g = &c->ingest;
     g->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (g->done_fd < 0 || pthread_mutex_init(&g->mu, NULL) != 0 ||
-        pthread_cond_init(&g->wake, NULL) != 0) {
+        pthread_cond_init(&g->wake, NULL) != 0 || pthread_cond_init(&g->usage_room, NULL) != 0) {
         snprintf(err, errlen, "cannot set up the writer thread: %s", strerror(errno));
         return -1;
     }
@@ -278,6 +318,11 @@ int ingest_stop(struct collector *c)
 void ingest_free(struct collector *c)
 {
     struct ingest *g = &c->ingest;
+    while (g->usage_head) {
+        struct usage_batch *b = g->usage_head;
+        g->usage_head = b->next;
+        usage_batch_free(b);
+    }
     while (g->in.head) {
         struct pending_event *p = g->in.head;
         g->in.head = p->next;

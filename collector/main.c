@@ -128,7 +128,8 @@ static int start(struct collector *c, char *err, size_t errlen)
         log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
     /* From here on only the writer thread touches the database. */
     if (setup_events(c, err, errlen) != 0 || ingest_start(c, err, errlen) != 0 ||
-        listener_open(c, err, errlen) != 0 || spool_reader_start(c, err, errlen) != 0)
+        transcript_reader_start(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
+        spool_reader_start(c, err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -140,6 +141,7 @@ static int finish(struct collector *c)
     notify_systemd("STOPPING=1");
     listener_close(c);
     conn_read_buffered(c);
+    transcript_reader_stop(c); /* before the writer: it may wait for the writer's queue */
     int rc = 0;
     if (ingest_stop(c) != 0) {
         log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
@@ -159,6 +161,7 @@ static int finish(struct collector *c)
 
 static void teardown(struct collector *c)
 {
+    transcript_reader_stop(c);
     ingest_stop(c); /* start() may have failed after the thread began */
     spool_reader_stop(c);
     ingest_free(c);

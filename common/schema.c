@@ -83,6 +83,36 @@ static const char *const migrations[] = {
     "  value INTEGER NOT NULL,"
     "  PRIMARY KEY (name, label)"
     ") WITHOUT ROWID;",
+
+    /* 2: token usage read from transcripts (issue 6).  One row per
+     * assistant message, keyed like Claude Code's own rows so that the
+     * repeats (one per content block, and again in resumed or forked
+     * session files) collapse into one. */
+    "CREATE TABLE usage ("
+    "  message_id TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL DEFAULT '',"
+    "  session_id TEXT,"
+    "  agent_id TEXT,"                   /* set for subagent (sidechain) messages */
+    "  prompt_id TEXT,"                  /* the user prompt this answers, when known */
+    "  model TEXT,"
+    "  ts_ns INTEGER,"
+    "  input_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  output_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (message_id, request_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX usage_session ON usage(session_id, ts_ns);"
+    "CREATE INDEX usage_ts ON usage(ts_ns);"
+    /* How far each transcript has been read, committed with its rows. */
+    "CREATE TABLE transcripts ("
+    "  path TEXT PRIMARY KEY NOT NULL,"
+    "  inode INTEGER NOT NULL,"
+    "  offset INTEGER NOT NULL,"
+    "  session_id TEXT,"
+    "  agent_id TEXT,"
+    "  updated_ns INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

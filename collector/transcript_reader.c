@@ -1,0 +1,318 @@
+/* transcript_reader.c - incremental transcript reading.  See transcript_reader.h. */
+#include "transcript_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chronicle/buf.h"
+#include "chronicle/log.h"
+#include "collector.h"
+
+#define RESCAN_S 30              /* slow timer: every known file */
+#define BATCH_ROWS 512           /* rows per usage batch */
+#define MAX_LINE (16 << 20)      /* longer lines are skipped, not buffered */
+#define MAX_QUEUED_BATCHES 16    /* back-pressure: bounded memory */
+#define MAX_FILES 4096
+
+struct transcript_file {
+    struct transcript_file *next;
+    char path[PATH_MAX];
+    char session_id[128], agent_id[128];
+    char prompt[128];        /* the prompt the next assistant rows answer */
+    int64_t inode, offset;
+    int wanted;
+};
+
+void usage_batch_free(struct usage_batch *b)
+{
+    if (b != NULL) {
+        free(b->rows);
+        free(b);
+    }
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Caller holds mu. */
+static struct transcript_file *find_or_add(struct transcript_reader *t, const char *path)
+{
+    for (struct transcript_file *f = t->files; f; f = f->next)
+        if (strcmp(f->path, path) == 0)
+            return f;
+    if (t->nfiles >= MAX_FILES || strlen(path) >= PATH_MAX)
+        return NULL;
+    struct transcript_file *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    copy(f->path, sizeof f->path, path);
+    f->next = t->files;
+    t->files = f;
+    t->nfiles++;
+    return f;
+}
+
+void transcript_reader_want(struct collector *c, const char *path, const char *session_id,
+                            const char *agent_id)
+{
+    struct transcript_reader *t = &c->transcripts;
+    if (!t->running || path == NULL || path[0] != '/')
+        return;
+    pthread_mutex_lock(&t->mu);
+    struct transcript_file *f = find_or_add(t, path);
+    if (f != NULL) {
+        if (session_id && !f->session_id[0])
+            copy(f->session_id, sizeof f->session_id, session_id);
+        if (agent_id && !f->agent_id[0])
+            copy(f->agent_id, sizeof f->agent_id, agent_id);
+        f->wanted = 1;
+        pthread_cond_signal(&t->wake);
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Hands a batch to the writer; waits while too many are queued, so a huge
+ * transcript is read no faster than it is committed. */
+static void hand_off(struct collector *c, struct usage_batch *b)
+{
+    struct ingest *g = &c->ingest;
+    pthread_mutex_lock(&g->mu);
+    while (g->usage_queued >= MAX_QUEUED_BATCHES && !g->stop &&
+           !__atomic_load_n(&c->transcripts.stop, __ATOMIC_RELAXED))
+        pthread_cond_wait(&g->usage_room, &g->mu);
+    b->next = NULL;
+    if (g->usage_tail)
+        g->usage_tail->next = b;
+    else
+        g->usage_head = b;
+    g->usage_tail = b;
+    g->usage_queued++;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static struct usage_batch *new_batch(const struct transcript_file *f)
+{
+    struct usage_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    copy(b->path, sizeof b->path, f->path);
+    copy(b->session_id, sizeof b->session_id, f->session_id);
+    copy(b->agent_id, sizeof b->agent_id, f->agent_id);
+    b->inode = f->inode;
+    return b;
+}
+
+static void take_line(struct transcript_file *f, struct usage_batch *b, const char *line,
+                      size_t len, struct stats *stats)
+{
+    struct transcript_row r;
+    if (len == 0)
+        return;
+    if (transcript_row_parse(line, len, &r) != 0) {
+        stats_add(stats, "transcript_lines_invalid_total", "", 1);
+        return;
+    }
+    if (r.kind == ROW_PROMPT) {
+        copy(f->prompt, sizeof f->prompt, r.prompt_id[0] ? r.prompt_id : r.uuid);
+        return;
+    }
+    if (r.kind != ROW_USAGE)
+        return;
+    if (!r.session_id[0])
+        copy(r.session_id, sizeof r.session_id, f->session_id);
+    if (!r.agent_id[0] && (r.sidechain || f->agent_id[0]))
+        copy(r.agent_id, sizeof r.agent_id, f->agent_id);
+    if (!r.prompt_id[0])
+        copy(r.prompt_id, sizeof r.prompt_id, f->prompt);
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct transcript_row *rows = realloc(b->rows, cap * sizeof *rows);
+        if (rows == NULL)
+            return;
+        b->rows = rows;
+        b->cap = cap;
+    }
+    b->rows[b->n++] = r;
+}
+
+/* Reads what was appended to f since its offset.  Runs without the lock;
+ * only this thread touches inode/offset/prompt. */
+static void read_file(struct collector *c, struct transcript_file *f, struct buf *line)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return; /* missing or not yet written: tried again later */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    if ((int64_t)st.st_ino != f->inode || st.st_size < f->offset) {
+        /* Replaced or truncated: read again from the start. */
+        f->inode = (int64_t)st.st_ino;
+        f->offset = 0;
+        f->prompt[0] = '\0';
+    }
+    if (st.st_size == f->offset || lseek(fd, f->offset, SEEK_SET) < 0) {
+        close(fd);
+        return;
+    }
+    struct usage_batch *b = new_batch(f);
+    char chunk[64 * 1024];
+    int64_t pos = f->offset; /* file position of chunk[0] */
+    int skipping = 0;        /* inside a line longer than MAX_LINE */
+    buf_reset(line);
+    ssize_t n;
+    while (b != NULL && (n = read(fd, chunk, sizeof chunk)) > 0) {
+        size_t start = 0;
+        for (size_t i = 0; i < (size_t)n; i++) {
+            if (chunk[i] != '\n')
+                continue;
+            if (!skipping) {
+                if (line->len > 0) {
+                    if (buf_append(line, chunk + start, i - start) == 0)
+                        take_line(f, b, line->data, line->len, &c->stats);
+                    buf_reset(line);
+                } else {
+                    take_line(f, b, chunk + start, i - start, &c->stats);
+                }
+            }
+            skipping = 0;
+            start = i + 1;
+            f->offset = pos + (int64_t)start;
+            if (b->n >= BATCH_ROWS) {
+                b->offset = f->offset;
+                hand_off(c, b);
+                b = new_batch(f);
+                if (b == NULL)
+                    break;
+            }
+        }
+        if (!skipping && start < (size_t)n) {
+            if (line->len + ((size_t)n - start) > MAX_LINE) {
+                stats_add(&c->stats, "transcript_lines_too_long_total", "", 1);
+                skipping = 1;
+                buf_reset(line);
+            } else if (buf_append(line, chunk + start, (size_t)n - start) != 0) {
+                skipping = 1;
+                buf_reset(line);
+            }
+        }
+        pos += n;
+    }
+    close(fd);
+    buf_reset(line);
+    /* A partial last line stays unread: offset points at its start. */
+    if (b != NULL) {
+        b->offset = f->offset;
+        hand_off(c, b);
+    }
+    /* Free a long line's buffer rather than keep it for the process's life. */
+    if (line->cap > 1 << 20)
+        buf_free(line);
+}
+
+static void load_offsets(struct collector *c)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(c->cfg.db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT path, inode, offset, session_id, agent_id FROM transcripts",
+                           -1, &st, NULL) == SQLITE_OK) {
+        struct transcript_reader *t = &c->transcripts;
+        pthread_mutex_lock(&t->mu);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            struct transcript_file *f = find_or_add(t, (const char *)sqlite3_column_text(st, 0));
+            if (f == NULL)
+                continue;
+            f->inode = sqlite3_column_int64(st, 1);
+            f->offset = sqlite3_column_int64(st, 2);
+            copy(f->session_id, sizeof f->session_id, (const char *)sqlite3_column_text(st, 3));
+            copy(f->agent_id, sizeof f->agent_id, (const char *)sqlite3_column_text(st, 4));
+        }
+        pthread_mutex_unlock(&t->mu);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
+static void *reader_main(void *arg)
+{
+    struct collector *c = arg;
+    struct transcript_reader *t = &c->transcripts;
+    struct buf line = BUF_INIT;
+    load_offsets(c);
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        struct transcript_file *f = NULL;
+        for (struct transcript_file *x = t->files; x; x = x->next)
+            if (x->wanted) {
+                f = x;
+                break;
+            }
+        if (f == NULL) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += RESCAN_S;
+            if (pthread_cond_timedwait(&t->wake, &t->mu, &ts) == ETIMEDOUT)
+                for (struct transcript_file *x = t->files; x; x = x->next)
+                    x->wanted = 1;
+            continue;
+        }
+        f->wanted = 0;
+        pthread_mutex_unlock(&t->mu);
+        read_file(c, f, &line);
+        pthread_mutex_lock(&t->mu);
+    }
+    pthread_mutex_unlock(&t->mu);
+    buf_free(&line);
+    return NULL;
+}
+
+int transcript_reader_start(struct collector *c, char *err, size_t errlen)
+{
+    struct transcript_reader *t = &c->transcripts;
+    if (pthread_mutex_init(&t->mu, NULL) != 0 || pthread_cond_init(&t->wake, NULL) != 0 ||
+        pthread_create(&t->thread, NULL, reader_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the transcript reader");
+        return -1;
+    }
+    t->running = 1;
+    return 0;
+}
+
+void transcript_reader_stop(struct collector *c)
+{
+    struct transcript_reader *t = &c->transcripts;
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->mu);
+    __atomic_store_n(&t->stop, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->mu);
+    /* The reader may wait for room in the writer's queue. */
+    pthread_mutex_lock(&c->ingest.mu);
+    pthread_cond_broadcast(&c->ingest.usage_room);
+    pthread_mutex_unlock(&c->ingest.mu);
+    pthread_join(t->thread, NULL);
+    t->running = 0;
+    while (t->files) {
+        struct transcript_file *f = t->files;
+        t->files = f->next;
+        free(f);
+    }
+}

@@ -1,0 +1,60 @@
+/*
+ * transcript_reader.h - reads token usage out of Claude Code transcripts,
+ * incrementally, on its own thread.
+ *
+ * No hook carries token counts; the transcript each hook names does.  The
+ * event loop asks for a transcript to be (re)read when an event that
+ * follows model output arrives (SessionStart, UserPromptSubmit, Stop,
+ * SubagentStop, PreCompact, SessionEnd); a slow timer rereads every known
+ * file too.  The reader remembers a byte offset per file and reads only what
+ * was appended, line by line with a bounded line buffer, so a 500 MB
+ * transcript never sits in memory.  A partial last line waits for the next
+ * read; a file that shrank or was replaced is read again from the start
+ * (duplicates collapse in the usage table).  Rows go to the writer thread as
+ * usage batches together with the offset they reach, so the offset stored
+ * in the database always matches the rows stored.
+ */
+#ifndef CHRONICLE_TRANSCRIPT_READER_H
+#define CHRONICLE_TRANSCRIPT_READER_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transcript_row.h"
+
+struct collector;
+
+/* One file's new rows and the offset they reach.  Owner: the queue, then
+ * the writer thread, which frees it with usage_batch_free(). */
+struct usage_batch {
+    struct usage_batch *next;
+    char path[PATH_MAX];
+    int64_t inode, offset;
+    char session_id[128], agent_id[128];
+    struct transcript_row *rows;
+    size_t n, cap;
+};
+
+void usage_batch_free(struct usage_batch *b);
+
+struct transcript_file;
+
+struct transcript_reader {
+    pthread_t thread;
+    int running, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    struct transcript_file *files; /* guarded by mu */
+    size_t nfiles;
+};
+
+int transcript_reader_start(struct collector *c, char *err, size_t errlen);
+/* Loop thread: (re)read path soon.  session_id/agent_id attribute rows that
+ * do not name their own (NULL when unknown). */
+void transcript_reader_want(struct collector *c, const char *path, const char *session_id,
+                            const char *agent_id);
+void transcript_reader_stop(struct collector *c);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * transcript_row.h - the few fields Chronicle needs from one line of a
+ * Claude Code transcript (JSONL).
+ *
+ * Assistant rows carry message.id, requestId, message.model and
+ * message.usage; user rows whose message.content is a string are prompts
+ * (later assistant rows answer them).  Everything else in a row, often
+ * large (tool results, file contents), is skipped by the scanner without
+ * being copied or decoded, so a line costs one pass and no allocation.
+ */
+#ifndef CHRONICLE_TRANSCRIPT_ROW_H
+#define CHRONICLE_TRANSCRIPT_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE };
+
+struct transcript_row {
+    enum row_kind kind;
+    char message_id[128], request_id[128], session_id[128], agent_id[128];
+    char prompt_id[128], uuid[128], model[128];
+    int64_t ts_ns;                 /* 0 when absent */
+    int64_t input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens;
+    int sidechain;                 /* isSidechain: a subagent's row */
+};
+
+/* Parses one line.  0, or -1 when the line is not a JSON object (skipped
+ * and counted by the caller). */
+int transcript_row_parse(const char *line, size_t len, struct transcript_row *r);
+
+/* "2026-11-27T04:51:55.123Z" -> ns since the epoch; 0 if unparsable. */
+int64_t transcript_parse_time(const char *s);
+
+#endif

@@ -39,6 +39,10 @@ COMMON_SRC := $(wildcard common/*.c)
 COLLECTOR_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
 SEND_SRC := $(filter-out collector/send/main.c,$(wildcard collector/send/*.c))
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+# The dashboard (dashboard/*, Chart.js) embedded into chronicle-server as a
+# generated C source: dashboard/assets.mk, scripts/embed-assets.sh.
+include dashboard/assets.mk
+SERVER_SRC += $(BUILD)/gen/dashboard_assets.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -75,6 +79,7 @@ $(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COM
 
 $(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) -lm
+$(eval $(call dashboard_gen_rule,$(BUILD)))
 
 $(BUILD)/chronicle: $(call obj,admin/main.c $(ADMIN_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 msgpack jansson) -lm
@@ -157,7 +162,16 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/chronicle
+	install -m 0644 share/pricing.tsv $(DESTDIR)$(PREFIX)/share/chronicle/pricing.tsv
 	@$(MAKE) --no-print-directory install-units PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# The dashboard with five simulated sessions played through chronicle-send
+# (scripts/demo.sh; PORT=8510 by default).
+.PHONY: demo
+demo: check-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
 
 # End to end with the real Claude Code CLI (npm, cached under $(BUILD)/e2e)
 # against build/tools/messages_standin, a local Messages API stand-in.

@@ -50,6 +50,38 @@ echo "collector peak RSS under that load: $((rss / 1024)) MB ($rss kB; goal < 16
 stored=$(sqlite3 "$CHRONICLE_HOME/chronicle.db" "SELECT count(*) FROM events")
 echo "events stored: $stored of $EVENTS"
 
+echo "== transcripts: a generated ${TRANSCRIPT_MB:-200} MB transcript"
+TMB=${TRANSCRIPT_MB:-200}
+"$BUILD/bench/transcript_gen" "$work/big.jsonl" "$TMB"
+"$BUILD/bench/transcript_scan" "$work/big.jsonl"
+if command -v jq >/dev/null; then
+    t0=$(date +%s%N)
+    jq -c .message.usage "$work/big.jsonl" >/dev/null
+    t1=$(date +%s%N)
+    lines=$(wc -l <"$work/big.jsonl")
+    awk -v l="$lines" -v ns="$((t1 - t0))" 'BEGIN {printf "jq -c .message.usage (floor): %d lines in %.2f s = %.0f lines/s\n", l, ns/1e9, l/(ns/1e9)}'
+fi
+# The collector reading it: incremental, off the commit path, flat memory.
+rm -rf "$CHRONICLE_HOME"
+"$BUILD/chronicle-collector" 2>"$work/collector-transcript.log" &
+cpid=$!
+for _ in $(seq 100); do [ -S "$CHRONICLE_HOME/collector.sock" ] && break; sleep 0.05; done
+rss0=$(awk '/VmRSS/ {print $2}' /proc/$cpid/status)
+size=$(stat -c %s "$work/big.jsonl")
+t0=$(date +%s%N)
+printf '{"session_id":"big","hook_event_name":"Stop","transcript_path":"%s"}' "$work/big.jsonl" | "$BUILD/chronicle-send"
+until [ "$(sqlite3 "$CHRONICLE_HOME/chronicle.db" "SELECT offset FROM transcripts" 2>/dev/null)" = "$size" ]; do
+    sleep 0.05
+    [ $(( $(date +%s%N) - t0 )) -gt 300000000000 ] && { echo "transcript not read in 300 s"; break; }
+done
+t1=$(date +%s%N)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$cpid/status)
+rows=$(sqlite3 "$CHRONICLE_HOME/chronicle.db" "SELECT count(*) FROM usage")
+kill -TERM $cpid; wait $cpid 2>/dev/null
+awk -v ns="$((t1 - t0))" -v mb="$TMB" -v rows="$rows" -v r0="$rss0" -v h="$hwm" \
+    'BEGIN {printf "collector: %d MB transcript read and %d usage rows committed in %.2f s; RSS %d kB at start, peak %d kB\n", mb, rows, ns/1e9, r0, h}'
+rm -f "$work/big.jsonl"
+
 for extra in tests/bench/bench_*.sh; do
     [ -f "$extra" ] || continue
     echo "== $(basename "$extra")"

@@ -21,6 +21,7 @@
 #include "batch_writer.h"
 #include "chronicle/config.h"
 #include "pending_event.h"
+#include "redact.h"
 #include "retention.h"
 #include "stats.h"
 #include "transcript_reader.h"
@@ -81,6 +82,7 @@ struct collector {
     struct ingest ingest;
     struct pending_event **batch; /* writer thread's scratch: cfg.batch_max entries */
     struct transcript_reader transcripts;
+    struct redact_rules redact_rules;
 
     struct conn *conns;           /* every open connection */
     size_t nconns;

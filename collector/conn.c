@@ -116,7 +116,7 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         send_reply(k, &r);
         return;
     }
-    struct pending_event *p = pending_event_new(&ev, c->cfg.redact);
+    struct pending_event *p = pending_event_new(&ev, &c->redact_rules);
     if (p == NULL) {
         reject(k, "no_memory", "collector out of memory");
         return;

@@ -109,6 +109,8 @@ static int start(struct collector *c, char *err, size_t errlen)
 {
     if (config_make_dirs(&c->cfg, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
         return -1;
+    if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0)
+        return -1;
     c->writer = batch_writer_open(c->cfg.db_path, err, errlen);
     if (c->writer == NULL)
         return -1;
@@ -171,6 +173,7 @@ static void teardown(struct collector *c)
             event_free(evs[i]);
     listener_close(c);
     retention_close(&c->maint.retention);
+    redact_rules_free(&c->redact_rules);
     batch_writer_close(c->writer);
     if (c->base)
         event_base_free(c->base);

@@ -34,12 +34,14 @@ static void set_event_type(struct pending_event *p, const char *name, size_t len
 /* Copies (and redacts) the payload and extracts the column fields.  With
  * redaction on, one walk does both; only when a secret was actually removed
  * are the fields taken again from the redacted text. */
-static int fill_payload(struct pending_event *p, const struct wire_event *ev, int redact)
+static int fill_payload(struct pending_event *p, const struct wire_event *ev,
+                        const struct redact_rules *rules)
 {
+    int redact = rules != NULL && rules->on;
     int raw = (ev->flags & WIRE_FLAG_INVALID) != 0;
     if (raw) {
         /* redact_text copies the text whether or not it finds a secret. */
-        int r = redact ? redact_text(ev->payload.ptr, ev->payload.len, &p->payload)
+        int r = redact ? redact_text(ev->payload.ptr, ev->payload.len, rules, &p->payload)
                        : buf_append(&p->payload, ev->payload.ptr, ev->payload.len);
         if (r < 0)
             return -1;
@@ -51,7 +53,7 @@ static int fill_payload(struct pending_event *p, const struct wire_event *ev, in
     int r = 0;
     if (redact) {
         event_fields_begin(&p->fields, ev->payload.ptr);
-        r = redact_json(ev->payload.ptr, ev->payload.len, &p->payload, event_fields_visit,
+        r = redact_json(ev->payload.ptr, ev->payload.len, rules, &p->payload, event_fields_visit,
                         &p->fields);
         if (r < 0 || event_fields_end(&p->fields) != 0)
             return -1;
@@ -68,7 +70,8 @@ static int fill_payload(struct pending_event *p, const struct wire_event *ev, in
     return 0; /* fields were decoded into their arena during the walk */
 }
 
-struct pending_event *pending_event_new(const struct wire_event *ev, int redact)
+struct pending_event *pending_event_new(const struct wire_event *ev,
+                                        const struct redact_rules *rules)
 {
     struct pending_event *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -84,7 +87,7 @@ struct pending_event *pending_event_new(const struct wire_event *ev, int redact)
     p->host = dup_str(ev->host);
     p->project_dir = dup_str(ev->project_dir);
     if ((ev->host.ptr && !p->host) || (ev->project_dir.ptr && !p->project_dir) ||
-        fill_payload(p, ev, redact) != 0)
+        fill_payload(p, ev, rules) != 0)
         goto fail;
 
     const char *name = p->fields.v[F_HOOK_EVENT_NAME];

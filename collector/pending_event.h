@@ -41,11 +41,13 @@ struct pending_event {
     int duplicate;             /* already stored by an earlier delivery */
 };
 
+struct redact_rules;
 /*
- * Builds a pending event from a decoded frame.  redact selects secret
- * redaction.  Returns NULL on ENOMEM.
+ * Builds a pending event from a decoded frame, redacting by rules (NULL or
+ * rules->on == 0: stored as received).  Returns NULL on ENOMEM.
  */
-struct pending_event *pending_event_new(const struct wire_event *ev, int redact);
+struct pending_event *pending_event_new(const struct wire_event *ev,
+                                        const struct redact_rules *rules);
 void pending_event_free(struct pending_event *p);
 
 #endif

@@ -6,6 +6,7 @@
 #include "redact.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,7 +256,7 @@ static int find_next(const char *s, size_t from, size_t n, struct match *m)
     return 0;
 }
 
-int redact_text(const char *s, size_t n, struct buf *out)
+static int redact_builtin(const char *s, size_t n, struct buf *out)
 {
     struct match m;
     size_t pos = 0, copied = 0;
@@ -270,6 +271,67 @@ int redact_text(const char *s, size_t n, struct buf *out)
     if (buf_append(out, s + copied, n - copied) != 0)
         return -1;
     return count;
+}
+
+/* The user's pattern over s (n bytes, may hold NULs: REG_STARTEND). */
+static int redact_extra(const regex_t *re, const char *s, size_t n, struct buf *out)
+{
+    size_t pos = 0, copied = 0;
+    int count = 0;
+    while (pos <= n) {
+        regmatch_t m[1] = {{(regoff_t)pos, (regoff_t)n}};
+        if (regexec(re, s, 1, m, pos > 0 ? REG_STARTEND | REG_NOTBOL : REG_STARTEND) != 0)
+            break;
+        size_t a = (size_t)m[0].rm_so, b = (size_t)m[0].rm_eo;
+        if (b == a) { /* an empty match replaces nothing */
+            pos = a + 1;
+            continue;
+        }
+        if (buf_append(out, s + copied, a - copied) != 0 ||
+            buf_append_str(out, "[REDACTED:pattern]") != 0)
+            return -1;
+        copied = pos = b;
+        count++;
+    }
+    if (buf_append(out, s + copied, n - copied) != 0)
+        return -1;
+    return count;
+}
+
+int redact_text(const char *s, size_t n, const struct redact_rules *rules, struct buf *out)
+{
+    if (rules == NULL || !rules->has_extra)
+        return redact_builtin(s, n, out);
+    struct buf tmp = BUF_INIT;
+    int a = redact_builtin(s, n, &tmp);
+    int b = a < 0 ? -1 : redact_extra(&rules->extra, tmp.data ? tmp.data : "", tmp.len, out);
+    buf_free(&tmp);
+    return a < 0 || b < 0 ? -1 : a + b;
+}
+
+int redact_rules_init(struct redact_rules *r, int on, const char *pattern, char *err,
+                      size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->on = on;
+    if (pattern == NULL || *pattern == '\0')
+        return 0;
+    int rc = regcomp(&r->extra, pattern, REG_EXTENDED);
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, &r->extra, why, sizeof why);
+        snprintf(err, errlen, "CHRONICLE_REDACT_PATTERN '%s': %s", pattern, why);
+        return -1;
+    }
+    r->has_extra = 1;
+    return 0;
+}
+
+void redact_rules_free(struct redact_rules *r)
+{
+    if (r->has_extra)
+        regfree(&r->extra);
+    r->has_extra = 0;
 }
 
 /* Cheap pre-check on the raw span: can anything in it match?  Most strings
@@ -318,6 +380,7 @@ struct redactor {
     int changed, nomem;
     json_visit_fn also;
     void *also_ctx;
+    const struct redact_rules *rules;
 };
 
 static int replace_span(struct redactor *r, size_t start, size_t len, const char *s, size_t n)
@@ -355,7 +418,7 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
         }
         return 0;
     }
-    if (!may_hold_secret(raw, len))
+    if ((r->rules == NULL || !r->rules->has_extra) && !may_hold_secret(raw, len))
         return 0;
     buf_reset(&r->text);
     buf_reset(&r->redacted);
@@ -364,7 +427,7 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
         return 1;
     }
     r->text.len = json_unescape(raw, len, r->text.data);
-    int found = redact_text(r->text.data, r->text.len, &r->redacted);
+    int found = redact_text(r->text.data, r->text.len, r->rules, &r->redacted);
     if (found < 0) {
         r->nomem = 1;
         return 1;
@@ -374,10 +437,11 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
     return replace_span(r, start, len, r->redacted.data, r->redacted.len);
 }
 
-int redact_json(const char *json, size_t len, struct buf *out, json_visit_fn also,
-                void *also_ctx)
+int redact_json(const char *json, size_t len, const struct redact_rules *rules, struct buf *out,
+                json_visit_fn also, void *also_ctx)
 {
-    struct redactor r = {.json = json, .out = out, .also = also, .also_ctx = also_ctx};
+    struct redactor r = {.json = json, .out = out, .also = also, .also_ctx = also_ctx,
+                         .rules = rules};
     buf_reset(out);
     enum json_status st = json_walk(json, len, visit, &r, NULL);
     int rc = 0;

@@ -19,8 +19,27 @@
 
 #include <stddef.h>
 
+#include <regex.h>
+
 #include "chronicle/buf.h"
 #include "chronicle/json_scan.h"
+
+/*
+ * What to redact: the built-in rules, plus optionally one user pattern
+ * (CHRONICLE_REDACT_PATTERN, a POSIX extended regex; alternatives with |)
+ * whose matches become "[REDACTED:pattern]".  Owner: the collector context;
+ * redact_rules_free() releases the compiled pattern.
+ */
+struct redact_rules {
+    int on;          /* 0: store payloads as received */
+    int has_extra;
+    regex_t extra;
+};
+
+/* Compiles pattern (NULL or "" for none).  0, or -1 with err naming it. */
+int redact_rules_init(struct redact_rules *r, int on, const char *pattern, char *err,
+                      size_t errlen);
+void redact_rules_free(struct redact_rules *r);
 
 /*
  * json must be valid JSON (len bytes).  When something is redacted, writes
@@ -29,15 +48,15 @@
  * also, when not NULL, sees every token of the same walk (spans refer to
  * json), so a caller needing a second pass over the payload gets it free.
  */
-int redact_json(const char *json, size_t len, struct buf *out, json_visit_fn also,
-                void *also_ctx);
+int redact_json(const char *json, size_t len, const struct redact_rules *rules, struct buf *out,
+                json_visit_fn also, void *also_ctx);
 
 /*
  * Redacts free text s (n bytes) into out (appended).  Returns the number of
- * secrets replaced, or -1 on ENOMEM.  Exposed for tests and for raw
- * (invalid) payloads.
+ * secrets replaced, or -1 on ENOMEM.  rules may be NULL (built-in rules
+ * only).  Exposed for tests and for raw (invalid) payloads.
  */
-int redact_text(const char *s, size_t n, struct buf *out);
+int redact_text(const char *s, size_t n, const struct redact_rules *rules, struct buf *out);
 
 /* 1 if a JSON key (decoded, n bytes) names a secret. */
 int redact_key_is_secret(const char *key, size_t n);

@@ -133,7 +133,7 @@ static int decode_file(struct collector *c, const struct buf *data, struct pendi
             rc = -1;
             break;
         }
-        struct pending_event *p = pending_event_new(&ev, c->cfg.redact);
+        struct pending_event *p = pending_event_new(&ev, &c->redact_rules);
         if (p == NULL) {
             snprintf(why, whylen, "out of memory");
             rc = -2;

@@ -69,6 +69,7 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_TOKEN", SFIELD(token), ""},
     {"CHRONICLE_ALLOWED_HOSTS", SFIELD(allowed_hosts), ""},
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
+    {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
 };
 
 const struct config_setting *config_settings(size_t *count)

@@ -58,6 +58,7 @@ struct chronicle_config {
     long retention_days;    /* delete events older than this; 0 keeps everything */
     long retention_max_mb;  /* delete oldest while the database is larger; 0 = no cap */
     long retention_check_s; /* rest between expiry passes */
+    char redact_pattern[1024]; /* CHRONICLE_REDACT_PATTERN: extra POSIX ERE to redact */
 
     /* Server (chronicle-server). */
     long port;              /* CHRONICLE_PORT, TCP port to listen on */

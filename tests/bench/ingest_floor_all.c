@@ -14,6 +14,7 @@
 
 #include "batch_writer.h"
 #include "bench_payload.h"
+#include "redact.h"
 
 /* Timestamps start now: old ones would be expired by retention mid-run. */
 static long long bench_t0;
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
             ev.host = (struct wire_str){"bench", 5};
             ev.payload = (struct wire_str){r.payload, (size_t)r.payload_len};
             ev.orig_size = (uint64_t)r.payload_len;
-            v[k] = pending_event_new(&ev, 1);
+            v[k] = pending_event_new(&ev, &(struct redact_rules){.on = 1});
         }
         double t0 = now();
         if (batch_writer_commit(w, v, (size_t)k, &st, err, sizeof err) != SQLITE_OK) {

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = (const char *)data;
     if (json_walk(s, size, NULL, NULL, NULL) != JSON_OK) {
         struct buf out = BUF_INIT;
-        redact_text(s, size, &out); /* invalid payloads are redacted as text */
+        redact_text(s, size, NULL, &out); /* invalid payloads are redacted as text */
         buf_free(&out);
         return 0;
     }
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct event_fields f = {0};
     event_fields_begin(&f, s);
-    int r = redact_json(s, size, &red, event_fields_visit, &f);
+    int r = redact_json(s, size, NULL, &red, event_fields_visit, &f);
     event_fields_end(&f);
     /* Redaction never breaks the JSON either. */
     if (r == 1 && json_walk(red.data, red.len, NULL, NULL, NULL) != JSON_OK)

@@ -7,6 +7,7 @@
 
 #include "chronicle/wire.h"
 #include "pending_event.h"
+#include "redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct wire_event ev;
             char err[256];
             if (wire_decode_event(&res.data, &ev, err, sizeof err) == 0 && ev.kind == WIRE_EVENT) {
-                struct pending_event *pe = pending_event_new(&ev, 1);
+                static const struct redact_rules on = {.on = 1};
+                struct pending_event *pe = pending_event_new(&ev, &on);
                 pending_event_free(pe);
             }
             struct wire_reply r;

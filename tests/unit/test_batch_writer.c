@@ -6,6 +6,7 @@
 #include "batch_writer.h"
 #include "check.h"
 #include "chronicle/schema.h"
+#include "redact.h"
 
 static char dbpath[64];
 
@@ -41,7 +42,8 @@ static struct pending_event *ev(int idn, int64_t ts, const char *json)
     w.id[0] = (unsigned char)idn;
     w.payload = (struct wire_str){json, strlen(json)};
     w.orig_size = strlen(json);
-    return pending_event_new(&w, 1);
+    static const struct redact_rules on = {.on = 1};
+    return pending_event_new(&w, &on);
 }
 
 static int64_t q(struct batch_writer *w, const char *sql)
@@ -194,7 +196,7 @@ static void invalid_and_redacted_rows(struct check *c)
     raw.payload = (struct wire_str){"\x00\x01garbage", 9};
     raw.arg = (struct wire_str){"PreToolUse", 10};
     struct pending_event *v[2] = {
-        pending_event_new(&raw, 1),
+        pending_event_new(&raw, &(struct redact_rules){.on = 1}),
         ev(2, 10, "{\"session_id\":\"s\",\"hook_event_name\":\"UserPromptSubmit\","
                   "\"prompt\":\"use api_key=abcdef123456 now\"}"),
     };

@@ -8,7 +8,7 @@ static char *text(const char *in, int *count)
 {
     static struct buf b;
     buf_free(&b);
-    *count = redact_text(in, strlen(in), &b);
+    *count = redact_text(in, strlen(in), NULL, &b);
     return b.data ? b.data : "";
 }
 
@@ -73,7 +73,7 @@ static void json_keeps_shape(struct check *c)
                      "AAAAAAAAAAAAAAAAAAAAAAAA\",\"env\":{\"API_TOKEN\":\"abc\",\"n\":12345678901234567890123}},"
                      "\"prompt\":\"caf\\u00e9 \\n line\",\"password\":\"x\\\"y\"}";
     struct buf out = BUF_INIT;
-    CHECK(c, redact_json(in, strlen(in), &out, NULL, NULL) == 1);
+    CHECK(c, redact_json(in, strlen(in), NULL, &out, NULL, NULL) == 1);
     CHECK(c, json_walk(out.data, out.len, NULL, NULL, NULL) == JSON_OK);
     CHECK(c, strstr(out.data, "AAAAAAAA") == NULL);
     CHECK(c, strstr(out.data, "\"API_TOKEN\":\"[REDACTED]\"") != NULL);
@@ -89,7 +89,7 @@ static void json_without_secrets_is_untouched(struct check *c)
 {
     const char *in = "{\"session_id\":\"abc\",\"cwd\":\"/home/dev\",\"input_tokens\":5}";
     struct buf out = BUF_INIT;
-    CHECK(c, redact_json(in, strlen(in), &out, NULL, NULL) == 0);
+    CHECK(c, redact_json(in, strlen(in), NULL, &out, NULL, NULL) == 0);
     buf_free(&out);
 }
 
@@ -104,5 +104,23 @@ static void secret_keys(struct check *c)
     CHECK(c, !redact_key_is_secret("session_id", 10));
 }
 
-CHECK_MAIN(CASE(catches_each_kind), CASE(leaves_ordinary_text), CASE(json_keeps_shape),
+static void user_pattern(struct check *c)
+{
+    struct redact_rules rules;
+    char err[256];
+    CHECK(c, redact_rules_init(&rules, 1, "ACME-[0-9]{6}|internal\\.corp", err, sizeof err) == 0);
+    const char *in = "{\"prompt\":\"ticket ACME-123456 on internal.corp\",\"id\":\"ACME-999\"}";
+    struct buf out = BUF_INIT;
+    CHECK(c, redact_json(in, strlen(in), &rules, &out, NULL, NULL) == 1);
+    CHECK_STR(c, out.data, "{\"prompt\":\"ticket [REDACTED:pattern] on [REDACTED:pattern]\",\"id\":\"ACME-999\"}");
+    buf_reset(&out);
+    CHECK(c, redact_text("x\0ACME-000001", 13, &rules, &out) == 1); /* NULs do not stop it */
+    CHECK(c, out.len == 20 && memcmp(out.data + 2, "[REDACTED:pattern]", 18) == 0);
+    buf_free(&out);
+    redact_rules_free(&rules);
+    CHECK(c, redact_rules_init(&rules, 1, "([unclosed", err, sizeof err) == -1);
+    CHECK(c, strstr(err, "CHRONICLE_REDACT_PATTERN") != NULL);
+}
+
+CHECK_MAIN(CASE(user_pattern), CASE(catches_each_kind), CASE(leaves_ordinary_text), CASE(json_keeps_shape),
            CASE(json_without_secrets_is_untouched), CASE(secret_keys))

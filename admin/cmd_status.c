@@ -64,41 +64,6 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-/* Files named *.mp directly in dir; -1 if dir cannot be read. */
-static long count_spool(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -1;
-    long n = 0;
-    struct dirent *e;
-    size_t sl = strlen(SPOOL_SUFFIX);
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l > sl && strcmp(e->d_name + l - sl, SPOOL_SUFFIX) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-static long count_lines(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return errno == ENOENT ? 0 : -1;
-    long n = 0;
-    int c, last = '\n';
-    while ((c = getc(f)) != EOF) {
-        if (c == '\n')
-            n++;
-        last = c;
-    }
-    if (last != '\n')
-        n++;
-    fclose(f);
-    return n;
-}
 
 static int show_collector(const struct status_cmd *c)
 {
@@ -170,8 +135,8 @@ static void show_database(const struct status_cmd *c)
 
 static void show_spool(const struct status_cmd *c)
 {
-    long waiting = count_spool(c->cfg.spool_dir), bad = count_spool(c->cfg.spool_bad);
-    long dropped = count_lines(c->cfg.drop_file);
+    long waiting = spool_count_files(c->cfg.spool_dir), bad = spool_count_files(c->cfg.spool_bad);
+    long dropped = spool_count_drops(c->cfg.drop_file);
     printf("spool      %ld file(s) waiting for the collector in %s", waiting, c->cfg.spool_dir);
     if (bad > 0)
         printf(", %ld refused in %s", bad, c->cfg.spool_bad);

@@ -1,6 +1,7 @@
 /* spool.c - atomic spool files and the drop counter file. */
 #include "chronicle/spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,4 +87,37 @@ int spool_record_drop(const struct chronicle_config *cfg, int64_t ts_ns,
     close(fd);
     errno = e;
     return rc;
+}
+
+long spool_count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -1;
+    long n = 0;
+    struct dirent *e;
+    size_t sl = strlen(SPOOL_SUFFIX);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l > sl && strcmp(e->d_name + l - sl, SPOOL_SUFFIX) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+long spool_count_drops(const char *drop_file)
+{
+    FILE *f = fopen(drop_file, "re");
+    if (f == NULL)
+        return errno == ENOENT ? 0 : -1;
+    long n = 0;
+    int c, last = '\n';
+    while ((c = getc(f)) != EOF) {
+        n += c == '\n';
+        last = c;
+    }
+    n += last != '\n'; /* a last line cut short by a full disk still counts */
+    fclose(f);
+    return n;
 }

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "chronicle/buf.h"
@@ -193,35 +192,6 @@ static void deliver(struct send_ctx *c)
                 strerror(errno));
 }
 
-static long count_spool(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    long n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len > 3 && strcmp(e->d_name + len - 3, SPOOL_SUFFIX) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-static long count_lines(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    long n = 0;
-    int ch;
-    while ((ch = getc(f)) != EOF)
-        n += ch == '\n';
-    fclose(f);
-    return n;
-}
-
 /* --check: the one mode that talks to a human, so it prints on stdout. */
 static int run_check(struct send_ctx *c)
 {
@@ -246,12 +216,12 @@ static int run_check(struct send_ctx *c)
         printf("database:  %s (%lld bytes)\n", c->cfg.db_path, (long long)st.st_size);
     else
         printf("database:  %s (missing: %s)\n", c->cfg.db_path, strerror(errno));
-    long spooled = count_spool(c->cfg.spool_dir);
+    long spooled = spool_count_files(c->cfg.spool_dir);
     if (spooled < 0)
         printf("spool:     %s (missing)\n", c->cfg.spool_dir);
     else
         printf("spool:     %ld event file(s) waiting in %s\n", spooled, c->cfg.spool_dir);
-    printf("dropped:   %ld event(s) recorded in %s\n", count_lines(c->cfg.drop_file),
+    printf("dropped:   %ld event(s) recorded in %s\n", spool_count_drops(c->cfg.drop_file),
            c->cfg.drop_file);
     return up ? 0 : 1;
 }

@@ -32,6 +32,14 @@ int spool_write(const struct chronicle_config *cfg, const void *frame, size_t le
 int spool_record_drop(const struct chronicle_config *cfg, int64_t ts_ns,
                       const unsigned char id[16], const char *event_type, int err);
 
+/* Spool files (*.mp) directly in dir: the backlog.  0 when dir does not
+ * exist, -1 when it cannot be read. */
+long spool_count_files(const char *dir);
+
+/* Events recorded in the drop file (its lines); 0 when it does not exist,
+ * -1 when it cannot be read. */
+long spool_count_drops(const char *drop_file);
+
 /* Writes the 32 lowercase hex digits of id and a NUL into out[33]. */
 void spool_hex_id(const unsigned char id[16], char out[33]);
 

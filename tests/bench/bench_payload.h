@@ -5,11 +5,21 @@
 #define CHRONICLE_BENCH_PAYLOAD_H
 
 #include <stdio.h>
+#include <time.h>
 
 static const char *const bench_types[] = {"PreToolUse", "PostToolUse", "PreToolUse",
                                           "PostToolUse", "UserPromptSubmit", "Notification",
                                           "Stop", "SubagentStart"};
 #define BENCH_SESSIONS 100
+
+/* Events are stamped from now on: older ones would be expired by retention
+ * in the middle of a run. */
+static inline long long bench_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 struct bench_row {
     char session[48], type[32], tool[16], tool_use_id[48], cwd[32];

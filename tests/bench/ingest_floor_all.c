@@ -16,8 +16,7 @@
 #include "bench_payload.h"
 #include "redact.h"
 
-/* Timestamps start now: old ones would be expired by retention mid-run. */
-static long long bench_t0;
+static long long bench_t0; /* first event time */
 
 static double now(void)
 {
@@ -28,11 +27,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        bench_t0 = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-    }
+    bench_t0 = bench_now_ns();
     if (argc < 4) {
         fprintf(stderr, "usage: ingest_floor_all DBPATH N BATCH\n");
         return 2;

@@ -19,8 +19,7 @@
 
 #include "bench_payload.h"
 
-/* Timestamps start now: old ones would be expired by retention mid-run. */
-static long long bench_t0;
+static long long bench_t0; /* first event time */
 #include "chronicle/wire.h"
 
 struct client {
@@ -61,11 +60,7 @@ static void queue_frames(struct client *c, long *next_id, long window)
 
 int main(int argc, char **argv)
 {
-    {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        bench_t0 = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-    }
+    bench_t0 = bench_now_ns();
     if (argc < 5) {
         fprintf(stderr, "usage: ingest_load SOCKET N CONNECTIONS WINDOW\n");
         return 2;

@@ -1,5 +1,4 @@
 /* cmd_status.c - `chronicle status`: is Chronicle capturing, for humans. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -6,8 +6,9 @@
 #   scripts/deps.sh --check   exit 0 if everything is present, else list what is missing
 set -eu
 
-# Build: compiler, pkg-config and the four libraries (+ wslay for WebSocket framing).
-BUILD_PKGS="build-essential pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev"
+# Build: compiler, pkg-config and the four libraries (+ wslay for WebSocket framing,
+# + libjs-chart.js: Chart.js, embedded into chronicle-server's dashboard).
+BUILD_PKGS="build-essential pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js"
 # Tests: sqlite3 CLI to read back, curl for HTTP, clang for fuzz targets,
 # valgrind, promtool (prometheus) to check /metrics, chromium for the dashboard,
 # systemd for unit verification.

@@ -13,10 +13,14 @@ SRC := $(wildcard common/*.c) $(filter-out collector/main.c,$(wildcard collector
        $(filter-out collector/send/main.c,$(wildcard collector/send/*.c)) \
        $(filter-out server/main.c,$(wildcard server/*.c)) \
        $(filter-out admin/main.c,$(wildcard admin/*.c))
+# server/static_assets.c needs the embedded dashboard's generated table.
+include dashboard/assets.mk
+SRC += $(FBUILD)/gen/dashboard_assets.c
 OBJ := $(patsubst %.c,$(FBUILD)/obj/%.o,$(SRC))
 TARGETS := $(patsubst tests/fuzz/%.c,$(FBUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 all: $(TARGETS)
+$(eval $(call dashboard_gen_rule,$(FBUILD)))
 
 $(FBUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,18 @@
+# dashboard/assets.mk - the files chronicle-server embeds (scripts/embed-assets.sh)
+# and the rule that generates their C source.  Included by the Makefile and by
+# tests/fuzz/fuzz.mk (every build that links server/*.c needs the table).
+#
+# Chart.js comes from Debian's libjs-chart.js (scripts/deps.sh): the UMD
+# build, one self-contained file that defines window.Chart.
+CHART_JS ?= /usr/share/javascript/chart.js/chart.min.js
+DASHBOARD_ASSETS := /index.html=dashboard/index.html /assets/app.css=dashboard/app.css \
+                    /assets/app.js=dashboard/app.js /assets/chart.min.js=$(CHART_JS)
+DASHBOARD_DEPS := $(foreach a,$(DASHBOARD_ASSETS),$(lastword $(subst =, ,$(a)))) \
+                  scripts/embed-assets.sh dashboard/assets.mk
+
+# $(call dashboard_gen_rule,BUILD_DIR): BUILD_DIR/gen/dashboard_assets.c
+define dashboard_gen_rule
+$(1)/gen/dashboard_assets.c: $(DASHBOARD_DEPS)
+	@mkdir -p $$(dir $$@)
+	scripts/embed-assets.sh $$@ $(DASHBOARD_ASSETS)
+endef

@@ -1,0 +1,313 @@
+/*
+ * api_sessions.c - GET /api/sessions and GET /api/sessions/{id}.
+ *
+ * The status a client sees is derived: the collector stores working,
+ * awaiting_input or ended; a session without an event for idle_after_s is
+ * 'idle'.  The status filter is translated into the same rule in SQL so that
+ * filtering and display never disagree.
+ */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chronicle/clock.h"
+#include "chronicle/http_query.h"
+#include "row_json.h"
+#include "sql_build.h"
+
+static const char *const session_keys[] = {"status", "project", "cwd", "since", "sort",
+                                           "limit", "offset", NULL};
+
+/* Sort keys come from this allowlist: never from the request text. */
+static const struct { const char *key, *order; } sorts[] = {
+    {"last_seen", "last_seen_ns DESC, session_id DESC"},
+    {"first_seen", "first_seen_ns DESC, session_id DESC"},
+    {"events", "event_count DESC, session_id DESC"},
+};
+
+static int status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
+{
+    if (strcmp(status, "ended") == 0) {
+        sqlb_sql(sb, "(state = 'ended')");
+    } else if (strcmp(status, "idle") == 0) {
+        sqlb_sql(sb, "(state <> 'ended' AND last_seen_ns < ");
+        sqlb_int(sb, cutoff);
+        sqlb_sql(sb, ")");
+    } else if (strcmp(status, "awaiting_input") == 0) {
+        sqlb_sql(sb, "(state = 'awaiting_input' AND last_seen_ns >= ");
+        sqlb_int(sb, cutoff);
+        sqlb_sql(sb, ")");
+    } else if (strcmp(status, "active") == 0) {
+        sqlb_sql(sb, "(state NOT IN ('ended', 'awaiting_input') AND last_seen_ns >= ");
+        sqlb_int(sb, cutoff);
+        sqlb_sql(sb, ")");
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+void api_sessions(struct http_ctx *hc)
+{
+    if (http_reply_if_no_db(hc))
+        return;
+    char err[256];
+    struct query q;
+    struct sqlb sb;
+    sqlb_init(&sb);
+    const char *statuses[QUERY_MAX_LIST];
+    size_t nstatus = 0;
+    char *status_store = NULL;
+    sqlite3_stmt *st = NULL;
+    long limit = 100, offset = 0;
+    int64_t since = -1;
+    int64_t now = clock_wall_ns();
+    int64_t cutoff = now - (int64_t)hc->srv->cfg.idle_after_s * 1000000000LL;
+    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
+        query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
+        query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
+        query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
+        query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD) {
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        goto out;
+    }
+    const char *order = sorts[0].order;
+    const char *sort = query_get(&q, "sort");
+    if (sort != NULL) {
+        order = NULL;
+        for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+            if (strcmp(sort, sorts[i].key) == 0)
+                order = sorts[i].order;
+        if (order == NULL) {
+            http_reply_error(hc, 400, "bad_parameter",
+                             "parameter 'sort' must be last_seen, first_seen or events");
+            goto out;
+        }
+    }
+    sqlb_sql(&sb, "SELECT " SESSION_COLUMNS " FROM sessions WHERE 1");
+    if (nstatus > 0) {
+        sqlb_sql(&sb, " AND (");
+        for (size_t i = 0; i < nstatus; i++) {
+            if (i > 0)
+                sqlb_sql(&sb, " OR ");
+            if (status_sql(&sb, statuses[i], cutoff) != 0) {
+                http_reply_error(hc, 400, "bad_parameter",
+                                 "parameter 'status' must be active, awaiting_input, idle or "
+                                 "ended, got '%.64s'", statuses[i]);
+                goto out;
+            }
+        }
+        sqlb_sql(&sb, ")");
+    }
+    const char *project = query_get(&q, "project");
+    if (project != NULL) {
+        sqlb_sql(&sb, " AND (project = ");
+        sqlb_text(&sb, project);
+        sqlb_sql(&sb, " OR cwd = ");
+        sqlb_text(&sb, project);
+        sqlb_sql(&sb, ")");
+    }
+    const char *cwd = query_get(&q, "cwd");
+    if (cwd != NULL) { /* a directory and everything under it */
+        sqlb_sql(&sb, " AND (cwd = ");
+        sqlb_text(&sb, cwd);
+        sqlb_sql(&sb, " OR substr(cwd, 1, length(");
+        sqlb_text(&sb, cwd);
+        sqlb_sql(&sb, ") + 1) = ");
+        sqlb_text(&sb, cwd);
+        sqlb_sql(&sb, " || '/')");
+    }
+    if (since >= 0) {
+        sqlb_sql(&sb, " AND last_seen_ns >= ");
+        sqlb_int(&sb, since);
+    }
+    sqlb_sql(&sb, " ORDER BY ");
+    sqlb_sql(&sb, order);
+    sqlb_sql(&sb, " LIMIT ");
+    sqlb_int(&sb, limit);
+    sqlb_sql(&sb, " OFFSET ");
+    sqlb_int(&sb, offset);
+    int rc = sqlb_prepare(&sb, hc->srv->db.h, &st);
+    if (rc != SQLITE_OK) {
+        http_reply_db_error(hc, rc);
+        goto out;
+    }
+    json_t *arr = json_array();
+    int64_t idle_ns = (int64_t)hc->srv->cfg.idle_after_s * 1000000000LL;
+    while (arr != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *s = session_json(st, now, idle_ns);
+        if (s == NULL || json_array_append_new(arr, s) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (arr == NULL || rc != SQLITE_DONE) {
+        json_decref(arr);
+        http_reply_db_error(hc, arr == NULL ? SQLITE_NOMEM : rc);
+        goto out;
+    }
+    size_t n = json_array_size(arr);
+    http_reply_json(hc, 200, json_pack("{s:o,s:I,s:I,s:I}", "sessions", arr, "count",
+                                       (json_int_t)n, "limit", (json_int_t)limit, "offset",
+                                       (json_int_t)offset));
+out:
+    sqlite3_finalize(st);
+    sqlb_free(&sb);
+    free(status_store);
+    query_free(&q);
+}
+
+/* ---- one session ------------------------------------------------------ */
+
+static int add_tools(sqlite3 *db, const char *sid, json_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT tool_name, COUNT(*), SUM(status = 'error'), SUM(status = 'running'), "
+        "AVG(duration_ms), MAX(duration_ms), SUM(duration_ms) FROM tool_calls "
+        "WHERE session_id = ?1 GROUP BY tool_name ORDER BY 2 DESC, 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    json_t *arr = json_array();
+    rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    while (arr != NULL && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        json_t *t = json_pack("{s:s?,s:I,s:I,s:I,s:o,s:o,s:I}", "name", name, "calls",
+                              (json_int_t)sqlite3_column_int64(st, 1), "errors",
+                              (json_int_t)sqlite3_column_int64(st, 2), "running",
+                              (json_int_t)sqlite3_column_int64(st, 3), "avg_ms",
+                              sqlite3_column_type(st, 4) == SQLITE_NULL
+                                  ? json_null() : json_real(sqlite3_column_double(st, 4)),
+                              "max_ms", sqlite3_column_type(st, 5) == SQLITE_NULL
+                                  ? json_null() : json_integer(sqlite3_column_int64(st, 5)),
+                              "total_ms", (json_int_t)sqlite3_column_int64(st, 6));
+        if (t == NULL || json_array_append_new(arr, t) != 0)
+            rc = SQLITE_NOMEM;
+        else
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (arr == NULL || rc != SQLITE_DONE) {
+        json_decref(arr);
+        return arr == NULL ? SQLITE_NOMEM : rc;
+    }
+    return json_object_set_new(out, "tools", arr) ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+static int add_errors(sqlite3 *db, const char *sid, json_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        db, "SELECT " EVENT_COLUMNS " FROM events WHERE session_id = ?1 AND event_type IN "
+            "('PostToolUseFailure', 'StopFailure') ORDER BY id DESC LIMIT 50", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    json_t *arr = json_array();
+    rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    while (arr != NULL && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *e = event_json(st, 0);
+        rc = (e == NULL || json_array_append_new(arr, e) != 0) ? SQLITE_NOMEM : SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (arr == NULL || rc != SQLITE_DONE) {
+        json_decref(arr);
+        return arr == NULL ? SQLITE_NOMEM : rc;
+    }
+    return json_object_set_new(out, "errors", arr) ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+static int add_subagents(sqlite3 *db, const char *sid, json_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        db, "SELECT agent_id, MAX(agent_type), MIN(ts_ns), MAX(ts_ns), COUNT(*), "
+            "SUM(event_type = 'SubagentStop') FROM events WHERE session_id = ?1 AND "
+            "agent_id IS NOT NULL GROUP BY agent_id ORDER BY 3 LIMIT 500", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    json_t *arr = json_array();
+    rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    while (arr != NULL && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *a = json_object();
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        if (a == NULL ||
+            (json_object_set_new(a, "agent_id",
+                                 json_string((const char *)sqlite3_column_text(st, 0))) |
+             json_object_set_new(a, "agent_type", type ? json_string(type) : json_null()) |
+             json_set_time(a, "first", st, 2) | json_set_time(a, "last", st, 3) |
+             json_object_set_new(a, "events", json_integer(sqlite3_column_int64(st, 4))) |
+             json_object_set_new(a, "stopped", json_boolean(sqlite3_column_int64(st, 5) > 0))) ||
+            json_array_append_new(arr, a) != 0)
+            rc = SQLITE_NOMEM;
+        else
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (arr == NULL || rc != SQLITE_DONE) {
+        json_decref(arr);
+        return arr == NULL ? SQLITE_NOMEM : rc;
+    }
+    return json_object_set_new(out, "subagents", arr) ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* The session row and its summary, read inside one transaction so the parts
+ * agree; the transaction ends before the answer is sent. */
+static int load_session(struct server *srv, const char *sid, json_t **out)
+{
+    sqlite3 *db = srv->db.h;
+    sqlite3_stmt *st;
+    *out = NULL;
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(db, "SELECT " SESSION_COLUMNS " FROM sessions WHERE session_id = ?1",
+                            -1, &st, NULL);
+    json_t *s = NULL;
+    if (rc == SQLITE_OK) {
+        if ((rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC)) == SQLITE_OK &&
+            (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            s = session_json(st, clock_wall_ns(), (int64_t)srv->cfg.idle_after_s * 1000000000LL);
+            rc = s ? SQLITE_OK : SQLITE_NOMEM;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == SQLITE_OK && (rc = add_tools(db, sid, s)) == SQLITE_OK &&
+        (rc = add_errors(db, sid, s)) == SQLITE_OK)
+        rc = add_subagents(db, sid, s);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL); /* read-only: cannot fail in a way that matters */
+    if (rc != SQLITE_OK) {
+        json_decref(s);
+        return rc;
+    }
+    *out = s;
+    return SQLITE_OK;
+}
+
+void api_session(struct http_ctx *hc)
+{
+    if (http_reply_if_no_db(hc))
+        return;
+    char err[256];
+    struct query q;
+    static const char *const keys[] = {NULL};
+    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(&q, keys, err, sizeof err) != 0) {
+        query_free(&q);
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return;
+    }
+    query_free(&q);
+    json_t *s;
+    int rc = load_session(hc->srv, hc->path_arg, &s);
+    if (rc == SQLITE_DONE)
+        http_reply_error(hc, 404, "not_found", "no session '%.200s'", hc->path_arg);
+    else if (rc != SQLITE_OK)
+        http_reply_db_error(hc, rc);
+    else
+        http_reply_json(hc, 200, s);
+}

@@ -1,0 +1,283 @@
+/*
+ * api_stats.c - GET /api/stats?window=24h[&bucket=10s].
+ *
+ * Totals, counts per event type, per-tool calls / error rate / duration
+ * percentiles, and events per time bucket per type.  Each per-type and
+ * per-tool figure is an index range read on (event_type, ts_ns) or
+ * (tool_name, ended_ns): the distinct keys are walked with a skip-scan
+ * (MIN(x) WHERE x > previous) so no query scans the whole table.
+ */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chronicle/clock.h"
+#include "chronicle/http_query.h"
+#include "row_json.h"
+
+#define MAX_KEYS 256      /* distinct event types / tools reported */
+#define MAX_BUCKETS 360
+
+static const char *const stats_keys[] = {"window", "bucket", NULL};
+
+/* Distinct values of an indexed column, in order, via repeated MIN(). */
+static int distinct(sqlite3 *db, const char *sql_first, const char *sql_next, char **out,
+                    size_t *n)
+{
+    sqlite3_stmt *a, *b;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(db, sql_first, -1, &a, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_prepare_v2(db, sql_next, -1, &b, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(a);
+        return rc;
+    }
+    sqlite3_stmt *cur = a;
+    while (*n < MAX_KEYS && (rc = sqlite3_step(cur)) == SQLITE_ROW &&
+           sqlite3_column_type(cur, 0) != SQLITE_NULL) {
+        out[*n] = strdup((const char *)sqlite3_column_text(cur, 0));
+        if (out[*n] == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        sqlite3_reset(b);
+        rc = sqlite3_bind_text(b, 1, out[*n], -1, SQLITE_STATIC);
+        (*n)++;
+        if (rc != SQLITE_OK)
+            break;
+        cur = b;
+    }
+    sqlite3_finalize(a);
+    sqlite3_finalize(b);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK ? SQLITE_OK : rc;
+}
+
+static void free_keys(char **k, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(k[i]);
+}
+
+/* A bucket width giving about 60 buckets: 10 s for 10 minutes. */
+static long nice_bucket(long window_s)
+{
+    static const long steps[] = {1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (window_s / steps[i] <= 60)
+            return steps[i];
+    return 86400;
+}
+
+static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, size_t nb,
+                   json_t *types, json_t **bucket_counts, int64_t *total, int64_t *errors)
+{
+    char *keys[MAX_KEYS];
+    size_t nk;
+    int rc = distinct(db, "SELECT MIN(event_type) FROM events",
+                      "SELECT MIN(event_type) FROM events WHERE event_type > ?1", keys, &nk);
+    if (rc != SQLITE_OK) {
+        free_keys(keys, nk);
+        return rc;
+    }
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(db, "SELECT (ts_ns - ?3) / ?4, COUNT(*) FROM events "
+                                "WHERE event_type = ?1 AND ts_ns >= ?2 GROUP BY 1", -1, &st, NULL);
+    int64_t width = (int64_t)bucket_s * 1000000000LL;
+    for (size_t i = 0; rc == SQLITE_OK && i < nk; i++) {
+        sqlite3_reset(st);
+        if ((rc = sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
+            (rc = sqlite3_bind_int64(st, 2, since)) != SQLITE_OK ||
+            (rc = sqlite3_bind_int64(st, 3, start)) != SQLITE_OK ||
+            (rc = sqlite3_bind_int64(st, 4, width)) != SQLITE_OK)
+            break;
+        int64_t count = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t b = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
+            count += c;
+            if (b >= 0 && (size_t)b < nb && c > 0)
+                json_object_set_new(bucket_counts[b], keys[i], json_integer(c));
+        }
+        if (rc != SQLITE_DONE)
+            break;
+        rc = SQLITE_OK;
+        if (count > 0) {
+            json_object_set_new(types, keys[i], json_integer(count));
+            *total += count;
+            if (strcmp(keys[i], "PostToolUseFailure") == 0 || strcmp(keys[i], "StopFailure") == 0)
+                *errors += count;
+        }
+    }
+    if (st != NULL)
+        sqlite3_finalize(st);
+    free_keys(keys, nk);
+    return rc;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted v[n]. */
+static int64_t pct(const int64_t *v, size_t n, int p)
+{
+    size_t rank = (n * (size_t)p + 99) / 100;
+    return v[rank == 0 ? 0 : rank - 1];
+}
+
+static int by_tool(sqlite3 *db, int64_t since, json_t *tools, int64_t *calls_total)
+{
+    char *keys[MAX_KEYS];
+    size_t nk;
+    int rc = distinct(db, "SELECT MIN(tool_name) FROM tool_calls",
+                      "SELECT MIN(tool_name) FROM tool_calls WHERE tool_name > ?1", keys, &nk);
+    if (rc != SQLITE_OK) {
+        free_keys(keys, nk);
+        return rc;
+    }
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(db, "SELECT duration_ms, status = 'error' FROM tool_calls "
+                                "WHERE tool_name = ?1 AND ended_ns >= ?2", -1, &st, NULL);
+    int64_t *d = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; rc == SQLITE_OK && i < nk; i++) {
+        sqlite3_reset(st);
+        if ((rc = sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
+            (rc = sqlite3_bind_int64(st, 2, since)) != SQLITE_OK)
+            break;
+        size_t n = 0, nd = 0;
+        int64_t errs = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            n++;
+            errs += sqlite3_column_int(st, 1);
+            if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+                continue;
+            if (nd == cap) {
+                size_t nc = cap ? cap * 2 : 1024;
+                int64_t *nd_ = realloc(d, nc * sizeof *d);
+                if (nd_ == NULL) {
+                    rc = SQLITE_NOMEM;
+                    break;
+                }
+                d = nd_;
+                cap = nc;
+            }
+            d[nd++] = sqlite3_column_int64(st, 0);
+        }
+        if (rc != SQLITE_DONE)
+            break;
+        rc = SQLITE_OK;
+        if (n == 0)
+            continue;
+        *calls_total += (int64_t)n;
+        qsort(d, nd, sizeof *d, cmp_i64);
+        json_t *t = json_pack("{s:I,s:I,s:f}", "calls", (json_int_t)n, "errors", (json_int_t)errs,
+                              "error_rate", (double)errs / (double)n);
+        if (t != NULL) {
+            json_object_set_new(t, "p50_ms", nd ? json_integer(pct(d, nd, 50)) : json_null());
+            json_object_set_new(t, "p95_ms", nd ? json_integer(pct(d, nd, 95)) : json_null());
+            json_object_set_new(t, "p99_ms", nd ? json_integer(pct(d, nd, 99)) : json_null());
+        }
+        if (t == NULL || json_object_set_new(tools, keys[i], t) != 0)
+            rc = SQLITE_NOMEM;
+    }
+    if (st != NULL)
+        sqlite3_finalize(st);
+    free(d);
+    free_keys(keys, nk);
+    return rc;
+}
+
+static int count_sessions(sqlite3 *db, int64_t since, int64_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sessions WHERE last_seen_ns >= ?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_bind_int64(st, 1, since)) == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void api_stats(struct http_ctx *hc)
+{
+    if (http_reply_if_no_db(hc))
+        return;
+    char err[256];
+    struct query q;
+    long window = 86400, bucket = 0;
+    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(&q, stats_keys, err, sizeof err) != 0 ||
+        query_duration(&q, "window", 60, 30 * 86400, &window, err, sizeof err) == QUERY_BAD ||
+        query_duration(&q, "bucket", 1, 86400, &bucket, err, sizeof err) == QUERY_BAD) {
+        query_free(&q);
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return;
+    }
+    query_free(&q);
+    if (bucket == 0)
+        bucket = nice_bucket(window);
+    if (window / bucket > MAX_BUCKETS) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'bucket' gives more than %d buckets "
+                         "for this window", MAX_BUCKETS);
+        return;
+    }
+    int64_t now = clock_wall_ns();
+    int64_t width = (int64_t)bucket * 1000000000LL;
+    /* Buckets are aligned to multiples of their width, so two dashboards
+     * (or two refreshes) draw the same bars. */
+    int64_t since = now - (int64_t)window * 1000000000LL;
+    int64_t start = since - since % width;
+    size_t nb = (size_t)((now - start) / width + 1);
+    json_t *buckets[MAX_BUCKETS + 2];
+    json_t *types = json_object(), *tools = json_object(), *timeline = json_array();
+    int rc = types && tools && timeline ? SQLITE_OK : SQLITE_NOMEM;
+    size_t made = 0;
+    for (; rc == SQLITE_OK && made < nb; made++)
+        if ((buckets[made] = json_object()) == NULL)
+            rc = SQLITE_NOMEM;
+    int64_t total = 0, errors = 0, calls = 0, sessions = 0;
+    sqlite3 *db = hc->srv->db.h;
+    if (rc == SQLITE_OK && (rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) == SQLITE_OK) {
+        rc = by_type(db, since, start, bucket, nb, types, buckets, &total, &errors);
+        if (rc == SQLITE_OK)
+            rc = by_tool(db, since, tools, &calls);
+        if (rc == SQLITE_OK)
+            rc = count_sessions(db, since, &sessions);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    for (size_t i = 0; i < made; i++) {
+        if (rc != SQLITE_OK) {
+            json_decref(buckets[i]);
+            continue;
+        }
+        char iso[32];
+        int64_t t = start + (int64_t)i * width;
+        iso8601_ms(t, iso);
+        json_array_append_new(timeline, json_pack("{s:s,s:I,s:o}", "t", iso, "t_ms",
+                                                  (json_int_t)(t / 1000000), "counts", buckets[i]));
+    }
+    if (rc != SQLITE_OK) {
+        json_decref(types);
+        json_decref(tools);
+        json_decref(timeline);
+        http_reply_db_error(hc, rc);
+        return;
+    }
+    char since_iso[32];
+    iso8601_ms(since, since_iso);
+    json_t *body = json_pack(
+        "{s:I,s:s,s:{s:I,s:I,s:I,s:I},s:o,s:o,s:{s:I,s:o}}", "window_s", (json_int_t)window,
+        "since", since_iso, "totals", "events", (json_int_t)total, "errors", (json_int_t)errors,
+        "tool_calls", (json_int_t)calls, "sessions", (json_int_t)sessions, "event_types", types,
+        "tools", tools, "timeline", "bucket_s", (json_int_t)bucket, "buckets", timeline);
+    http_reply_json(hc, 200, body);
+}

@@ -1,0 +1,354 @@
+/* http_query.c - strict query-string decoding and typed parameter readers. */
+#include "chronicle/http_query.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes src[0..len) into dst (NUL-terminated).  -1 on a bad escape or a
+ * decoded NUL, which no parameter of ours can mean. */
+static int decode(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)src[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            if (i + 2 >= len)
+                return -1;
+            int h = hexval((unsigned char)src[i + 1]), l = hexval((unsigned char)src[i + 2]);
+            if (h < 0 || l < 0)
+                return -1;
+            c = h * 16 + l;
+            i += 2;
+        }
+        if (c == 0)
+            return -1;
+        dst[o++] = (char)c;
+    }
+    dst[o] = '\0';
+    return 0;
+}
+
+int query_parse(struct query *q, const char *s, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    if (s == NULL || *s == '\0')
+        return 0;
+    size_t len = strlen(s);
+    if (len > QUERY_MAX_LEN) {
+        snprintf(err, errlen, "query string longer than %d bytes", QUERY_MAX_LEN);
+        return -1;
+    }
+    /* Decoding never grows a string; each pair adds a NUL after its key and
+     * one after its value, and a pair without '=' has no byte to spare for
+     * the second (found by fuzz_query: " &,A").  n pairs need at most
+     * len + n + 1 bytes, and n <= len. */
+    q->block = malloc(2 * len + 2);
+    if (q->block == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char *out = q->block;
+    const char *p = s, *end = s + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pair_end = amp ? amp : end;
+        if (pair_end == p) { /* "a=1&&b=2": empty pairs are harmless */
+            p = pair_end + 1;
+            continue;
+        }
+        if (q->n == QUERY_MAX_PARAMS) {
+            snprintf(err, errlen, "more than %d query parameters", QUERY_MAX_PARAMS);
+            return -1;
+        }
+        const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+        const char *key_end = eq ? eq : pair_end;
+        const char *val = eq ? eq + 1 : pair_end;
+        char *k = out;
+        if (decode(p, (size_t)(key_end - p), k) != 0) {
+            snprintf(err, errlen, "malformed %%-escape or NUL in a query parameter name");
+            return -1;
+        }
+        out += strlen(k) + 1;
+        char *v = out;
+        if (decode(val, (size_t)(pair_end - val), v) != 0) {
+            snprintf(err, errlen, "malformed %%-escape or NUL in query parameter '%.64s'", k);
+            return -1;
+        }
+        out += strlen(v) + 1;
+        if (*k == '\0') {
+            snprintf(err, errlen, "query parameter with an empty name");
+            return -1;
+        }
+        q->p[q->n].key = k;
+        q->p[q->n].val = v;
+        q->n++;
+        p = pair_end + 1;
+    }
+    return 0;
+}
+
+void query_free(struct query *q)
+{
+    free(q->block);
+    q->block = NULL;
+    q->n = 0;
+}
+
+const char *query_get(const struct query *q, const char *key)
+{
+    for (size_t i = q->n; i-- > 0;)
+        if (strcmp(q->p[i].key, key) == 0)
+            return q->p[i].val;
+    return NULL;
+}
+
+int query_check_keys(const struct query *q, const char *const *allowed, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const char *const *a = allowed;
+        while (*a != NULL && strcmp(*a, q->p[i].key) != 0)
+            a++;
+        if (*a == NULL) {
+            snprintf(err, errlen, "unknown parameter '%.64s'", q->p[i].key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_long_text(const char *s, long *out)
+{
+    if (*s == '\0' || *s == ' ' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum query_status query_long(const struct query *q, const char *key, long min, long max,
+                             long *out, char *err, size_t errlen)
+{
+    const char *s = query_get(q, key);
+    if (s == NULL)
+        return QUERY_ABSENT;
+    long v;
+    if (parse_long_text(s, &v) != 0 || v < min || v > max) {
+        snprintf(err, errlen, "parameter '%s' must be an integer from %ld to %ld", key, min, max);
+        return QUERY_BAD;
+    }
+    *out = v;
+    return QUERY_OK;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * algorithm): timegm() would read the TZ database and accept junk. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dm[m - 1];
+}
+
+static int parse_iso(const char *s, int64_t *out_ns)
+{
+    const char *p = s;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    int64_t frac_ns = 0, offset_s = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+        return -1;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return -1;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+            return -1;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &sec))
+                return -1;
+            if (*p == '.' || *p == ',') {
+                p++;
+                int64_t scale = 100000000;
+                if (*p < '0' || *p > '9')
+                    return -1;
+                for (int i = 0; *p >= '0' && *p <= '9'; i++, p++) {
+                    if (i < 9) {
+                        frac_ns += (*p - '0') * scale;
+                        scale /= 10;
+                    }
+                }
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return -1;
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (digits(&p, 2, &oh))
+                return -1;
+            if (*p == ':')
+                p++;
+            if (digits(&p, 2, &om) || oh > 23 || om > 59)
+                return -1;
+            offset_s = sign * (oh * 3600 + om * 60);
+        } else {
+            return -1; /* a local time without offset is ambiguous: refuse it */
+        }
+    }
+    if (*p != '\0')
+        return -1;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    if (secs < 0)
+        return -1;
+    *out_ns = secs * 1000000000LL + frac_ns;
+    return 0;
+}
+
+int query_parse_time(const char *s, int64_t *out_ns)
+{
+    size_t len = strlen(s);
+    if (len > 0 && len <= 15 && strspn(s, "0123456789") == len) {
+        long v;
+        /* 15 digits of milliseconds reach year 33658: no overflow in ns. */
+        if (parse_long_text(s, &v) != 0)
+            return -1;
+        *out_ns = (int64_t)v * 1000000;
+        return 0;
+    }
+    return parse_iso(s, out_ns);
+}
+
+enum query_status query_time(const struct query *q, const char *key, int64_t *out_ns,
+                             char *err, size_t errlen)
+{
+    const char *s = query_get(q, key);
+    if (s == NULL)
+        return QUERY_ABSENT;
+    if (query_parse_time(s, out_ns) != 0) {
+        snprintf(err, errlen, "parameter '%s' must be epoch milliseconds or an ISO 8601 UTC time "
+                 "such as 2026-01-31T12:00:00Z", key);
+        return QUERY_BAD;
+    }
+    return QUERY_OK;
+}
+
+enum query_status query_duration(const struct query *q, const char *key, long min_s, long max_s,
+                                 long *out_s, char *err, size_t errlen)
+{
+    const char *s = query_get(q, key);
+    if (s == NULL)
+        return QUERY_ABSENT;
+    size_t len = strlen(s);
+    long mult = 1;
+    char num[24];
+    if (len > 0 && len < sizeof num) {
+        memcpy(num, s, len + 1);
+        switch (num[len - 1]) {
+        case 's': mult = 1; num[len - 1] = '\0'; break;
+        case 'm': mult = 60; num[len - 1] = '\0'; break;
+        case 'h': mult = 3600; num[len - 1] = '\0'; break;
+        case 'd': mult = 86400; num[len - 1] = '\0'; break;
+        default: break;
+        }
+        long v;
+        if (parse_long_text(num, &v) == 0 && v > 0 && v <= max_s / mult && v * mult >= min_s) {
+            *out_s = v * mult;
+            return QUERY_OK;
+        }
+    }
+    snprintf(err, errlen, "parameter '%s' must be a duration such as 90s, 15m, 24h or 7d, "
+             "from %lds to %lds", key, min_s, max_s);
+    return QUERY_BAD;
+}
+
+enum query_status query_list(const struct query *q, const char *key, const char **vals,
+                             size_t *n, char **storage, char *err, size_t errlen)
+{
+    *n = 0;
+    *storage = NULL;
+    size_t total = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->p[i].key, key) == 0)
+            total += strlen(q->p[i].val) + 1;
+    if (total == 0)
+        return QUERY_ABSENT;
+    char *copy = malloc(total);
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return QUERY_BAD;
+    }
+    char *o = copy;
+    for (size_t i = 0; i < q->n; i++) {
+        if (strcmp(q->p[i].key, key) != 0)
+            continue;
+        size_t l = strlen(q->p[i].val);
+        memcpy(o, q->p[i].val, l + 1);
+        char *item = o;
+        o += l + 1;
+        /* strtok_r would skip empty items silently; "a,,b" is a mistake. */
+        for (;;) {
+            char *comma = strchr(item, ',');
+            if (comma)
+                *comma = '\0';
+            if (*item == '\0' || *n == QUERY_MAX_LIST) {
+                if (*item == '\0')
+                    snprintf(err, errlen, "parameter '%s' has an empty item", key);
+                else
+                    snprintf(err, errlen, "parameter '%s' has more than %d items", key,
+                             QUERY_MAX_LIST);
+                free(copy); /* after the last read of item, which points into it */
+                *n = 0;
+                return QUERY_BAD;
+            }
+            vals[(*n)++] = item;
+            if (!comma)
+                break;
+            item = comma + 1;
+        }
+    }
+    *storage = copy;
+    return QUERY_OK;
+}

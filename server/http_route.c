@@ -1,0 +1,316 @@
+/*
+ * http_route.c - the request entry point: limits, security checks, routing,
+ * and the per-request metrics.  Also the listener: chronicle-server accepts
+ * and the connection cap (TCP_NODELAY, tracking of open connections).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+
+#include "chronicle/clock.h"
+#include "chronicle/http_guard.h"
+#include "chronicle/http_query.h"
+#include "chronicle/log.h"
+#include "static_serve.h"
+#include "static_serve.h" /* the embedded dashboard */
+
+#define MAX_URI_BYTES 8192
+#define MAX_ID_BYTES 256
+
+/* Browsers cannot set headers on a WebSocket: /ws also takes the token as
+ * ?access_token=.  Only there, so REST URLs with secrets do not spread. */
+static int ws_query_token_ok(struct http_ctx *hc)
+{
+    if (hc->route != ROUTE_WS)
+        return 0;
+    struct query q;
+    char err[128];
+    int ok = 0;
+    if (query_parse(&q, hc->query, err, sizeof err) == 0) {
+        const char *t = query_get(&q, "access_token");
+        ok = t != NULL && guard_secret_equal(t, hc->srv->cfg.token);
+    }
+    query_free(&q);
+    return ok;
+}
+
+int http_guard(struct http_ctx *hc)
+{
+    const struct chronicle_config *cfg = &hc->srv->cfg;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
+    const char *host = evhttp_find_header(in, "Host");
+    if (!guard_host_allowed(host, cfg->bind, cfg->allowed_hosts)) {
+        http_reply_error(hc, host ? 403 : 400, host ? "forbidden_host" : "missing_host",
+                         host ? "Host header not allowed; add the name to CHRONICLE_ALLOWED_HOSTS"
+                              : "the Host header is required");
+        return -1;
+    }
+    if (cfg->token[0] != '\0') {
+        const char *auth = evhttp_find_header(in, "Authorization");
+        if (!guard_bearer_ok(auth, cfg->token) && !ws_query_token_ok(hc)) {
+            evhttp_add_header(evhttp_request_get_output_headers(hc->req), "WWW-Authenticate",
+                              "Bearer realm=\"chronicle\"");
+            http_reply_error(hc, 401, "unauthorized",
+                             auth ? "wrong bearer token" : "this server requires "
+                             "'Authorization: Bearer <CHRONICLE_TOKEN>'");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Picks the route and decodes the {id} segment into *id (malloc'd). */
+static enum route_id match(const char *path, char **id)
+{
+    static const struct { const char *path; enum route_id r; } exact[] = {
+        {"/health", ROUTE_HEALTH}, {"/health/performance", ROUTE_HEALTH_PERF},
+        {"/metrics", ROUTE_METRICS}, {"/ws", ROUTE_WS}, {"/api/sessions", ROUTE_SESSIONS},
+        {"/api/events", ROUTE_EVENTS}, {"/api/stats", ROUTE_STATS},
+    };
+    *id = NULL;
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(path, exact[i].path) == 0)
+            return exact[i].r;
+    enum route_id r;
+    const char *rest;
+    if (strncmp(path, "/api/sessions/", 14) == 0) {
+        rest = path + 14;
+        const char *slash = strchr(rest, '/');
+        if (slash != NULL && strcmp(slash, "/events") != 0)
+            return ROUTE_OTHER;
+        r = slash ? ROUTE_SESSION_EVENTS : ROUTE_SESSION;
+        size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+        char seg[MAX_ID_BYTES * 3 + 1];
+        if (n == 0 || n >= sizeof seg)
+            return ROUTE_OTHER;
+        memcpy(seg, rest, n);
+        seg[n] = '\0';
+        size_t dlen = 0;
+        *id = evhttp_uridecode(seg, 0, &dlen);
+        if (*id == NULL || dlen != strlen(*id) || dlen == 0 || dlen > MAX_ID_BYTES) {
+            free(*id);
+            *id = NULL;
+            return ROUTE_OTHER;
+        }
+        return r;
+    }
+    if (strncmp(path, "/api/events/", 12) == 0) {
+        rest = path + 12;
+        if (*rest == '\0' || strlen(rest) > 20 || strspn(rest, "0123456789") != strlen(rest))
+            return ROUTE_OTHER;
+        *id = strdup(rest);
+        return *id ? ROUTE_EVENT : ROUTE_OTHER;
+    }
+    return ROUTE_OTHER;
+}
+
+static void preflight(struct http_ctx *hc)
+{
+    const char *cors = hc->srv->cfg.cors_origin;
+    const char *origin =
+        evhttp_find_header(evhttp_request_get_input_headers(hc->req), "Origin");
+    if (cors[0] == '\0' || origin == NULL || strcmp(origin, cors) != 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(hc->req), "Allow", "GET, HEAD");
+        http_reply_error(hc, 405, "method_not_allowed", "only GET and HEAD are served");
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(hc->req);
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD");
+    evhttp_add_header(h, "Access-Control-Allow-Headers", "Authorization");
+    evhttp_add_header(h, "Access-Control-Max-Age", "600");
+    http_reply_text(hc, 204, "text/plain", "", 0);
+}
+
+static void dispatch(struct http_ctx *hc)
+{
+    struct evhttp_request *req = hc->req;
+    const char *uri = evhttp_request_get_uri(req);
+    if (uri == NULL || strlen(uri) > MAX_URI_BYTES) {
+        http_reply_error(hc, 414, "uri_too_long", "request URI longer than %d bytes",
+                         MAX_URI_BYTES);
+        return;
+    }
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    if (path == NULL || *path == '\0') {
+        http_reply_error(hc, 400, "bad_uri", "cannot parse the request URI");
+        return;
+    }
+    hc->query = evhttp_uri_get_query(u);
+    /* The embedded dashboard (static_serve.c) answers its own paths: Host
+     * check, but no token, since a browser cannot attach one to a page load. */
+    hc->route = ROUTE_STATIC;
+    if (static_serve(hc, path))
+        return;
+    char *id = NULL;
+    hc->route = match(path, &id);
+    hc->path_arg = id;
+    /* Dashboard files ("/", "/assets/..."): static_serve.c, which makes the
+     * Host check itself but asks no token (the page holds no data). */
+    if (hc->route == ROUTE_OTHER && static_serve(hc, path))
+        goto out;
+    if (http_guard(hc) != 0)
+        goto out;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd == EVHTTP_REQ_OPTIONS) {
+        preflight(hc);
+        goto out;
+    }
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+        http_reply_error(hc, 405, "method_not_allowed", "only GET and HEAD are served");
+        goto out;
+    }
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
+        http_reply_error(hc, 413, "body_not_allowed", "GET requests take no body");
+        goto out;
+    }
+    switch (hc->route) {
+    case ROUTE_HEALTH: api_health(hc); break;
+    case ROUTE_HEALTH_PERF: api_health_performance(hc); break;
+    case ROUTE_METRICS: api_metrics(hc); break;
+    case ROUTE_WS: ws_upgrade(hc); break;
+    case ROUTE_SESSIONS: api_sessions(hc); break;
+    case ROUTE_SESSION: api_session(hc); break;
+    case ROUTE_SESSION_EVENTS: api_events(hc); break;
+    case ROUTE_EVENTS: api_events(hc); break;
+    case ROUTE_EVENT: api_event(hc); break;
+    case ROUTE_STATS: api_stats(hc); break;
+    default:
+        http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
+        break;
+    }
+out:
+    free(id);
+    hc->path_arg = NULL;
+}
+
+/*
+ * Connection tracking.  evhttp accepts sockets itself and offers one hook per
+ * connection, the close callback; it is attached on a connection's first
+ * request.  srv->conns lists the connections that have made a request (a
+ * plain array: at most max_connections entries, scanned once per request,
+ * well under a microsecond at the default cap).  Sockets that never send a
+ * request are bounded by evhttp's timeout and the listen backlog.
+ */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    struct server *srv = arg;
+    for (long i = 0; i < srv->connections; i++) {
+        if (srv->conns[i] == evcon) {
+            srv->conns[i] = srv->conns[--srv->connections];
+            return;
+        }
+    }
+}
+
+/* 0 when the connection is (now) tracked, -1 when the cap is reached. */
+static int track(struct server *srv, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon == NULL)
+        return 0;
+    for (long i = 0; i < srv->connections; i++)
+        if (srv->conns[i] == evcon)
+            return 0;
+    if (srv->connections >= srv->cfg.max_connections)
+        return -1;
+    srv->conns[srv->connections++] = evcon;
+    evhttp_connection_set_closecb(evcon, on_conn_close, srv);
+    /* Nagle + delayed ACK was measured at a 44 ms floor for a 26 KB answer.
+     * Linux passes the listener's TCP_NODELAY on to accepted sockets; set it
+     * again here so that the rule does not depend on that. */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    int one = 1;
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        log_msg(SERVER_TAG, LOG_WARN, "TCP_NODELAY: %s", strerror(errno));
+    return 0;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct server *srv = arg;
+    int64_t t0 = clock_mono_ns();
+    struct http_ctx hc = {srv, req, ROUTE_OTHER, 0, NULL, NULL};
+    if (track(srv, req) != 0) {
+        srv->metrics.connections_rejected++;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        http_reply_error(&hc, 503, "too_many_connections",
+                         "connection cap (%ld) reached; retry later", srv->cfg.max_connections);
+    } else {
+        dispatch(&hc);
+    }
+    if (hc.status == 0) { /* a handler that forgot to answer is a bug: answer anyway */
+        log_msg(SERVER_TAG, LOG_ERROR, "route %s did not answer", route_name(hc.route));
+        http_reply_error(&hc, 500, "internal", "no answer");
+    }
+    metrics_record(&srv->metrics, hc.route, hc.status, (double)(clock_mono_ns() - t0) / 1e9);
+}
+
+/* The bufferevent of each new connection: large single writes, so a big
+ * answer leaves in one write(2) instead of 16 KiB pieces. */
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+    (void)arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev != NULL)
+        bufferevent_set_max_single_write(bev, 1 << 20);
+    return bev;
+}
+
+int http_listen(struct server *srv, const char *bind_addr, int port, char *err, size_t errlen)
+{
+    srv->conns = calloc((size_t)srv->cfg.max_connections, sizeof *srv->conns);
+    if (srv->conns == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct evhttp_bound_socket *bs =
+        evhttp_bind_socket_with_handle(srv->http, bind_addr, (ev_uint16_t)port);
+    if (bs == NULL) {
+        snprintf(err, errlen, "cannot listen on %s port %d: %s", bind_addr, port,
+                 strerror(errno));
+        return -1;
+    }
+    srv->bound = bs;
+    evutil_socket_t lfd = evhttp_bound_socket_get_fd(bs);
+    int one = 1;
+    if (setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        log_msg(SERVER_TAG, LOG_WARN, "TCP_NODELAY on the listener: %s", strerror(errno));
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof got;
+    if (getsockname(lfd, (struct sockaddr *)&got, &gl) == 0) {
+        if (got.ss_family == AF_INET)
+            srv->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+        else if (got.ss_family == AF_INET6)
+            srv->port = ntohs(((struct sockaddr_in6 *)&got)->sin6_port);
+    }
+    return 0;
+}
+
+void http_route_install(struct server *srv)
+{
+    evhttp_set_gencb(srv->http, on_request, srv);
+    evhttp_set_bevcb(srv->http, make_bev, srv);
+    /* Limits: request line + headers, body, idle/slow timeout. */
+    evhttp_set_max_headers_size(srv->http, 16 * 1024);
+    evhttp_set_max_body_size(srv->http, 4096);
+    evhttp_set_timeout(srv->http, (int)srv->cfg.http_timeout_s);
+    /* Let every method reach us so a wrong one gets a JSON 405. */
+    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(srv->http, "application/json");
+}

@@ -1,0 +1,166 @@
+/*
+ * server.h - chronicle-server's context and the interfaces between its
+ * modules (private to server/).
+ *
+ * One struct server lives in main()'s frame and is passed everywhere: there
+ * is no global mutable state.  Ownership: the server owns the event base,
+ * the evhttp, the database reader, the live feed (and through it every
+ * WebSocket client).  Each module's section below says what it owns.
+ */
+#ifndef CHRONICLE_SERVER_H
+#define CHRONICLE_SERVER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "chronicle/config.h"
+
+#define SERVER_TAG "chronicle-server"
+
+/* ---- routes and metrics (metrics.c) ---------------------------------- */
+
+enum route_id {
+    ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
+    ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
+    ROUTE_COUNT
+};
+
+#define METRICS_STATUS_SLOTS 16
+#define METRICS_LATENCY_BUCKETS 12
+
+struct metrics {
+    /* requests[route][slot] counts answers with status status_codes[slot]. */
+    int status_codes[METRICS_STATUS_SLOTS];
+    uint64_t requests[ROUTE_COUNT][METRICS_STATUS_SLOTS];
+    uint64_t latency_le[ROUTE_COUNT][METRICS_LATENCY_BUCKETS]; /* not cumulative */
+    double latency_sum[ROUTE_COUNT];
+    uint64_t latency_count[ROUTE_COUNT];
+    double recent_ms;                 /* moving average of response times */
+    uint64_t ws_messages_sent;
+    uint64_t ws_gaps;                 /* times a slow client was skipped ahead */
+    uint64_t ws_slow_disconnects;
+    uint64_t ws_rejected;             /* upgrades refused at the client cap */
+    uint64_t connections_rejected;    /* TCP connections refused at the cap */
+    uint64_t db_poll_total;           /* data_version checks */
+    uint64_t db_poll_changed;         /* ... that found a commit */
+};
+
+extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
+const char *route_name(enum route_id r);
+void metrics_init(struct metrics *m);
+void metrics_record(struct metrics *m, enum route_id r, int status, double seconds);
+/* Memory actually resident, from /proc/self/statm; 0 when unreadable. */
+uint64_t metrics_rss_bytes(void);
+
+/* ---- database reader (db_read.c) ------------------------------------- */
+
+struct db_read {
+    sqlite3 *h;                 /* NULL until the database exists and is migrated */
+    char path[PATH_MAX];
+    char wal_path[PATH_MAX + 8];
+};
+
+/* Opens cfg->db_path read-only.  0 on success; -1 when the file is missing
+ * or not migrated yet (a normal state: the caller retries); -2 with err on
+ * a real error (newer schema, corrupt file). */
+int db_read_open(struct db_read *d, char *err, size_t errlen);
+void db_read_close(struct db_read *d);
+/* PRAGMA data_version: changes whenever another connection commits. */
+int db_read_data_version(struct db_read *d, int64_t *out);
+/* Size of the -wal file in bytes (0 when absent). */
+int64_t db_read_wal_bytes(const struct db_read *d);
+/* One collector_stats value; 0 and *found=0 when missing. */
+int64_t db_read_stat(struct db_read *d, const char *name, const char *label, int *found);
+
+/* ---- the server ------------------------------------------------------- */
+
+struct live_feed;
+
+struct server {
+    struct chronicle_config cfg;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound; /* owned by http */
+    struct db_read db;
+    struct metrics metrics;
+    struct live_feed *feed;
+    struct event *sig_term, *sig_int, *db_retry, *shutdown_timer;
+    int64_t started_wall_ns, started_mono_ns, shutdown_started_ns;
+    int loopback;          /* bound to a loopback address */
+    int shutting_down;
+    long connections;      /* connections that made a request (HTTP + WebSocket) */
+    struct evhttp_connection **conns; /* owned array [max_connections]; see http_route.c */
+    int port;              /* the port actually bound (--port 0 picks one) */
+};
+
+/* ---- HTTP plumbing (http_route.c, http_reply.c) ---------------------- */
+
+/* One request being answered.  Lives on the dispatcher's stack; handlers
+ * answer exactly once through http_reply_*(), which record the status. */
+struct http_ctx {
+    struct server *srv;
+    struct evhttp_request *req;
+    enum route_id route;
+    int status;            /* set by the reply; 0 = not answered yet */
+    const char *path_arg;  /* decoded {id} of /api/sessions/{id}..., /api/events/{id} */
+    const char *query;     /* raw query string or NULL */
+};
+
+/* Registers the generic callback and the limits on srv->http. */
+void http_route_install(struct server *srv);
+/* Binds bind_addr:port (0 = any free port; srv->port gets the real one). */
+int http_listen(struct server *srv, const char *bind_addr, int port, char *err, size_t errlen);
+
+/* Sends body (stolen: decref'd here) as JSON with status. */
+void http_reply_json(struct http_ctx *hc, int status, json_t *body);
+/* Sends {"error":{"code":code,"message":...}} with status. */
+void http_reply_error(struct http_ctx *hc, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sends a text body (copied) with the given content type. */
+void http_reply_text(struct http_ctx *hc, int status, const char *ctype, const char *text,
+                     size_t len);
+/* 503 when the database is not open yet; returns 1 if it answered. */
+int http_reply_if_no_db(struct http_ctx *hc);
+/* 500 for an SQLite failure, logged once here. */
+void http_reply_db_error(struct http_ctx *hc, int rc);
+
+/* Security checks shared by HTTP and WebSocket: Host allowlist, bearer token,
+ * Origin.  0 when allowed, else an error was sent. */
+int http_guard(struct http_ctx *hc);
+
+/* ---- REST handlers (api_*.c) ----------------------------------------- */
+
+void api_health(struct http_ctx *hc);
+void api_health_performance(struct http_ctx *hc);
+void api_metrics(struct http_ctx *hc);
+void api_sessions(struct http_ctx *hc);
+void api_session(struct http_ctx *hc);
+void api_events(struct http_ctx *hc);        /* also /api/sessions/{id}/events */
+void api_event(struct http_ctx *hc);
+void api_stats(struct http_ctx *hc);
+
+/* ---- live feed (live_feed.c, ws_conn.c) ------------------------------ */
+
+/* Creates the feed (inotify watch, heartbeat timer).  NULL on failure. */
+struct live_feed *live_feed_new(struct server *srv);
+/* Closes every client with 1001 and frees everything. */
+void live_feed_free(struct live_feed *f);
+/* Watches CHRONICLE_HOME for database writes; -1 with errno (e.g. ENOENT). */
+int live_feed_watch(struct live_feed *f);
+/* Called when the database has just been opened: starts tailing at MAX(id). */
+int live_feed_db_opened(struct live_feed *f);
+/* Checks data_version and fans new rows out.  Safe to call any time. */
+void live_feed_poll(struct live_feed *f);
+/* Queues a 1001 close to every client; returns the number still open. */
+size_t live_feed_shutdown(struct live_feed *f);
+size_t live_feed_clients(const struct live_feed *f);
+/* Bytes queued to all WebSocket clients, not yet taken by their sockets. */
+size_t live_feed_queued_bytes(const struct live_feed *f);
+/* Handles GET /ws: validates the upgrade, replies 101, takes the connection. */
+void ws_upgrade(struct http_ctx *hc);
+
+#endif

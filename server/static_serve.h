@@ -1,0 +1,19 @@
+/*
+ * static_serve.h - answers GET/HEAD for the embedded dashboard ("/" and
+ * "/assets/...", see include/chronicle/static_assets.h).
+ */
+#ifndef CHRONICLE_STATIC_SERVE_H
+#define CHRONICLE_STATIC_SERVE_H
+
+#include "server.h"
+
+/*
+ * If path names an embedded asset, answers the request (200, 304, or an
+ * error) and returns 1; otherwise returns 0 and sends nothing.  Applies the
+ * same Host check as the API (DNS rebinding) but not the bearer token: the
+ * files hold no data, a browser cannot attach a header to a page load, and
+ * every API call the page makes carries the token itself.
+ */
+int static_serve(struct http_ctx *hc, const char *path);
+
+#endif

@@ -13,8 +13,10 @@
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
-    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_COUNT
+    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_COUNT
 };
+
+#define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -94,6 +96,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  offset = excluded.offset, updated_ns = excluded.updated_ns,"
         "  session_id = coalesce(session_id, excluded.session_id),"
         "  agent_id = coalesce(agent_id, excluded.agent_id)",
+    [ST_EVENT_COUNT] =
+        "INSERT INTO event_counts(bucket, event_type, count) VALUES(?1,?2,?3)"
+        " ON CONFLICT(bucket, event_type) DO UPDATE SET count = count + excluded.count",
     [ST_STAT] =
         "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
         " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",
@@ -111,8 +116,18 @@ struct session_agg {
     int64_t events, tools, errors, prompts, subagents;
 };
 
+/* Per-batch (10 s bucket, type) counts; a batch spans few of them. */
+struct type_count {
+    int64_t bucket;
+    const char *type;
+    int64_t n;
+};
+#define MAX_TYPE_COUNTS 128
+
 struct batch_writer {
     sqlite3 *db;
+    struct type_count counts[MAX_TYPE_COUNTS];
+    size_t ncounts;
     int64_t stats_flushed_mono; /* last time counters went into a batch */
     sqlite3_stmt *st[ST_COUNT];
     int wal_pages;
@@ -408,11 +423,45 @@ static int upsert_session(struct batch_writer *w, const struct session_agg *a)
     return step_reset(st);
 }
 
+static int flush_counts(struct batch_writer *w)
+{
+    sqlite3_stmt *st = w->st[ST_EVENT_COUNT];
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < w->ncounts; i++) {
+        sqlite3_bind_int64(st, 1, w->counts[i].bucket);
+        sqlite3_bind_text(st, 2, w->counts[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, w->counts[i].n);
+        rc = step_reset(st);
+    }
+    w->ncounts = 0;
+    return rc;
+}
+
+static int count_event(struct batch_writer *w, const struct pending_event *p)
+{
+    int64_t bucket = p->ts_ns / COUNT_BUCKET_NS;
+    for (size_t i = 0; i < w->ncounts; i++) {
+        struct type_count *t = &w->counts[i];
+        if (t->bucket == bucket && strcmp(t->type, p->event_type) == 0) {
+            t->n++;
+            return SQLITE_OK;
+        }
+    }
+    if (w->ncounts == MAX_TYPE_COUNTS) {
+        int rc = flush_counts(w);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    w->counts[w->ncounts++] = (struct type_count){bucket, p->event_type, 1};
+    return SQLITE_OK;
+}
+
 static int write_batch(struct batch_writer *w, struct pending_event **events, size_t n,
                        int64_t now)
 {
     int rc;
     w->agg_n = 0;
+    w->ncounts = 0;
     memset(w->agg_index, 0, w->index_cap * sizeof *w->agg_index);
     for (size_t i = 0; i < n; i++) {
         struct pending_event *p = events[i];
@@ -420,7 +469,7 @@ static int write_batch(struct batch_writer *w, struct pending_event **events, si
             return rc;
         if (p->duplicate)
             continue;
-        if ((rc = tool_call(w, p)) != SQLITE_OK)
+        if ((rc = tool_call(w, p)) != SQLITE_OK || (rc = count_event(w, p)) != SQLITE_OK)
             return rc;
         const char *sid = p->fields.v[F_SESSION_ID];
         if (sid != NULL && *sid != '\0')
@@ -429,7 +478,7 @@ static int write_batch(struct batch_writer *w, struct pending_event **events, si
     for (size_t i = 0; i < w->agg_n; i++)
         if ((rc = upsert_session(w, &w->agg[i])) != SQLITE_OK)
             return rc;
-    return SQLITE_OK;
+    return flush_counts(w);
 }
 
 static void count_batch(struct stats *s, struct pending_event **events, size_t n, int sign)

@@ -21,6 +21,7 @@ static int prepare(sqlite3 *db, struct retention *r)
          " AND coalesce(ended_ns, started_ns) < ?3 AND coalesce(started_ns, ended_ns) < ?3"},
         {&r->cut_events, "DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts_ns < ?3"},
         {&r->cut_sessions, "DELETE FROM sessions WHERE last_seen_ns < ?1"},
+        {&r->cut_counts, "DELETE FROM event_counts WHERE bucket < ?1 / 10000000000"},
         {&r->size, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
                    " pragma_freelist_count, pragma_page_size"},
     };
@@ -92,6 +93,10 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
         sqlite3_bind_int64(r->cut_sessions, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_sessions);
     }
+    if (rc == SQLITE_OK) { /* whole 10 s buckets older than the cut-off */
+        sqlite3_bind_int64(r->cut_counts, 1, cut == INT64_MAX ? INT64_MIN : cut);
+        rc = run(r->cut_counts);
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -106,7 +111,7 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
 void retention_close(struct retention *r)
 {
     sqlite3_stmt *all[] = {r->window_end, r->cut_events, r->cut_tools, r->cut_sessions, r->oldest,
-                           r->size};
+                           r->size, r->cut_counts};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     memset(r, 0, sizeof *r);

@@ -2,10 +2,11 @@
  * api_stats.c - GET /api/stats?window=24h[&bucket=10s].
  *
  * Totals, counts per event type, per-tool calls / error rate / duration
- * percentiles, and events per time bucket per type.  Each per-type and
- * per-tool figure is an index range read on (event_type, ts_ns) or
- * (tool_name, ended_ns): the distinct keys are walked with a skip-scan
- * (MIN(x) WHERE x > previous) so no query scans the whole table.
+ * percentiles, and events per time bucket per type.  Per-type figures come
+ * from event_counts (per-10-second counts kept by the collector); per-tool
+ * figures are index range reads on tool_calls(tool_name, ended_ns), whose
+ * distinct keys are walked with a skip-scan (MIN(x) WHERE x > previous) so
+ * no query scans the whole table.
  */
 #include "server.h"
 
@@ -64,56 +65,53 @@ static void free_keys(char **k, size_t n)
 /* A bucket width giving about 60 buckets: 10 s for 10 minutes. */
 static long nice_bucket(long window_s)
 {
-    static const long steps[] = {1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400};
+    /* From 10 s: the collector counts events per 10 seconds. */
+    static const long steps[] = {10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (window_s / steps[i] <= 60)
             return steps[i];
     return 86400;
 }
 
+/* Counts per type and per bucket from event_counts (the collector keeps
+ * per-10-second counts), so a day's statistics read a few thousand rows
+ * rather than every event.  Buckets are multiples of 10 s. */
 static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, size_t nb,
                    json_t *types, json_t **bucket_counts, int64_t *total, int64_t *errors)
 {
-    char *keys[MAX_KEYS];
-    size_t nk;
-    int rc = distinct(db, "SELECT MIN(event_type) FROM events",
-                      "SELECT MIN(event_type) FROM events WHERE event_type > ?1", keys, &nk);
-    if (rc != SQLITE_OK) {
-        free_keys(keys, nk);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT (bucket * 10000000000 - ?2) / ?3, event_type, sum(count)"
+                                    " FROM event_counts WHERE bucket >= ?1 / 10000000000"
+                                    " GROUP BY 1, 2", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    int64_t width = (int64_t)bucket_s * 1000000000LL;
+    if ((rc = sqlite3_bind_int64(st, 1, since)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(st, 2, start)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(st, 3, width)) != SQLITE_OK) {
+        sqlite3_finalize(st);
         return rc;
     }
-    sqlite3_stmt *st;
-    rc = sqlite3_prepare_v2(db, "SELECT (ts_ns - ?3) / ?4, COUNT(*) FROM events "
-                                "WHERE event_type = ?1 AND ts_ns >= ?2 GROUP BY 1", -1, &st, NULL);
-    int64_t width = (int64_t)bucket_s * 1000000000LL;
-    for (size_t i = 0; rc == SQLITE_OK && i < nk; i++) {
-        sqlite3_reset(st);
-        if ((rc = sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC)) != SQLITE_OK ||
-            (rc = sqlite3_bind_int64(st, 2, since)) != SQLITE_OK ||
-            (rc = sqlite3_bind_int64(st, 3, start)) != SQLITE_OK ||
-            (rc = sqlite3_bind_int64(st, 4, width)) != SQLITE_OK)
-            break;
-        int64_t count = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t b = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
-            count += c;
-            if (b >= 0 && (size_t)b < nb && c > 0)
-                json_object_set_new(bucket_counts[b], keys[i], json_integer(c));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t b = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 2);
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        if (type == NULL || c <= 0)
+            continue;
+        if (b >= 0 && (size_t)b < nb) {
+            json_t *prev = json_object_get(bucket_counts[b], type);
+            json_object_set_new(bucket_counts[b], type,
+                                json_integer((prev ? json_integer_value(prev) : 0) + c));
         }
-        if (rc != SQLITE_DONE)
-            break;
-        rc = SQLITE_OK;
-        if (count > 0) {
-            json_object_set_new(types, keys[i], json_integer(count));
-            *total += count;
-            if (strcmp(keys[i], "PostToolUseFailure") == 0 || strcmp(keys[i], "StopFailure") == 0)
-                *errors += count;
-        }
+        json_t *t = json_object_get(types, type);
+        if (t == NULL && json_object_size(types) >= MAX_KEYS)
+            continue;
+        json_object_set_new(types, type, json_integer((t ? json_integer_value(t) : 0) + c));
+        *total += c;
+        if (strcmp(type, "PostToolUseFailure") == 0 || strcmp(type, "StopFailure") == 0)
+            *errors += c;
     }
-    if (st != NULL)
-        sqlite3_finalize(st);
-    free_keys(keys, nk);
-    return rc;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -225,6 +223,11 @@ void api_stats(struct http_ctx *hc)
     query_free(&q);
     if (bucket == 0)
         bucket = nice_bucket(window);
+    if (bucket % 10 != 0) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'bucket' must be a multiple of 10 "
+                         "seconds (events are counted per 10 s)");
+        return;
+    }
     if (window / bucket > MAX_BUCKETS) {
         http_reply_error(hc, 400, "bad_parameter", "parameter 'bucket' gives more than %d buckets "
                          "for this window", MAX_BUCKETS);

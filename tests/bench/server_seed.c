@@ -119,6 +119,9 @@ int main(int argc, char **argv)
                  "FROM events GROUP BY session_id") ||
         exec(db, "INSERT OR REPLACE INTO collector_stats (name, label, value) SELECT "
                  "'events_committed_total', event_type, COUNT(*) FROM events GROUP BY event_type") ||
+        /* Per-10-second counts, as the collector keeps them (schema 3). */
+        exec(db, "INSERT OR REPLACE INTO event_counts (bucket, event_type, count) SELECT "
+                 "ts_ns / 10000000000, event_type, COUNT(*) FROM events GROUP BY 1, 2") ||
         exec(db, "COMMIT"))
         return 1;
     char hb[160];

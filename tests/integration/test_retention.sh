@@ -31,5 +31,7 @@ expect_eq recent_kept "$(sql "SELECT count(*) FROM events WHERE session_id='news
 expect_eq expired_sessions_deleted "$(sql "SELECT group_concat(session_id) FROM (SELECT session_id FROM sessions ORDER BY 1)")" "live,newsess"
 expect_eq expired_tool_calls_deleted "$(sql "SELECT count(*) FROM tool_calls WHERE session_id IN ('oldsess','latesess')")" 0
 expect_eq recent_tool_calls_kept "$(sql "SELECT count(*) FROM tool_calls WHERE session_id='newsess'")" 250
+expect_eq expired_counts_deleted "$(sql "SELECT count(*) FROM event_counts WHERE bucket < $((now - 30 * 86400 * 1000000000)) / 10000000000")" 0
+expect_eq recent_counts_kept "$(sql "SELECT sum(count) FROM event_counts WHERE bucket >= $((now - 30 * 86400 * 1000000000)) / 10000000000")" 650
 wait_sql 5 "SELECT value FROM collector_stats WHERE name='events_expired_total'" 2100 && pass expiry_counted || fail expiry_counted
 stop_collector && pass clean_exit || fail clean_exit

@@ -113,6 +113,7 @@ expect_eq "400 bad escape" "$(http_status "/api/events?session_id=%zz")" 400
 expect_eq "400 bad status" "$(http_status "/api/sessions?status=sleeping")" 400
 expect_eq "400 bad sort" "$(http_status "/api/sessions?sort=session_id;DROP")" 400
 expect_eq "400 bad window" "$(http_status "/api/stats?window=forever")" 400
+expect_eq "400 bucket under 10 s" "$(http_status "/api/stats?window=10m&bucket=5s")" 400
 expect_eq "404 unknown route" "$(http_status /api/nothing)" 404
 expect_eq "405 POST" "$(http_status /api/events -X POST)" 405
 expect_eq "405 DELETE" "$(http_status /api/events/1 -X DELETE)" 405

@@ -309,6 +309,8 @@ void api_metrics(struct http_ctx *hc)
          * already says the rest is missing. */
         if (src == SQLITE_OK)
             rc |= put_collector_simple(&b, &rows) | put_collector_histogram(&b, &rows);
+        if (src == SQLITE_OK && usage_metrics(srv, &b) == SQLITE_NOMEM)
+            rc = 1;
     }
     stat_rows_free(&rows);
     if (rc != 0) {

@@ -277,8 +277,9 @@ static int load_session(struct server *srv, const char *sid, json_t **out)
         sqlite3_finalize(st);
     }
     if (rc == SQLITE_OK && (rc = add_tools(db, sid, s)) == SQLITE_OK &&
-        (rc = add_errors(db, sid, s)) == SQLITE_OK)
-        rc = add_subagents(db, sid, s);
+        (rc = add_errors(db, sid, s)) == SQLITE_OK &&
+        (rc = add_subagents(db, sid, s)) == SQLITE_OK)
+        rc = usage_add_to_session(srv, sid, s);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL); /* read-only: cannot fail in a way that matters */
     if (rc != SQLITE_OK) {
         json_decref(s);

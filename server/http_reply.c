@@ -71,7 +71,9 @@ static void send_owned(struct http_ctx *hc, int status, const char *ctype, char 
 
 void http_reply_json(struct http_ctx *hc, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 12 significant digits: dollars and rates print as 0.00307, not as
+     * the nearest double's 0.0030699999999999998. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(body);
     if (text == NULL) {
         static const char oom[] =

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "chronicle/clock.h"
@@ -178,8 +179,45 @@ static void teardown(struct server *srv)
     if (srv->db_retry) event_free(srv->db_retry);
     if (srv->shutdown_timer) event_free(srv->shutdown_timer);
     db_read_close(&srv->db);
+    pricing_free(&srv->pricing);
     if (srv->base) event_base_free(srv->base);
     free(srv->conns);
+}
+
+/* The price table: $CHRONICLE_PRICING, else the installed copy next to the
+ * binary (PREFIX/bin/../share/chronicle/pricing.tsv), else the source tree's
+ * (build/../share/pricing.tsv, for make run).  Without one, costs are null. */
+static void load_pricing(struct server *srv)
+{
+    char exe[PATH_MAX], candidates[3][PATH_MAX + 64], err[PATH_MAX + 128];
+    int n = 0;
+    const char *env = getenv("CHRONICLE_PRICING");
+    if (env && *env)
+        snprintf(candidates[n++], sizeof candidates[0], "%s", env);
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(candidates[n++], sizeof candidates[0], "%s/../share/chronicle/pricing.tsv", exe);
+            snprintf(candidates[n++], sizeof candidates[0], "%s/../share/pricing.tsv", exe);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (access(candidates[i], R_OK) != 0 && !(i == 0 && env && *env))
+            continue;
+        if (pricing_load(&srv->pricing, candidates[i], err, sizeof err) == 0) {
+            snprintf(srv->pricing_file, sizeof srv->pricing_file, "%s", candidates[i]);
+            log_msg(SERVER_TAG, LOG_INFO, "prices: %s (%zu models, written %s)", candidates[i],
+                    srv->pricing.n, srv->pricing.written[0] ? srv->pricing.written : "?");
+            return;
+        }
+        log_msg(SERVER_TAG, LOG_WARN, "prices: %s", err);
+        if (i == 0 && env && *env)
+            break; /* a named file that does not load is reported, not replaced */
+    }
+    log_msg(SERVER_TAG, LOG_WARN, "no price table found: token counts are shown, costs are not");
 }
 
 int main(int argc, char **argv)
@@ -200,6 +238,7 @@ int main(int argc, char **argv)
                 "every request must then carry 'Authorization: Bearer <token>'", srv.cfg.bind);
         return 2;
     }
+    load_pricing(&srv);
     snprintf(srv.db.path, sizeof srv.db.path, "%s", srv.cfg.db_path);
     snprintf(srv.db.wal_path, sizeof srv.db.wal_path, "%s-wal", srv.cfg.db_path);
     metrics_init(&srv.metrics);

@@ -17,7 +17,9 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "chronicle/buf.h"
 #include "chronicle/config.h"
+#include "chronicle/pricing.h"
 
 #define SERVER_TAG "chronicle-server"
 
@@ -26,6 +28,7 @@
 enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
+    ROUTE_USAGE,
     ROUTE_COUNT
 };
 
@@ -95,6 +98,8 @@ struct server {
     long connections;      /* connections that made a request (HTTP + WebSocket) */
     struct evhttp_connection **conns; /* owned array [max_connections]; see http_route.c */
     int port;              /* the port actually bound (--port 0 picks one) */
+    struct pricing pricing;           /* owned: share/pricing.tsv, empty when not found */
+    char pricing_file[PATH_MAX];      /* where it came from, "" when none */
 };
 
 /* ---- HTTP plumbing (http_route.c, http_reply.c) ---------------------- */
@@ -142,6 +147,12 @@ void api_session(struct http_ctx *hc);
 void api_events(struct http_ctx *hc);        /* also /api/sessions/{id}/events */
 void api_event(struct http_ctx *hc);
 void api_stats(struct http_ctx *hc);
+void api_usage(struct http_ctx *hc);
+/* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
+ * to a session object.  SQLite code. */
+int usage_add_to_session(struct server *srv, const char *sid, json_t *session);
+/* api_usage.c: appends chronicle_tokens_total and chronicle_cost_usd_total. */
+int usage_metrics(struct server *srv, struct buf *b);
 
 /* ---- live feed (live_feed.c, ws_conn.c) ------------------------------ */
 

@@ -60,6 +60,32 @@ wait_sql 10 "SELECT offset FROM transcripts WHERE path='$T/session-a.jsonl'" "$(
     && pass replaced_file_reread || fail replaced_file_reread
 expect_eq replaced_not_double "$(tot "session_id='sess-a' AND agent_id IS NULL")" "22/144/100/540"
 
+# Through the API: tokens and dollars per session, subagent, turn and model
+# (prices from share/pricing.tsv; msg_A3's model is unpriced).
+start_server || { fail server_starts; exit 1; }
+s=$(http /api/sessions/sess-a)
+usage=$(printf '%s' "$s" | grep -o '"usage":.*')
+total=$(printf '%s' "$usage" | grep -o '"total":{[^}]*}')
+main=$(printf '%s' "$usage" | grep -o '"main":{[^}]*}')
+expect_eq api_session_total_tokens "$(json_get "$total" input_tokens)/$(json_get "$total" output_tokens)" "122/174"
+expect_eq api_session_main_cost "$(json_get "$main" cost_usd)" "0.00282"
+expect_eq api_session_main_unpriced "$(json_get "$main" unpriced_tokens)" 77
+expect_eq api_session_total_cost "$(json_get "$total" cost_usd)" "0.00307"
+printf '%s' "$usage" | grep -q '"agent_id":"agx"' && pass api_subagent_split || fail api_subagent_split "$usage"
+printf '%s' "$usage" | grep -q '"prompt_id":"p1"' && pass api_turns || fail api_turns
+u=$(http "/api/usage?since=2026-01-01")
+expect_eq api_usage_total_output "$(json_get "$(printf '%s' "$u" | grep -o '"totals":{[^}]*}')" output_tokens)" 184
+printf '%s' "$u" | grep -q '"day":"2026-11-27"' && pass api_usage_by_day || fail api_usage_by_day "$u"
+printf '%s' "$u" | grep -q '"model":"claude-experimental-9"' && pass api_usage_unknown_model_listed || fail api_usage_unknown_model_listed
+m=$(http /metrics)
+printf '%s' "$m" | grep -q 'chronicle_tokens_total{model="claude-opus-4-5",kind="output"} 74' \
+    && pass metrics_tokens || fail metrics_tokens "$(printf '%s' "$m" | grep chronicle_tokens_total | head -3)"
+printf '%s' "$m" | grep -q '^chronicle_cost_usd_total{model="claude-haiku-4-5"} 0.000250' \
+    && pass metrics_cost || fail metrics_cost "$(printf '%s' "$m" | grep chronicle_cost | head -3)"
+printf '%s' "$m" | grep -q 'chronicle_cost_usd_total{model="claude-experimental-9"}' \
+    && fail metrics_unknown_model_unpriced || pass metrics_unknown_model_unpriced
+stop_server
+
 # A transcript that does not exist (yet) changes nothing and breaks nothing.
 hook Stop sess-c "$T/missing.jsonl"
 expect_eq missing_file_harmless "$(sql "SELECT count(*) FROM events WHERE session_id='sess-c'")" 1

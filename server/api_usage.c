@@ -1,0 +1,267 @@
+/*
+ * api_usage.c - tokens and dollars: GET /api/usage, the "usage" part of
+ * GET /api/sessions/{id}, and the chronicle_tokens_total /
+ * chronicle_cost_usd_total metric families.
+ *
+ * Token counts come from the usage table (the collector reads them out of
+ * the transcripts, one row per assistant message).  Cost is computed here,
+ * at read time, from the price table (share/pricing.tsv), so an edited price
+ * applies to history; a model the table does not know is counted as
+ * unpriced tokens and never given a guessed price.
+ */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chronicle/buf.h"
+#include "chronicle/clock.h"
+#include "chronicle/http_query.h"
+#include "row_json.h"
+
+/* Running sums for one group (a day, a model, a turn...). */
+struct usage_sum {
+    char key[160];
+    int64_t in, out, cw, cr;
+    int64_t unpriced; /* tokens of models without a price */
+    double cost;
+    int priced;       /* some tokens were priced */
+};
+
+struct usage_groups {
+    struct usage_sum *v;
+    size_t n, cap;
+};
+
+static struct usage_sum *group(struct usage_groups *g, const char *key)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->v[i].key, key) == 0)
+            return &g->v[i];
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+        struct usage_sum *v = realloc(g->v, cap * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        g->v = v;
+        g->cap = cap;
+    }
+    struct usage_sum *s = &g->v[g->n++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->key, sizeof s->key, "%s", key);
+    return s;
+}
+
+/* Adds one (model, counts) row to s. */
+static void add(struct usage_sum *s, const struct pricing *p, const char *model, int64_t in,
+                int64_t out, int64_t cw, int64_t cr)
+{
+    if (s == NULL)
+        return;
+    s->in += in;
+    s->out += out;
+    s->cw += cw;
+    s->cr += cr;
+    const struct price *pr = pricing_find(p, model);
+    if (pr != NULL) {
+        s->cost += pricing_cost(pr, in, out, cw, cr);
+        s->priced = 1;
+    } else {
+        s->unpriced += in + out + cw + cr;
+    }
+}
+
+static json_t *sum_json(const struct usage_sum *s)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I}", "input_tokens", (json_int_t)s->in,
+                     "output_tokens", (json_int_t)s->out, "cache_creation_input_tokens",
+                     (json_int_t)s->cw, "cache_read_input_tokens", (json_int_t)s->cr, "cost_usd",
+                     s->priced ? json_real(s->cost) : json_null(), "unpriced_tokens",
+                     (json_int_t)s->unpriced);
+}
+
+/* [{"<name>": key, ...sums}] for every group. */
+static json_t *groups_json(const struct usage_groups *g, const char *name)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < g->n; i++) {
+        json_t *o = sum_json(&g->v[i]);
+        if (o == NULL || json_object_set_new(o, name, g->v[i].key[0] ? json_string(g->v[i].key)
+                                                                       : json_null()) ||
+            json_array_append_new(arr, o)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+int usage_add_to_session(struct server *srv, const char *sid, json_t *session)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        srv->db.h,
+        "SELECT coalesce(agent_id, ''), coalesce(prompt_id, ''), model, sum(input_tokens),"
+        " sum(output_tokens), sum(cache_creation_input_tokens), sum(cache_read_input_tokens),"
+        " min(ts_ns) FROM usage WHERE session_id = ?1 GROUP BY 1, 2, 3 ORDER BY 8",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    struct usage_sum total = {.key = ""}, main_agent = {.key = ""};
+    struct usage_groups agents = {0}, turns = {0}, models = {0};
+    rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *agent = col(st, 0), *prompt = col(st, 1), *model = col(st, 2);
+        int64_t in = sqlite3_column_int64(st, 3), out = sqlite3_column_int64(st, 4),
+                cw = sqlite3_column_int64(st, 5), cr = sqlite3_column_int64(st, 6);
+        add(&total, &srv->pricing, model, in, out, cw, cr);
+        add(group(&models, model), &srv->pricing, model, in, out, cw, cr);
+        if (*agent) {
+            add(group(&agents, agent), &srv->pricing, model, in, out, cw, cr);
+        } else {
+            add(&main_agent, &srv->pricing, model, in, out, cw, cr);
+            add(group(&turns, prompt), &srv->pricing, model, in, out, cw, cr);
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    json_t *u = NULL;
+    if (rc == SQLITE_OK) {
+        /* "total" includes the subagents; "main" is the session's own agent. */
+        u = json_pack("{s:o,s:o,s:o,s:o,s:o}", "total", sum_json(&total), "main",
+                      sum_json(&main_agent), "subagents", groups_json(&agents, "agent_id"),
+                      "turns", groups_json(&turns, "prompt_id"), "models",
+                      groups_json(&models, "model"));
+        if (u == NULL || json_object_set_new(session, "usage", u) != 0)
+            rc = SQLITE_NOMEM;
+    }
+    free(agents.v);
+    free(turns.v);
+    free(models.v);
+    return rc;
+}
+
+void api_usage(struct http_ctx *hc)
+{
+    if (http_reply_if_no_db(hc))
+        return;
+    static const char *const keys[] = {"since", "until", NULL};
+    char err[256];
+    struct query q;
+    int64_t now = clock_wall_ns(), since = now - 30LL * 86400 * 1000000000, until = INT64_MAX;
+    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(&q, keys, err, sizeof err) != 0 ||
+        query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
+        query_time(&q, "until", &until, err, sizeof err) == QUERY_BAD) {
+        query_free(&q);
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return;
+    }
+    query_free(&q);
+    struct server *srv = hc->srv;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        srv->db.h,
+        "SELECT date(u.ts_ns / 1000000000, 'unixepoch'), coalesce(u.model, ''),"
+        " coalesce(s.project, ''), sum(u.input_tokens), sum(u.output_tokens),"
+        " sum(u.cache_creation_input_tokens), sum(u.cache_read_input_tokens)"
+        " FROM usage u LEFT JOIN sessions s ON s.session_id = u.session_id"
+        " WHERE u.ts_ns >= ?1 AND u.ts_ns < ?2 GROUP BY 1, 2, 3 ORDER BY 1",
+        -1, &st, NULL);
+    struct usage_sum total = {.key = ""};
+    struct usage_groups days = {0}, models = {0}, projects = {0}, day_models = {0};
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_int64(st, 1, since)) == SQLITE_OK &&
+        (rc = sqlite3_bind_int64(st, 2, until)) == SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *day = col(st, 0), *model = col(st, 1), *project = col(st, 2);
+            int64_t in = sqlite3_column_int64(st, 3), out = sqlite3_column_int64(st, 4),
+                    cw = sqlite3_column_int64(st, 5), cr = sqlite3_column_int64(st, 6);
+            char dm[160];
+            snprintf(dm, sizeof dm, "%s %s", day, model);
+            add(&total, &srv->pricing, model, in, out, cw, cr);
+            add(group(&days, day), &srv->pricing, model, in, out, cw, cr);
+            add(group(&models, model), &srv->pricing, model, in, out, cw, cr);
+            add(group(&projects, project), &srv->pricing, model, in, out, cw, cr);
+            add(group(&day_models, dm), &srv->pricing, model, in, out, cw, cr);
+        }
+    }
+    if (st != NULL)
+        sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        http_reply_db_error(hc, rc);
+    } else {
+        char since_iso[32];
+        iso8601_ms(since, since_iso);
+        /* by_day_model: "2026-11-27 claude-opus-4-5", for the daily cost
+         * chart stacked by model. */
+        json_t *body = json_pack(
+            "{s:s,s:{s:s,s:s,s:I},s:o,s:o,s:o,s:o,s:o}", "since", since_iso, "pricing", "file",
+            srv->pricing_file, "written", srv->pricing.written, "models", (json_int_t)srv->pricing.n,
+            "totals", sum_json(&total), "by_day", groups_json(&days, "day"), "by_model",
+            groups_json(&models, "model"), "by_project", groups_json(&projects, "project"),
+            "by_day_model", groups_json(&day_models, "day_model"));
+        if (body == NULL)
+            http_reply_error(hc, 500, "out_of_memory", "out of memory");
+        else
+            http_reply_json(hc, 200, body);
+    }
+    free(days.v);
+    free(models.v);
+    free(projects.v);
+    free(day_models.v);
+}
+
+int usage_metrics(struct server *srv, struct buf *b)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        srv->db.h,
+        "SELECT coalesce(model, ''), sum(input_tokens), sum(output_tokens),"
+        " sum(cache_creation_input_tokens), sum(cache_read_input_tokens) FROM usage GROUP BY 1",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    struct buf tokens = BUF_INIT, cost = BUF_INIT;
+    int bad = buf_append_str(&tokens, "# HELP chronicle_tokens_total Tokens used, read from the "
+                                      "transcripts, by model and kind.\n"
+                                      "# TYPE chronicle_tokens_total counter\n") |
+              buf_append_str(&cost, "# HELP chronicle_cost_usd_total Cost in US dollars of the "
+                                    "tokens used, by model (priced models only).\n"
+                                    "# TYPE chronicle_cost_usd_total counter\n");
+    static const char *const kinds[] = {"input", "output", "cache_write", "cache_read"};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char model[128];
+        size_t o = 0;
+        /* Label values: escape backslash, quote and newline. */
+        for (const char *m = col(st, 0); *m && o < sizeof model - 3; m++) {
+            if (*m == '\\' || *m == '"')
+                model[o++] = '\\';
+            model[o++] = *m == '\n' ? ' ' : *m;
+        }
+        model[o] = '\0';
+        int64_t v[4];
+        for (int k = 0; k < 4; k++) {
+            v[k] = sqlite3_column_int64(st, k + 1);
+            bad |= buf_printf(&tokens, "chronicle_tokens_total{model=\"%s\",kind=\"%s\"} %lld\n",
+                              model, kinds[k], (long long)v[k]);
+        }
+        const struct price *pr = pricing_find(&srv->pricing, col(st, 0));
+        if (pr != NULL)
+            bad |= buf_printf(&cost, "chronicle_cost_usd_total{model=\"%s\"} %.6f\n", model,
+                              pricing_cost(pr, v[0], v[1], v[2], v[3]));
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && !bad)
+        bad = buf_append(b, tokens.data, tokens.len) | buf_append(b, cost.data, cost.len);
+    buf_free(&tokens);
+    buf_free(&cost);
+    return rc != SQLITE_DONE ? rc : bad ? SQLITE_NOMEM : SQLITE_OK;
+}

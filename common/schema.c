@@ -125,6 +125,10 @@ static const char *const migrations[] = {
     "CREATE INDEX events_session_id ON events(session_id, id);"
     "CREATE INDEX events_type_id ON events(event_type, id);"
     "CREATE INDEX events_tool_id ON events(tool_name, id) WHERE tool_name IS NOT NULL;"
+    /* Covering: per-tool statistics read durations and status from the
+     * index alone instead of one table lookup per call. */
+    "DROP INDEX tool_calls_tool;"
+    "CREATE INDEX tool_calls_tool ON tool_calls(tool_name, ended_ns, duration_ms, status);"
     "CREATE TABLE event_counts ("
     "  bucket INTEGER NOT NULL,"         /* ts_ns / 10 s */
     "  event_type TEXT NOT NULL,"

@@ -18,17 +18,23 @@ if [ -z "${CHRONICLE_IN_NS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-# PrivateTmp hides /tmp from the services: their home must live elsewhere.
-T=$(mktemp -d "$BIN/units-test.XXXXXX")
 MANAGER_PID=
+T=
 finish() {
     [ -n "$MANAGER_PID" ] && { systemctl --user exit >/dev/null 2>&1; sleep 0.5; kill -KILL "$MANAGER_PID" 2>/dev/null; }
     CHRONICLE_HOME=$LIB_HOME cleanup
-    rm -rf "$T"
+    [ -n "$T" ] && rm -rf "$T"
 }
 trap finish EXIT
 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system /run/user/0 && chmod 700 /run/user/0 ||
     { fail units_namespace "cannot prepare /run"; exit 1; }
+# PrivateTmp hides /tmp (and /var/tmp) from the services, and a checkout may
+# well live there (CI clones anywhere): the services' binaries and home go
+# under this namespace's private /run instead.
+T=/run/chronicle-units
+UNIT_BIN=$T/bin
+mkdir -p "$UNIT_BIN" && cp "$BIN/chronicle-collector" "$BIN/chronicle-server" "$UNIT_BIN/" ||
+    { fail units_namespace "cannot copy the binaries"; exit 1; }
 export XDG_RUNTIME_DIR=/run/user/0 HOME=$T/home
 # The units set CHRONICLE_HOME themselves (the default under %h).
 LIB_HOME=$CHRONICLE_HOME
@@ -38,7 +44,7 @@ DB=$CH/chronicle.db
 UNITS=$HOME/.config/systemd/user
 mkdir -p "$UNITS/chronicle-server.service.d"
 for u in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service; do
-    sed "s|@BINDIR@|$BIN|g" "$u" >"$UNITS/$(basename "$u")"
+    sed "s|@BINDIR@|$UNIT_BIN|g" "$u" >"$UNITS/$(basename "$u")"
 done
 # Not 8510: other checkouts' tests may use it.
 PORT=$(( 20000 + RANDOM % 20000 ))

@@ -7,13 +7,14 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/schema.h"
+#include "chronicle/tool_hist.h"
 #include "transcript_reader.h"
 
 #define STATS_FLUSH_NS (200 * 1000000LL)
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
-    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_COUNT
+    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_TOOL_STATS, ST_COUNT
 };
 
 #define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
@@ -74,7 +75,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ON CONFLICT(tool_use_id) DO UPDATE SET post_event_id = excluded.post_event_id,"
         "  ended_ns = excluded.ended_ns, status = excluded.status,"
         "  tool_name = coalesce(tool_name, excluded.tool_name),"
-        "  duration_ms = coalesce(excluded.duration_ms, (excluded.ended_ns - started_ns) / 1000000)",
+        "  duration_ms = coalesce(excluded.duration_ms, (excluded.ended_ns - started_ns) / 1000000)"
+        " RETURNING tool_name, duration_ms",
+    [ST_TOOL_STATS] =
+        "INSERT INTO tool_stats(bucket, tool_name, le, count, errors) VALUES(?1,?2,?3,?4,?5)"
+        " ON CONFLICT(bucket, tool_name, le) DO UPDATE SET count = count + excluded.count,"
+        "  errors = errors + excluded.errors",
     [ST_USAGE] =
         "INSERT INTO usage(message_id, request_id, session_id, agent_id, prompt_id, model, ts_ns,"
         " input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens)"
@@ -124,10 +130,21 @@ struct type_count {
 };
 #define MAX_TYPE_COUNTS 128
 
+/* Per-batch (10 min bucket, tool, duration bucket) counts of finished calls. */
+struct tool_count {
+    int64_t bucket;
+    char tool[64];
+    int le;
+    int64_t n, errors;
+};
+#define MAX_TOOL_COUNTS 128
+
 struct batch_writer {
     sqlite3 *db;
     struct type_count counts[MAX_TYPE_COUNTS];
     size_t ncounts;
+    struct tool_count tcounts[MAX_TOOL_COUNTS];
+    size_t ntcounts;
     int64_t stats_flushed_mono; /* last time counters went into a batch */
     sqlite3_stmt *st[ST_COUNT];
     int wal_pages;
@@ -295,6 +312,47 @@ static const char *state_of(const struct pending_event *p)
     return "working";
 }
 
+static int flush_tool_counts(struct batch_writer *w)
+{
+    sqlite3_stmt *st = w->st[ST_TOOL_STATS];
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < w->ntcounts; i++) {
+        const struct tool_count *t = &w->tcounts[i];
+        sqlite3_bind_int64(st, 1, t->bucket);
+        sqlite3_bind_text(st, 2, t->tool, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, t->le);
+        sqlite3_bind_int64(st, 4, t->n);
+        sqlite3_bind_int64(st, 5, t->errors);
+        rc = step_reset(st);
+    }
+    w->ntcounts = 0;
+    return rc;
+}
+
+static int count_tool(struct batch_writer *w, int64_t bucket, const char *tool, int le, int error)
+{
+    for (size_t i = 0; i < w->ntcounts; i++) {
+        struct tool_count *t = &w->tcounts[i];
+        if (t->bucket == bucket && t->le == le && strcmp(t->tool, tool) == 0) {
+            t->n++;
+            t->errors += error;
+            return SQLITE_OK;
+        }
+    }
+    if (w->ntcounts == MAX_TOOL_COUNTS) {
+        int rc = flush_tool_counts(w);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    struct tool_count *t = &w->tcounts[w->ntcounts++];
+    t->bucket = bucket;
+    snprintf(t->tool, sizeof t->tool, "%s", tool);
+    t->le = le;
+    t->n = 1;
+    t->errors = error;
+    return SQLITE_OK;
+}
+
 static int tool_call(struct batch_writer *w, const struct pending_event *p)
 {
     const char *const *f = p->fields.v;
@@ -312,12 +370,23 @@ static int tool_call(struct batch_writer *w, const struct pending_event *p)
     bind_text(st, 4, f[F_TOOL_NAME]);
     sqlite3_bind_int64(st, 5, p->row_id);
     sqlite3_bind_int64(st, 6, p->ts_ns);
-    if (!pre) {
-        bind_opt_int(st, 7, p->fields.duration_ms);
-        sqlite3_bind_text(st, 8, post_ok ? "ok" : is(p, "PermissionDenied") ? "denied" : "error",
-                          -1, SQLITE_STATIC);
+    if (pre)
+        return step_reset(st);
+    bind_opt_int(st, 7, p->fields.duration_ms);
+    sqlite3_bind_text(st, 8, post_ok ? "ok" : is(p, "PermissionDenied") ? "denied" : "error", -1,
+                      SQLITE_STATIC);
+    /* RETURNING gives the tool and the duration as stored (sent, or
+     * computed from the PreToolUse): one finished call for tool_stats. */
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        int64_t ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+        rc = count_tool(w, p->ts_ns / TOOL_HIST_PERIOD_NS,
+                        (const char *)sqlite3_column_text(st, 0), tool_hist_bucket(ms),
+                        is(p, "PostToolUseFailure"));
     }
-    return step_reset(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK ? SQLITE_OK : rc;
 }
 
 static int agg_reserve(struct batch_writer *w, size_t n)
@@ -462,6 +531,7 @@ static int write_batch(struct batch_writer *w, struct pending_event **events, si
     int rc;
     w->agg_n = 0;
     w->ncounts = 0;
+    w->ntcounts = 0;
     memset(w->agg_index, 0, w->index_cap * sizeof *w->agg_index);
     for (size_t i = 0; i < n; i++) {
         struct pending_event *p = events[i];
@@ -478,6 +548,8 @@ static int write_batch(struct batch_writer *w, struct pending_event **events, si
     for (size_t i = 0; i < w->agg_n; i++)
         if ((rc = upsert_session(w, &w->agg[i])) != SQLITE_OK)
             return rc;
+    if ((rc = flush_tool_counts(w)) != SQLITE_OK)
+        return rc;
     return flush_counts(w);
 }
 

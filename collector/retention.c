@@ -22,6 +22,7 @@ static int prepare(sqlite3 *db, struct retention *r)
         {&r->cut_events, "DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts_ns < ?3"},
         {&r->cut_sessions, "DELETE FROM sessions WHERE last_seen_ns < ?1"},
         {&r->cut_counts, "DELETE FROM event_counts WHERE bucket < ?1 / 10000000000"},
+        {&r->cut_tool_stats, "DELETE FROM tool_stats WHERE bucket < ?1 / 600000000000"},
         {&r->cut_usage, "DELETE FROM usage WHERE (message_id, request_id) IN (SELECT message_id,"
                         " request_id FROM usage WHERE ts_ns < ?1 LIMIT 500)"},
         {&r->size, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
@@ -99,6 +100,10 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
         sqlite3_bind_int64(r->cut_counts, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_counts);
     }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(r->cut_tool_stats, 1, cut == INT64_MAX ? INT64_MIN : cut);
+        rc = run(r->cut_tool_stats);
+    }
     if (rc == SQLITE_OK) { /* token usage of expired messages, a chunk a step */
         sqlite3_bind_int64(r->cut_usage, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_usage);
@@ -117,7 +122,8 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
 void retention_close(struct retention *r)
 {
     sqlite3_stmt *all[] = {r->window_end, r->cut_events, r->cut_tools, r->cut_sessions, r->oldest,
-                           r->size, r->cut_counts, r->cut_usage};
+                           r->size, r->cut_counts, r->cut_usage,
+                           r->cut_tool_stats};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     memset(r, 0, sizeof *r);

@@ -23,7 +23,8 @@
 #define RETENTION_CHUNK 500
 
 struct retention {
-    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage;
+    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage,
+        *cut_tool_stats;
     int64_t cursor;        /* last id examined in this pass */
     int64_t next_pass_ns;  /* monotonic: when to start the next pass */
     int in_pass;

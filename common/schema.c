@@ -129,6 +129,17 @@ static const char *const migrations[] = {
      * index alone instead of one table lookup per call. */
     "DROP INDEX tool_calls_tool;"
     "CREATE INDEX tool_calls_tool ON tool_calls(tool_name, ended_ns, duration_ms, status);"
+    /* Finished tool calls per 10 minutes, tool and duration bucket
+     * (include/chronicle/tool_hist.h): per-tool percentiles over long
+     * windows without reading every call. */
+    "CREATE TABLE tool_stats ("
+    "  bucket INTEGER NOT NULL,"         /* ended_ns / 10 min */
+    "  tool_name TEXT NOT NULL,"
+    "  le INTEGER NOT NULL,"             /* duration bucket; -1: no duration */
+    "  count INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL,"
+    "  PRIMARY KEY (bucket, tool_name, le)"
+    ") WITHOUT ROWID;"
     "CREATE TABLE event_counts ("
     "  bucket INTEGER NOT NULL,"         /* ts_ns / 10 s */
     "  event_type TEXT NOT NULL,"

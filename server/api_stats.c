@@ -15,6 +15,7 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/http_query.h"
+#include "chronicle/tool_hist.h"
 #include "row_json.h"
 
 #define MAX_KEYS 256      /* distinct event types / tools reported */
@@ -125,6 +126,75 @@ static int64_t pct(const int64_t *v, size_t n, int p)
 {
     size_t rank = (n * (size_t)p + 99) / 100;
     return v[rank == 0 ? 0 : rank - 1];
+}
+
+/* Percentile from a histogram: the upper bound of the bucket holding the
+ * nearest-rank sample.  counts[TOOL_HIST_INF] holds calls above every bound. */
+static json_t *hist_pct(const int64_t *counts, int64_t n, int p)
+{
+    if (n == 0)
+        return json_null();
+    int64_t rank = (n * p + 99) / 100, seen = 0;
+    for (int i = 0; i < TOOL_HIST_BUCKETS; i++) {
+        seen += counts[i];
+        if (seen >= rank)
+            return json_integer(tool_hist_bounds_ms[i]);
+    }
+    return json_integer(tool_hist_bounds_ms[TOOL_HIST_BUCKETS - 1]); /* "more than" */
+}
+
+/* Windows of an hour or more: from tool_stats (per 10 minutes, counted by
+ * the collector), so a day costs a few thousand rows.  Percentiles are
+ * bucket bounds (see tool_hist.h); "percentiles": "histogram" says so. */
+static int by_tool_hist(sqlite3 *db, int64_t since, json_t *tools, int64_t *calls_total)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT tool_name, le, sum(count), sum(errors) FROM tool_stats"
+                                    " WHERE bucket >= ?1 / 600000000000 GROUP BY 1, 2 ORDER BY 1, 2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, since);
+    char tool[128] = "";
+    int64_t counts[TOOL_HIST_BUCKETS + 1], n = 0, timed = 0, errs = 0;
+    int have = 0;
+    for (;;) {
+        rc = sqlite3_step(st);
+        const char *name = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (have && (rc != SQLITE_ROW || name == NULL || strcmp(name, tool) != 0)) {
+            json_t *t = json_pack("{s:I,s:I,s:f,s:o,s:o,s:o,s:s}", "calls", (json_int_t)n, "errors",
+                                  (json_int_t)errs, "error_rate", (double)errs / (double)n,
+                                  "p50_ms", hist_pct(counts, timed, 50), "p95_ms",
+                                  hist_pct(counts, timed, 95), "p99_ms", hist_pct(counts, timed, 99),
+                                  "percentiles", "histogram");
+            if (t == NULL || json_object_set_new(tools, tool, t) != 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *calls_total += n;
+            have = 0;
+        }
+        if (rc != SQLITE_ROW)
+            break;
+        if (name == NULL)
+            continue;
+        if (!have) {
+            snprintf(tool, sizeof tool, "%s", name);
+            memset(counts, 0, sizeof counts);
+            n = timed = errs = 0;
+            have = 1;
+        }
+        int le = sqlite3_column_int(st, 1);
+        int64_t c = sqlite3_column_int64(st, 2);
+        n += c;
+        errs += sqlite3_column_int64(st, 3);
+        if (le >= 0 && le <= TOOL_HIST_INF) {
+            counts[le] += c;
+            timed += c;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int by_tool(sqlite3 *db, int64_t since, json_t *tools, int64_t *calls_total)
@@ -251,8 +321,10 @@ void api_stats(struct http_ctx *hc)
     sqlite3 *db = hc->srv->db.h;
     if (rc == SQLITE_OK && (rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) == SQLITE_OK) {
         rc = by_type(db, since, start, bucket, nb, types, buckets, &total, &errors);
+        /* Under an hour the exact figures are cheap; beyond, the histogram. */
         if (rc == SQLITE_OK)
-            rc = by_tool(db, since, tools, &calls);
+            rc = window >= 3600 ? by_tool_hist(db, since, tools, &calls)
+                                : by_tool(db, since, tools, &calls);
         if (rc == SQLITE_OK)
             rc = count_sessions(db, since, &sessions);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

@@ -15,6 +15,7 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/schema.h"
+#include "chronicle/tool_hist.h"
 
 static const char *const types[] = {"PreToolUse", "PostToolUse", "UserPromptSubmit",
                                     "Notification", "Stop", "PostToolUseFailure"};
@@ -29,6 +30,15 @@ static int exec(sqlite3 *db, const char *sql)
         return -1;
     }
     return 0;
+}
+
+static void sql_tool_hist_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int(ctx, tool_hist_bucket(sqlite3_value_int64(argv[0])));
 }
 
 int main(int argc, char **argv)
@@ -48,6 +58,11 @@ int main(int argc, char **argv)
     if (sqlite3_open(argv[1], &db) != SQLITE_OK || schema_configure(db, 1, err, sizeof err) ||
         schema_migrate(db, err, sizeof err) != SQLITE_OK) {
         fprintf(stderr, "server_seed: %s: %s\n", argv[1], err);
+        return 1;
+    }
+    if (sqlite3_create_function(db, "tool_hist_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_tool_hist_bucket, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "server_seed: %s\n", sqlite3_errmsg(db));
         return 1;
     }
     sqlite3_stmt *ev, *tc;
@@ -119,6 +134,12 @@ int main(int argc, char **argv)
                  "FROM events GROUP BY session_id") ||
         exec(db, "INSERT OR REPLACE INTO collector_stats (name, label, value) SELECT "
                  "'events_committed_total', event_type, COUNT(*) FROM events GROUP BY event_type") ||
+        /* Finished calls per 10 minutes, tool and duration bucket, as the
+         * collector keeps them (schema 3). */
+        exec(db, "INSERT OR REPLACE INTO tool_stats (bucket, tool_name, le, count, errors) SELECT "
+                 "ended_ns / 600000000000, tool_name, coalesce(tool_hist_bucket(duration_ms), -1), "
+                 "COUNT(*), SUM(status = 'error') FROM tool_calls WHERE ended_ns IS NOT NULL "
+                 "AND tool_name IS NOT NULL GROUP BY 1, 2, 3") ||
         /* Per-10-second counts, as the collector keeps them (schema 3). */
         exec(db, "INSERT OR REPLACE INTO event_counts (bucket, event_type, count) SELECT "
                  "ts_ns / 10000000000, event_type, COUNT(*) FROM events GROUP BY 1, 2") ||

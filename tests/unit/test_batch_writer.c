@@ -155,6 +155,10 @@ static void sessions_and_tool_calls(struct check *c)
     CHECK(c, q(w, "SELECT duration_ms FROM tool_calls WHERE tool_use_id='t2'") == 35);
     CHECK_STR(c, qs(w, "SELECT status FROM tool_calls WHERE tool_use_id='t2'"), "error");
     CHECK_STR(c, qs(w, "SELECT state FROM sessions"), "awaiting_input");
+    /* Finished calls in the duration histogram: Bash 3000 ms (bucket of
+     * bound 3000), Read 35 ms failed (bucket of bound 50). */
+    CHECK(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Bash' AND count=1 AND errors=0") == 20);
+    CHECK(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Read' AND count=1 AND errors=1") == 9);
     CHECK_STR(c, qs(w, "SELECT model FROM sessions"), "claude-opus-4-5");
     CHECK_STR(c, qs(w, "SELECT source FROM sessions"), "startup");
     CHECK(c, q(w, "SELECT tool_call_count FROM sessions") == 1);

@@ -14,7 +14,7 @@
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
-    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_TOOL_STATS, ST_COUNT
+    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_EVENT_COUNT_10M, ST_TOOL_STATS, ST_COUNT
 };
 
 #define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
@@ -77,6 +77,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  tool_name = coalesce(tool_name, excluded.tool_name),"
         "  duration_ms = coalesce(excluded.duration_ms, (excluded.ended_ns - started_ns) / 1000000)"
         " RETURNING tool_name, duration_ms",
+    [ST_EVENT_COUNT_10M] =
+        "INSERT INTO event_counts_10m(bucket, event_type, count) VALUES(?1,?2,?3)"
+        " ON CONFLICT(bucket, event_type) DO UPDATE SET count = count + excluded.count",
     [ST_TOOL_STATS] =
         "INSERT INTO tool_stats(bucket, tool_name, le, count, errors) VALUES(?1,?2,?3,?4,?5)"
         " ON CONFLICT(bucket, tool_name, le) DO UPDATE SET count = count + excluded.count,"
@@ -492,15 +495,23 @@ static int upsert_session(struct batch_writer *w, const struct session_agg *a)
     return step_reset(st);
 }
 
+/* Adds the batch's 10 s counts to event_counts, and the same counts per
+ * 10 minutes to event_counts_10m (a 10 s bucket lies in one 10 min one). */
 static int flush_counts(struct batch_writer *w)
 {
-    sqlite3_stmt *st = w->st[ST_EVENT_COUNT];
+    sqlite3_stmt *st = w->st[ST_EVENT_COUNT], *st10m = w->st[ST_EVENT_COUNT_10M];
     int rc = SQLITE_OK;
     for (size_t i = 0; rc == SQLITE_OK && i < w->ncounts; i++) {
         sqlite3_bind_int64(st, 1, w->counts[i].bucket);
         sqlite3_bind_text(st, 2, w->counts[i].type, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, w->counts[i].n);
         rc = step_reset(st);
+        if (rc != SQLITE_OK)
+            break;
+        sqlite3_bind_int64(st10m, 1, w->counts[i].bucket / 60);
+        sqlite3_bind_text(st10m, 2, w->counts[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st10m, 3, w->counts[i].n);
+        rc = step_reset(st10m);
     }
     w->ncounts = 0;
     return rc;

@@ -23,6 +23,7 @@ static int prepare(sqlite3 *db, struct retention *r)
         {&r->cut_sessions, "DELETE FROM sessions WHERE last_seen_ns < ?1"},
         {&r->cut_counts, "DELETE FROM event_counts WHERE bucket < ?1 / 10000000000"},
         {&r->cut_tool_stats, "DELETE FROM tool_stats WHERE bucket < ?1 / 600000000000"},
+        {&r->cut_counts_10m, "DELETE FROM event_counts_10m WHERE bucket < ?1 / 600000000000"},
         {&r->cut_usage, "DELETE FROM usage WHERE (message_id, request_id) IN (SELECT message_id,"
                         " request_id FROM usage WHERE ts_ns < ?1 LIMIT 500)"},
         {&r->size, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
@@ -104,6 +105,10 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
         sqlite3_bind_int64(r->cut_tool_stats, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_tool_stats);
     }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(r->cut_counts_10m, 1, cut == INT64_MAX ? INT64_MIN : cut);
+        rc = run(r->cut_counts_10m);
+    }
     if (rc == SQLITE_OK) { /* token usage of expired messages, a chunk a step */
         sqlite3_bind_int64(r->cut_usage, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_usage);
@@ -123,7 +128,7 @@ void retention_close(struct retention *r)
 {
     sqlite3_stmt *all[] = {r->window_end, r->cut_events, r->cut_tools, r->cut_sessions, r->oldest,
                            r->size, r->cut_counts, r->cut_usage,
-                           r->cut_tool_stats};
+                           r->cut_tool_stats, r->cut_counts_10m};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     memset(r, 0, sizeof *r);

@@ -24,7 +24,7 @@
 
 struct retention {
     sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage,
-        *cut_tool_stats;
+        *cut_tool_stats, *cut_counts_10m;
     int64_t cursor;        /* last id examined in this pass */
     int64_t next_pass_ns;  /* monotonic: when to start the next pass */
     int in_pass;

@@ -147,6 +147,15 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (bucket, event_type)"
     ") WITHOUT ROWID;"
     "INSERT INTO event_counts SELECT ts_ns / 10000000000, event_type, count(*)"
+    "  FROM events GROUP BY 1, 2;"
+    /* The same per 10 minutes, for windows of hours and days. */
+    "CREATE TABLE event_counts_10m ("
+    "  bucket INTEGER NOT NULL,"         /* ts_ns / 10 min */
+    "  event_type TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY (bucket, event_type)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO event_counts_10m SELECT ts_ns / 600000000000, event_type, count(*)"
     "  FROM events GROUP BY 1, 2;",
 };
 

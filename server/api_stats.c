@@ -81,9 +81,15 @@ static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, siz
                    json_t *types, json_t **bucket_counts, int64_t *total, int64_t *errors)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "SELECT (bucket * 10000000000 - ?2) / ?3, event_type, sum(count)"
-                                    " FROM event_counts WHERE bucket >= ?1 / 10000000000"
-                                    " GROUP BY 1, 2", -1, &st, NULL);
+    /* Buckets that are whole multiples of 10 minutes read the coarse table:
+     * a day is 144 rows per type instead of 8,640. */
+    int rc = bucket_s % 600 == 0
+        ? sqlite3_prepare_v2(db, "SELECT (bucket * 600000000000 - ?2) / ?3, event_type, sum(count)"
+                                 " FROM event_counts_10m WHERE bucket >= ?1 / 600000000000"
+                                 " GROUP BY 1, 2", -1, &st, NULL)
+        : sqlite3_prepare_v2(db, "SELECT (bucket * 10000000000 - ?2) / ?3, event_type, sum(count)"
+                                 " FROM event_counts WHERE bucket >= ?1 / 10000000000"
+                                 " GROUP BY 1, 2", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     int64_t width = (int64_t)bucket_s * 1000000000LL;

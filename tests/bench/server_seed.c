@@ -140,6 +140,8 @@ int main(int argc, char **argv)
                  "ended_ns / 600000000000, tool_name, coalesce(tool_hist_bucket(duration_ms), -1), "
                  "COUNT(*), SUM(status = 'error') FROM tool_calls WHERE ended_ns IS NOT NULL "
                  "AND tool_name IS NOT NULL GROUP BY 1, 2, 3") ||
+        exec(db, "INSERT OR REPLACE INTO event_counts_10m (bucket, event_type, count) SELECT "
+                 "ts_ns / 600000000000, event_type, COUNT(*) FROM events GROUP BY 1, 2") ||
         /* Per-10-second counts, as the collector keeps them (schema 3). */
         exec(db, "INSERT OR REPLACE INTO event_counts (bucket, event_type, count) SELECT "
                  "ts_ns / 10000000000, event_type, COUNT(*) FROM events GROUP BY 1, 2") ||

@@ -80,6 +80,7 @@ expect_eq "before-pagination visits every event" "$seen" "$(sql "SELECT COUNT(*)
 
 out=$(http "/api/stats?window=2h")
 expect_eq "stats totals" "$(json_get "$out" events)" 1200
+expect_eq "stats totals over 24h (10 min counts)" "$(json_get "$(http "/api/stats?window=24h")" events)" 1200
 if printf '%s' "$out" | grep -q '"Bash":{"calls":[0-9]*,"errors":[0-9]*,"error_rate":[0-9.]*,"p50_ms":[0-9]*,"p95_ms":[0-9]*,"p99_ms":[0-9]*[,}]'; then
     pass "stats per tool"; else fail "stats per tool" "$out"; fi
 if printf '%s' "$out" | grep -q '"timeline":{"bucket_s":300,"buckets":\[{"t":"'; then pass "stats timeline"; else fail "stats timeline" "$(printf '%s' "$out" | head -c 300)"; fi

@@ -25,6 +25,7 @@
   const MAX_EVENTS = 200000;         // oldest dropped beyond this
   const IDLE_AFTER_MS = 600000;      // the server's default CHRONICLE_IDLE_AFTER_S
   const SUMMARY_MAX = 300;
+  const FRAME_EVENTS_MAX = 1000;     // live events applied per animation frame
   // Symbols present in common fonts (DejaVu Sans ships with most Linux
   // desktops): no emoji, which headless and minimal systems lack.
   const TYPE_ICON = {
@@ -258,9 +259,10 @@
   async function fetchSummaries() {
     if (S.summaryBusy || S.needSummary.length === 0) return;
     S.summaryBusy = true;
+    let ids = [];
     try {
       while (S.needSummary.length) {
-        const ids = S.needSummary.splice(0, 1000).sort((a, b) => a - b);
+        ids = S.needSummary.splice(0, 1000).sort((a, b) => a - b);
         const want = new Set(ids);
         let after = ids[0] - 1;
         const last = ids[ids.length - 1];
@@ -292,11 +294,14 @@
           after = maxId;
         }
         for (const id of ids) { const ev = S.byId.get(id); if (ev && ev.summary === null) ev.summary = ''; }
+        ids = [];
         scheduleFrame();
         S.rowsDirty = true;
       }
     } catch (e) {
+      // The server is restarting, say: keep the ids and try again.
       console.warn('summaries:', e.message);
+      S.needSummary = ids.filter((id) => { const ev = S.byId.get(id); return ev && ev.summary === null; }).concat(S.needSummary);
       setTimeout(fetchSummaries, 1000);
     } finally {
       S.summaryBusy = false;
@@ -348,7 +353,7 @@
     S.selected = keepId === null ? -1 : v.findIndex((e) => e.id === keepId);
     S.viewDirty = false;
     S.pausedCount = 0;
-    renderFeed(true);
+    renderFeed();
   }
 
   function filtersToUrl() {
@@ -438,7 +443,7 @@
     r.c.dur.className = dcls;
   }
 
-  function renderFeed(force) {
+  function renderFeed() {
     const sc = feed.scroll;
     const n = S.view.length;
     feed.spacer.style.height = (n * ROW_H) + 'px';
@@ -457,7 +462,6 @@
     feed.lastFirst = first;
     $('feed-empty').hidden = n > 0;
     $('feed-count').textContent = fmtNum(n) + ' shown' + (S.paused && S.pausedCount ? ' · ' + fmtNum(S.pausedCount) + ' new (paused)' : '');
-    void force;
   }
 
   function selectIndex(i, scroll) {
@@ -497,12 +501,19 @@
   function onFrame() {
     S.frameQueued = false;
     const t0 = performance.now();
-    const batch = S.pending;
-    S.pending = [];
+    // A burst (a replay after a reconnect, a flood) is spread over frames so
+    // that scrolling and input stay responsive while it is applied.
+    let batch = S.pending;
+    if (batch.length > FRAME_EVENTS_MAX) {
+      S.pending = batch.slice(FRAME_EVENTS_MAX);
+      batch = batch.slice(0, FRAME_EVENTS_MAX);
+      scheduleFrame();
+    } else S.pending = [];
     let grew = 0;
     const match = S.matcher || makeMatcher();
     for (const ev of batch) {
       if (!addEvent(ev, ev.payload !== undefined)) continue;
+      if (S.svSession && ev.session_id === S.svSession) sessionViewTouched();
       S.total++;
       noteArrival(ev.stored_ms || Date.now());
       if (S.viewDirty) continue;
@@ -531,6 +542,7 @@
       else if (!S.sideTimer) S.sideTimer = setTimeout(() => { S.sideTimer = 0; scheduleFrame(); }, 250);
     }
     S.stats.applyMs = performance.now() - t0;
+    S.stats.maxApplyMs = Math.max(S.stats.maxApplyMs || 0, S.stats.applyMs);
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -554,7 +566,17 @@
     let ws;
     try { ws = new WebSocket(wsUrl()); } catch (e) { retry(); return; }
     S.ws = ws;
-    ws.onopen = () => { S.wsBackoff = 250; setConn('live'); ping(); };
+    ws.onopen = () => {
+      const reconnect = S.wsState === 'reconnecting';
+      S.wsBackoff = 250;
+      setConn('live');
+      ping();
+      // Session rows may have changed while we were away: read them again.
+      if (reconnect) loadSessions().then(() => { S.sideDirty = true; scheduleFrame(); }, (e) => console.warn('sessions:', e.message));
+      // A different database behind the same address (restored, recreated):
+      // our ids mean nothing there, so start over.
+      if (reconnect) api('/health').then((h) => { if (h.database && h.database.last_event_id < S.lastId && !S.synthetic) location.reload(); }, () => {});
+    };
     ws.onmessage = (m) => {
       let msg;
       try { msg = JSON.parse(m.data); } catch (e) { return; }
@@ -695,6 +717,8 @@
     $('stat-active').textContent = fmtNum(active);
     $('stat-awaiting').textContent = fmtNum(awaiting.length);
     $('stat-awaiting-btn').classList.toggle('hot', awaiting.length > 0);
+    // Seen from another tab: how many sessions wait.
+    document.title = (awaiting.length ? '(' + awaiting.length + ' awaiting) ' : '') + 'Chronicle';
     S.awaitingIds = awaiting.map((s) => s.session_id);
   }
 
@@ -728,6 +752,8 @@
       else if (f.size === 1 && f.has(s.session_id)) f.clear();
       else { f.clear(); f.add(s.session_id); }
       filtersChanged();
+      // On a narrow window the sidebar covers the feed: get out of the way.
+      if (!(e.ctrlKey || e.metaKey) && window.innerWidth < 900) setSidebar(true);
     });
     return d;
   }
@@ -788,7 +814,7 @@
       const s = d.appendChild(el('summary'));
       if (key !== null) s.appendChild(keyEl());
       s.appendChild(el('span', 'z', isArr ? '[' + keys.length + ']' : '{' + keys.length + '}'));
-      for (const k of keys) d.appendChild(jsonTree(v[k], isArr ? k : k, depth + 1));
+      for (const k of keys) d.appendChild(jsonTree(v[k], k, depth + 1));
       return d;
     }
     const leaf = el('div', 'leaf');
@@ -846,20 +872,34 @@
     const tree = frag.appendChild(el('div', 'json'));
     if (full.payload === null) tree.appendChild(el('div', 'muted', 'no JSON payload (invalid input, raw bytes kept: ' + fmtNum(full.raw_size || 0) + ')'));
     else tree.appendChild(jsonTree(full.payload, null, 0));
+    // A joined call: the result (output or error) from its Post event.
+    if (ev.post) {
+      try {
+        const post = await api('/api/events/' + ev.post.id);
+        const p = post.payload || {};
+        const res = p.tool_response !== undefined ? p.tool_response : p.error !== undefined ? p.error : p;
+        frag.appendChild(el('h3', null, 'Result · ' + post.type + ' #' + post.id));
+        frag.appendChild(el('div', 'json')).appendChild(jsonTree(res, null, 0));
+      } catch (e) { frag.appendChild(el('div', 'muted', 'result: ' + e.message)); }
+      if (S.detailId !== ev.id) return;
+    }
     body.replaceChildren(frag);
   }
 
   function closeDetail() { $('detail').hidden = true; S.detailId = null; }
 
   // ---------------------------------------------------------------- session view
-  async function openSession(sid) {
+  /* refresh: a live update of the open view (keeps its scroll position). */
+  async function openSession(sid, refresh) {
     if (!sid) return;
     S.svSession = sid;
-    filtersToUrl();
     const ov = $('session-view'), body = $('sv-body');
-    ov.hidden = false;
-    $('sv-title').textContent = 'Session ' + sid;
-    body.replaceChildren(el('div', 'muted', 'loading…'));
+    if (!refresh) {
+      filtersToUrl();
+      ov.hidden = false;
+      $('sv-title').textContent = 'Session ' + sid;
+      body.replaceChildren(el('div', 'muted', 'loading…'));
+    }
     let sum, evs = [];
     try {
       sum = await api('/api/sessions/' + encodeURIComponent(sid));
@@ -873,7 +913,27 @@
     } catch (e) { body.replaceChildren(el('div', 'muted', e.message)); return; }
     if (S.svSession !== sid) return;
     evs.sort((a, b) => a.id - b.id);
+    const top = body.scrollTop;
     body.replaceChildren(sessionViewBody(sum, evs));
+    body.scrollTop = top;
+  }
+
+  /* New events of the open session redraw its view, at most every 2 s. */
+  function sessionViewTouched() {
+    if (S.svTimer) return;
+    S.svTimer = setTimeout(() => { S.svTimer = 0; if (S.svSession) openSession(S.svSession, true); }, 2000);
+  }
+
+  /* Usage rows (api /api/sessions/{id} "usage") keyed by one of their fields. */
+  function usageBy(rows, key) {
+    const m = new Map();
+    if (Array.isArray(rows)) for (const r of rows) if (r && r[key]) m.set(r[key], r);
+    return m;
+  }
+  function usageText(u) {
+    if (!u) return '';
+    const tok = (u.input_tokens || 0) + (u.output_tokens || 0) + (u.cache_creation_input_tokens || 0) + (u.cache_read_input_tokens || 0);
+    return fmtNum(tok) + ' tokens' + (u.cost_usd === null || u.cost_usd === undefined ? '' : ' · $' + Number(u.cost_usd).toFixed(4));
   }
 
   function figure(parent, label, value) {
@@ -898,6 +958,13 @@
     figure(figs, 'errors', fmtNum(c.errors));
     figure(figs, 'prompts', fmtNum(c.prompts));
     figure(figs, 'subagents', fmtNum(c.subagents));
+    // Tokens and cost, when the server has them (read from the transcripts).
+    const u = s.usage && s.usage.total;
+    if (u) {
+      const tok = (u.input_tokens || 0) + (u.output_tokens || 0) + (u.cache_creation_input_tokens || 0) + (u.cache_read_input_tokens || 0);
+      figure(figs, 'tokens', fmtNum(tok));
+      figure(figs, 'cost', u.cost_usd === null || u.cost_usd === undefined ? '—' : '$' + Number(u.cost_usd).toFixed(u.cost_usd < 1 ? 4 : 2));
+    }
 
     // Tool calls from Pre/Post pairs; turns from prompt to Stop.
     const pre = new Map(), calls = [], turns = [], prompts = [], marks = [];
@@ -917,7 +984,7 @@
         if (turn) turn.end = ev.ts_ms;
         turn = { start: ev.ts_ms, end: null, text: sumText };
         turns.push(turn);
-        prompts.push({ ts: ev.ts_ms, text: ev.payload && typeof ev.payload.prompt === 'string' ? ev.payload.prompt : sumText });
+        prompts.push({ ts: ev.ts_ms, id: ev.prompt_id, text: ev.payload && typeof ev.payload.prompt === 'string' ? ev.payload.prompt : sumText });
       } else if ((ev.type === 'Stop' || ev.type === 'StopFailure') && turn && !ev.agent_id) {
         turn.end = ev.ts_ms;
         turn = null;
@@ -989,17 +1056,21 @@
     if (s.subagents && s.subagents.length) {
       frag.appendChild(el('h3', null, 'Subagents'));
       const t = frag.appendChild(el('table', 'tbl'));
+      const agentUse = usageBy(s.usage && s.usage.subagents, 'agent_id');
       for (const a of s.subagents) {
         const r = t.appendChild(el('tr'));
-        for (const v of [a.agent_type || '', a.agent_id, fmtNum(a.events) + ' events', fmtDur(a.last_ms - a.first_ms), a.stopped ? 'stopped' : 'running']) r.appendChild(el('td', null, v));
+        for (const v of [a.agent_type || '', a.agent_id, fmtNum(a.events) + ' events', fmtDur(a.last_ms - a.first_ms), a.stopped ? 'stopped' : 'running', usageText(agentUse.get(a.agent_id))]) r.appendChild(el('td', null, v));
       }
     }
     frag.appendChild(el('h3', null, 'Prompts (' + prompts.length + ')'));
     const ol = frag.appendChild(el('ol', 'prompts'));
+    const turnUse = usageBy(s.usage && s.usage.turns, 'prompt_id');
     for (const p of prompts) {
       const li = ol.appendChild(el('li'));
       li.appendChild(el('span', 'muted', fmtTime(p.ts) + '  '));
       li.appendChild(el('span', null, p.text));
+      const u = p.id ? turnUse.get(p.id) : null;
+      if (u) li.appendChild(el('span', 'muted', '  · ' + usageText(u)));
     }
     if (s.errors && s.errors.length) {
       frag.appendChild(el('h3', null, 'Errors'));
@@ -1109,8 +1180,7 @@
       cb.checked = set.has(v);
       cb.value = v;
       cb.addEventListener('change', () => { if (cb.checked) set.add(v); else set.delete(v); filtersChanged(); });
-      const sp = l.appendChild(el('span', ddId === 'dd-types' ? typeClass(v) : null, (ddId === 'dd-types' ? (TYPE_ICON[v] || '•') + ' ' : '') + v));
-      void sp;
+      l.appendChild(el('span', ddId === 'dd-types' ? typeClass(v) : null, (ddId === 'dd-types' ? (TYPE_ICON[v] || '•') + ' ' : '') + v));
       frag.appendChild(l);
     }
     if (!values.size) frag.appendChild(el('div', 'muted', 'none yet'));
@@ -1219,6 +1289,7 @@
     $('help').addEventListener('click', () => { $('help').hidden = true; });
     $('btn-charts').addEventListener('click', () => setCharts(!S.chartsOn));
     $('btn-collapse').addEventListener('click', () => setSidebar(true));
+    $('btn-sessions').addEventListener('click', () => setSidebar(false));
     $('btn-types').addEventListener('click', (e) => { e.stopPropagation(); toggleMenu('dd-types'); });
     $('btn-tools').addEventListener('click', (e) => { e.stopPropagation(); toggleMenu('dd-tools'); });
     document.addEventListener('click', (e) => { if (!e.target.closest('.dropdown')) document.querySelectorAll('.menu').forEach((m) => { m.hidden = true; }); });
@@ -1303,7 +1374,7 @@
     state: S,
     lastId: () => S.lastId,
     viewIds: () => S.view.map((e) => e.id),
-    inject: (events) => { for (const ev of events) S.pending.push(ev); scheduleFrame(); },
+    inject: (events) => { S.synthetic = true; for (const ev of events) S.pending.push(ev); scheduleFrame(); },
     rebuild: rebuildView,
     render: renderFeed,
   };

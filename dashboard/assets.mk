@@ -10,9 +10,14 @@ DASHBOARD_ASSETS := /index.html=dashboard/index.html /assets/app.css=dashboard/a
 DASHBOARD_DEPS := $(foreach a,$(DASHBOARD_ASSETS),$(lastword $(subst =, ,$(a)))) \
                   scripts/embed-assets.sh dashboard/assets.mk
 
-# $(call dashboard_gen_rule,BUILD_DIR): BUILD_DIR/gen/dashboard_assets.c
+# $(call dashboard_gen_rule,BUILD_DIR): BUILD_DIR/gen/dashboard_assets.c, and
+# (without the package) a clear message instead of "No rule to make target".
+# Evaluated after the including makefile's first target, so that stays the
+# default goal.
 define dashboard_gen_rule
 $(1)/gen/dashboard_assets.c: $(DASHBOARD_DEPS)
 	@mkdir -p $$(dir $$@)
 	scripts/embed-assets.sh $$@ $(DASHBOARD_ASSETS)
+$(CHART_JS):
+	@echo "missing $$@: install Debian's libjs-chart.js (scripts/deps.sh does)" >&2; exit 1
 endef

@@ -23,7 +23,6 @@
 #include "chronicle/http_query.h"
 #include "chronicle/log.h"
 #include "static_serve.h"
-#include "static_serve.h" /* the embedded dashboard */
 
 #define MAX_URI_BYTES 8192
 #define MAX_ID_BYTES 256
@@ -156,10 +155,6 @@ static void dispatch(struct http_ctx *hc)
     char *id = NULL;
     hc->route = match(path, &id);
     hc->path_arg = id;
-    /* Dashboard files ("/", "/assets/..."): static_serve.c, which makes the
-     * Host check itself but asks no token (the page holds no data). */
-    if (hc->route == ROUTE_OTHER && static_serve(hc, path))
-        goto out;
     if (http_guard(hc) != 0)
         goto out;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);

@@ -681,7 +681,7 @@
   }
 
   async function loadSessions() {
-    const j = await api('/api/sessions?limit=1000');
+    const j = await api('/api/sessions?limit=1000&usage=1');
     for (const s of j.sessions) upsertSession(s);
   }
 
@@ -743,8 +743,10 @@
     open.title = 'Session view';
     open.addEventListener('click', (e) => { e.stopPropagation(); openSession(s.session_id); });
     const c = s.counts || {};
+    const u = s.usage;
+    const spend = u && u.tokens ? ' · ' + (u.cost_usd !== null && u.cost_usd !== undefined ? '$' + Number(u.cost_usd).toFixed(u.cost_usd < 1 ? 3 : 2) : fmtNum(u.tokens) + ' tok') : '';
     d.appendChild(el('div', 'sess-meta', fmtAgo(s.last_seen_ms || 0) + ' · ' + fmtNum(c.events) + ' ev · ' +
-      fmtNum(c.tool_calls) + ' tools · ' + fmtNum(c.errors) + ' err' + (s.project ? ' · ' + baseName(s.project) : '')));
+      fmtNum(c.tool_calls) + ' tools · ' + fmtNum(c.errors) + ' err' + spend + (s.project ? ' · ' + baseName(s.project) : '')));
     d.title = s.session_id + '\n' + (s.project || s.cwd || '') + '\nlast: ' + (s.last_event_type || '') + ' at ' + fmtDateTime(s.last_seen_ms);
     d.addEventListener('click', (e) => {
       const f = S.filters.sessions;
@@ -1109,6 +1111,11 @@
           ms: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'ms' } } },
           plugins: { legend: { position: 'bottom', labels: { font: { size: 10 } } } } },
       }),
+      cost: new Chart($('chart-cost'), {
+        type: 'bar', data: { labels: [], datasets: [] },
+        options: { scales: { x: { stacked: true, ticks: { maxTicksLimit: 6, maxRotation: 0 } }, y: { stacked: true, beginAtZero: true } },
+          plugins: { legend: { position: 'bottom', labels: { font: { size: 10 } } } } },
+      }),
       errors: new Chart($('chart-errors'), {
         type: 'bar', data: { labels: [], datasets: [{ label: 'errors', data: [], backgroundColor: '#ff7b72' }] },
         options: { scales: { x: { ticks: { maxTicksLimit: 6, maxRotation: 0 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
@@ -1157,7 +1164,30 @@
       ech.data.labels = er.timeline.buckets.map((b) => fmtTime(b.t_ms).slice(0, 5));
       ech.data.datasets[0].data = er.timeline.buckets.map((b) => (b.counts.PostToolUseFailure || 0) + (b.counts.StopFailure || 0));
       ech.update('none');
+      await updateCostChart();
     } catch (e) { console.warn('charts:', e.message); }
+  }
+
+  const MODEL_COLORS = ['#a371f7', '#3b82f6', '#56d364', '#f5b942', '#ff7b72', '#39c5cf', '#db61a2', '#8b949e'];
+  /* Dollars per day stacked by model, from /api/usage (tokens read from the
+   * transcripts, priced by the server; unpriced models are left out). */
+  async function updateCostChart() {
+    const since = Date.now() - 30 * 86400000;
+    const u = await api('/api/usage?since=' + since);
+    const days = [], models = new Map();
+    for (let i = 29; i >= 0; i--) days.push(new Date(Date.now() - i * 86400000).toISOString().slice(0, 10));
+    for (const g of u.by_day_model || []) {
+      if (g.cost_usd === null || g.cost_usd === undefined) continue;
+      const sp = String(g.day_model).indexOf(' ');
+      const day = g.day_model.slice(0, sp), model = g.day_model.slice(sp + 1) || '(unknown)';
+      if (!models.has(model)) models.set(model, new Array(days.length).fill(0));
+      const i = days.indexOf(day);
+      if (i >= 0) models.get(model)[i] += g.cost_usd;
+    }
+    const ch = S.charts.cost;
+    ch.data.labels = days.map((d) => d.slice(5));
+    ch.data.datasets = [...models.keys()].sort().map((m, i) => ({ label: m.replace(/^claude-/, ''), data: models.get(m), backgroundColor: MODEL_COLORS[i % MODEL_COLORS.length], stack: 's' }));
+    ch.update('none');
   }
 
   function setCharts(on) {
@@ -1363,6 +1393,9 @@
     setInterval(() => { if (S.filters.range === '5m' || S.filters.range === '1h') { S.viewDirty = true; scheduleFrame(); } }, 10000);
     setInterval(() => { if (S.chartsOn && S.charts) updateRateChart(); }, 2000);
     setInterval(() => { if (S.chartsOn && S.charts) updateServerCharts(); }, 15000);
+    // Tokens and cost grow as the collector reads transcripts, which sends
+    // no live message: refresh the sessions' figures now and then.
+    setInterval(() => { loadSessions().then(() => { S.sideDirty = true; scheduleFrame(); }, (e) => console.warn('sessions:', e.message)); }, 30000);
     S.ready = true;
     document.body.dataset.ready = '1';
   }

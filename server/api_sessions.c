@@ -17,7 +17,7 @@
 #include "sql_build.h"
 
 static const char *const session_keys[] = {"status", "project", "cwd", "since", "sort",
-                                           "limit", "offset", NULL};
+                                           "limit", "offset", "usage", NULL};
 
 /* Sort keys come from this allowlist: never from the request text. */
 static const struct { const char *key, *order; } sorts[] = {
@@ -60,7 +60,7 @@ void api_sessions(struct http_ctx *hc)
     size_t nstatus = 0;
     char *status_store = NULL;
     sqlite3_stmt *st = NULL;
-    long limit = 100, offset = 0;
+    long limit = 100, offset = 0, with_usage = 0;
     int64_t since = -1;
     int64_t now = clock_wall_ns();
     int64_t cutoff = now - (int64_t)hc->srv->cfg.idle_after_s * 1000000000LL;
@@ -69,7 +69,8 @@ void api_sessions(struct http_ctx *hc)
         query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
         query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
         query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD) {
+        query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD ||
+        query_long(&q, "usage", 0, 1, &with_usage, err, sizeof err) == QUERY_BAD) {
         http_reply_error(hc, 400, "bad_parameter", "%s", err);
         goto out;
     }
@@ -148,6 +149,12 @@ void api_sessions(struct http_ctx *hc)
     if (arr == NULL || rc != SQLITE_DONE) {
         json_decref(arr);
         http_reply_db_error(hc, arr == NULL ? SQLITE_NOMEM : rc);
+        goto out;
+    }
+    /* ?usage=1: tokens and cost per session (one indexed query each). */
+    if (with_usage && (rc = usage_add_summaries(hc->srv, arr)) != SQLITE_OK) {
+        json_decref(arr);
+        http_reply_db_error(hc, rc);
         goto out;
     }
     size_t n = json_array_size(arr);

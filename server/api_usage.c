@@ -149,6 +149,42 @@ int usage_add_to_session(struct server *srv, const char *sid, json_t *session)
     return rc;
 }
 
+int usage_add_summaries(struct server *srv, json_t *sessions)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(srv->db.h,
+                                "SELECT model, sum(input_tokens), sum(output_tokens),"
+                                " sum(cache_creation_input_tokens), sum(cache_read_input_tokens)"
+                                " FROM usage WHERE session_id = ?1 GROUP BY 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    size_t i;
+    json_t *s;
+    json_array_foreach(sessions, i, s) {
+        const char *sid = json_string_value(json_object_get(s, "session_id"));
+        if (sid == NULL)
+            continue;
+        struct usage_sum sum = {.key = ""};
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sid, -1, SQLITE_TRANSIENT);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            add(&sum, &srv->pricing, col(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                sqlite3_column_int64(st, 4));
+        if (rc != SQLITE_DONE)
+            break;
+        rc = SQLITE_OK;
+        json_t *u = json_pack("{s:I,s:o}", "tokens", (json_int_t)(sum.in + sum.out + sum.cw + sum.cr),
+                              "cost_usd", sum.priced ? json_real(sum.cost) : json_null());
+        if (u == NULL || json_object_set_new(s, "usage", u) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 void api_usage(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))

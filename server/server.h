@@ -151,6 +151,9 @@ void api_usage(struct http_ctx *hc);
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
  * to a session object.  SQLite code. */
 int usage_add_to_session(struct server *srv, const char *sid, json_t *session);
+/* api_usage.c: adds "usage": {"tokens", "cost_usd"} to each session object
+ * of the array (?usage=1 on /api/sessions).  SQLite code. */
+int usage_add_summaries(struct server *srv, json_t *sessions);
 /* api_usage.c: appends chronicle_tokens_total and chronicle_cost_usd_total. */
 int usage_metrics(struct server *srv, struct buf *b);
 

@@ -227,6 +227,7 @@ async function main() {
     // Charts (Chart.js) and the main screenshot.
     await page.key('c');
     check('charts drawn with Chart.js', await page.waitFor("typeof Chart === 'function' && Chart.getChart(document.getElementById('chart-rate')) && Chart.getChart(document.getElementById('chart-rate')).data.datasets.length > 0", 5000));
+    check('daily cost chart drawn', await page.waitFor("(() => { const c = Chart.getChart(document.getElementById('chart-cost')); return !!c && c.data.labels.length === 30; })()", 10000));
     check('tool chart has p50/p95', await page.waitFor("(() => { const c = Chart.getChart(document.getElementById('chart-tools')); return c && c.data.labels.includes('Bash') && c.data.datasets.some(d => d.label === 'p95 ms'); })()", 10000));
     await sleep(300);
     check('no Content-Security-Policy violation (charts drawn)', await page.eval('window.__csp.length === 0'), await page.eval("window.__csp.join('; ')"));

@@ -73,6 +73,9 @@ expect_eq api_session_main_unpriced "$(json_get "$main" unpriced_tokens)" 77
 expect_eq api_session_total_cost "$(json_get "$total" cost_usd)" "0.00307"
 printf '%s' "$usage" | grep -q '"agent_id":"agx"' && pass api_subagent_split || fail api_subagent_split "$usage"
 printf '%s' "$usage" | grep -q '"prompt_id":"p1"' && pass api_turns || fail api_turns
+l=$(http "/api/sessions?usage=1")
+printf '%s' "$l" | grep -q '"session_id":"sess-a"[^{]*.*"usage":{"tokens":936,"cost_usd":0.00307}' \
+    && pass api_session_list_usage || fail api_session_list_usage "$(printf '%s' "$l" | grep -o '"usage":{[^}]*}' | head -3)"
 u=$(http "/api/usage?since=2026-01-01")
 expect_eq api_usage_total_output "$(json_get "$(printf '%s' "$u" | grep -o '"totals":{[^}]*}')" output_tokens)" 184
 printf '%s' "$u" | grep -q '"day":"2026-11-27"' && pass api_usage_by_day || fail api_usage_by_day "$u"

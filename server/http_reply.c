@@ -60,6 +60,17 @@ static void send_owned(struct http_ctx *hc, int status, const char *ctype, char 
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(hc->req);
     common_headers(hc, ctype);
+    if (evhttp_request_get_command(hc->req) == EVHTTP_REQ_HEAD) {
+        /* The headers of the GET answer, no body: a body here would be read
+         * as the start of the next response on a kept-alive connection. */
+        char n[32];
+        snprintf(n, sizeof n, "%zu", len);
+        evhttp_add_header(evhttp_request_get_output_headers(hc->req), "Content-Length", n);
+        free(data);
+        hc->status = status;
+        evhttp_send_reply(hc->req, status, reason(status), NULL);
+        return;
+    }
     /* Hand the buffer over without a copy; libevent frees it once sent. */
     if (evbuffer_add_reference(out, data, len, free_cb, NULL) != 0) {
         free(data);

@@ -205,6 +205,10 @@ expect_eq "ws: plain GET -> 426" "$(http_status /ws)" 426
 # --- graceful shutdown --------------------------------------------------------
 "$WSCLIENT" -t 5000 "$SERVER_PORT" >"$ws" &
 wsp=$!
+# HEAD: the GET's headers and no body, so a kept-alive connection stays in step.
+two=$(printf 'HEAD /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+      timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SERVER_PORT; cat >&3; cat <&3")
+expect_eq "HEAD sends no body (two answers, one body)" "$(printf '%s' "$two" | grep -c '^HTTP/1.1 ') $(printf '%s' "$two" | grep -c '"status"')" "2 1"
 sleep 0.3
 stop_server; rc=$?
 wait "$wsp"

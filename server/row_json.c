@@ -1,6 +1,9 @@
 /* row_json.c - events and sessions rows as JSON objects. */
 #include "row_json.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -143,6 +146,17 @@ json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
         return NULL;
     const char *state = (const char *)sqlite3_column_text(st, 13);
     const char *status = session_status(state, sqlite3_column_int64(st, 2), now_ns, idle_ns);
+    /* SessionEnd does not always fire (a killed terminal, -p runs): a
+     * session whose Claude Code process is gone has ended too.  Only ESRCH
+     * counts: EPERM (another user, a sandbox) says nothing. */
+    int inferred = 0;
+    if (strcmp(status, "ended") != 0 && sqlite3_column_type(st, 14) == SQLITE_INTEGER) {
+        int64_t pid = sqlite3_column_int64(st, 14);
+        if (pid > 1 && pid < INT32_MAX && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            status = "ended";
+            inferred = 1;
+        }
+    }
     json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I}",
                                "events", (json_int_t)sqlite3_column_int64(st, 15),
                                "tool_calls", (json_int_t)sqlite3_column_int64(st, 16),
@@ -157,7 +171,8 @@ json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
               set_text(o, "transcript_path", st, 8) | set_text(o, "end_reason", st, 9) |
               json_set_time(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
               set_int(o, "last_event_id", st, 12) | set_int(o, "claude_pid", st, 14) |
-              json_object_set_new(o, "counts", counts);
+              json_object_set_new(o, "counts", counts) |
+              json_object_set_new(o, "ended_inferred", json_boolean(inferred));
     if (bad) {
         json_decref(o);
         return NULL;

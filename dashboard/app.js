@@ -23,7 +23,7 @@
   const ROW_H = 22;
   const HISTORY_PAGES = 10;          // 10 x 1000 newest events at start
   const MAX_EVENTS = 200000;         // oldest dropped beyond this
-  const IDLE_AFTER_MS = 600000;      // the server's default CHRONICLE_IDLE_AFTER_S
+  let IDLE_AFTER_MS = 600000;        // the server's CHRONICLE_IDLE_AFTER_S, read from /health
   const SUMMARY_MAX = 300;
   const FRAME_EVENTS_MAX = 1000;     // live events applied per animation frame
   // Symbols present in common fonts (DejaVu Sans ships with most Linux
@@ -1374,7 +1374,8 @@
     setSidebar(saved ? saved === 'collapsed' : window.innerWidth < 900);
     if (localStorage.getItem('chronicle.charts') === '1') setCharts(true);
     try {
-      await Promise.all([loadSessions(), loadHistory()]);
+      await Promise.all([loadSessions(), loadHistory(),
+        api('/health').then((h) => { if (h.idle_after_s > 0) IDLE_AFTER_MS = h.idle_after_s * 1000; }, () => {})]);
     } catch (e) {
       toast('cannot load: ' + e.message);
       console.warn(e);

@@ -40,11 +40,14 @@ void api_health(struct http_ctx *hc)
                            (json_int_t)db_read_wal_bytes(&srv->db));
     json_t *col = json_pack("{s:b,s:o}", "alive", collector_ok, "heartbeat_age_ms",
                             have_hb ? json_integer(age_ms) : json_null());
-    json_t *body = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I}", "status", ok ? "ok" : "degraded",
+    /* idle_after_s: so that clients (the dashboard) call a session idle
+     * exactly when the API does. */
+    json_t *body = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I}", "status", ok ? "ok" : "degraded",
                              "version", CHRONICLE_VERSION, "uptime_s",
                              (json_int_t)((clock_mono_ns() - srv->started_mono_ns) / 1000000000LL),
                              "database", db, "collector", col, "websocket_clients",
-                             (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0));
+                             (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0),
+                             "idle_after_s", (json_int_t)srv->cfg.idle_after_s);
     http_reply_json(hc, ok ? 200 : 503, body);
 }
 

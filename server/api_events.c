@@ -155,16 +155,8 @@ void api_event(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))
         return;
-    char err[256];
-    struct query q;
-    static const char *const keys[] = {NULL};
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, keys, err, sizeof err) != 0) {
-        query_free(&q);
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    if (http_reply_if_params(hc))
         return;
-    }
-    query_free(&q);
     char *end;
     long long id = strtoll(hc->path_arg, &end, 10);
     sqlite3_stmt *st;

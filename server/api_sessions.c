@@ -170,6 +170,17 @@ out:
 
 /* ---- one session ------------------------------------------------------ */
 
+/* Ends a summary part: on a finished query (SQLITE_DONE) puts arr into
+ * out under key, else drops it.  Returns the SQLite code for the caller. */
+static int attach(json_t *out, const char *key, json_t *arr, int rc)
+{
+    if (arr == NULL || rc != SQLITE_DONE) {
+        json_decref(arr);
+        return arr == NULL ? SQLITE_NOMEM : rc;
+    }
+    return json_object_set_new(out, key, arr) ? SQLITE_NOMEM : SQLITE_OK;
+}
+
 static int add_tools(sqlite3 *db, const char *sid, json_t *out)
 {
     sqlite3_stmt *st;
@@ -199,11 +210,7 @@ static int add_tools(sqlite3 *db, const char *sid, json_t *out)
             rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    if (arr == NULL || rc != SQLITE_DONE) {
-        json_decref(arr);
-        return arr == NULL ? SQLITE_NOMEM : rc;
-    }
-    return json_object_set_new(out, "tools", arr) ? SQLITE_NOMEM : SQLITE_OK;
+    return attach(out, "tools", arr, rc);
 }
 
 static int add_errors(sqlite3 *db, const char *sid, json_t *out)
@@ -221,11 +228,7 @@ static int add_errors(sqlite3 *db, const char *sid, json_t *out)
         rc = (e == NULL || json_array_append_new(arr, e) != 0) ? SQLITE_NOMEM : SQLITE_OK;
     }
     sqlite3_finalize(st);
-    if (arr == NULL || rc != SQLITE_DONE) {
-        json_decref(arr);
-        return arr == NULL ? SQLITE_NOMEM : rc;
-    }
-    return json_object_set_new(out, "errors", arr) ? SQLITE_NOMEM : SQLITE_OK;
+    return attach(out, "errors", arr, rc);
 }
 
 static int add_subagents(sqlite3 *db, const char *sid, json_t *out)
@@ -255,11 +258,7 @@ static int add_subagents(sqlite3 *db, const char *sid, json_t *out)
             rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
-    if (arr == NULL || rc != SQLITE_DONE) {
-        json_decref(arr);
-        return arr == NULL ? SQLITE_NOMEM : rc;
-    }
-    return json_object_set_new(out, "subagents", arr) ? SQLITE_NOMEM : SQLITE_OK;
+    return attach(out, "subagents", arr, rc);
 }
 
 /* The session row and its summary, read inside one transaction so the parts
@@ -300,16 +299,8 @@ void api_session(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))
         return;
-    char err[256];
-    struct query q;
-    static const char *const keys[] = {NULL};
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, keys, err, sizeof err) != 0) {
-        query_free(&q);
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    if (http_reply_if_params(hc))
         return;
-    }
-    query_free(&q);
     json_t *s;
     int rc = load_session(hc->srv, hc->path_arg, &s);
     if (rc == SQLITE_DONE)

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "chronicle/http_query.h"
 #include "chronicle/log.h"
 
 static const char *reason(int status)
@@ -142,4 +143,17 @@ void http_reply_db_error(struct http_ctx *hc, int rc)
         http_reply_error(hc, 503, "database_busy", "the database is busy; retry");
     else
         http_reply_error(hc, 500, "database_error", "database error: %s", sqlite3_errstr(rc));
+}
+
+int http_reply_if_params(struct http_ctx *hc)
+{
+    static const char *const none[] = {NULL};
+    char err[256];
+    struct query q;
+    int bad = query_parse(&q, hc->query, err, sizeof err) != 0 ||
+              query_check_keys(&q, none, err, sizeof err) != 0;
+    query_free(&q);
+    if (bad)
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    return bad;
 }

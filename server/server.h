@@ -130,6 +130,9 @@ void http_reply_text(struct http_ctx *hc, int status, const char *ctype, const c
                      size_t len);
 /* 503 when the database is not open yet; returns 1 if it answered. */
 int http_reply_if_no_db(struct http_ctx *hc);
+/* For routes that take no parameter: answers 400 naming the first one the
+ * request has (or a malformed query) and returns 1; returns 0 otherwise. */
+int http_reply_if_params(struct http_ctx *hc);
 /* 500 for an SQLite failure, logged once here. */
 void http_reply_db_error(struct http_ctx *hc, int rc);
 

@@ -258,7 +258,7 @@ static int choose_events(struct hooks_cmd *c)
             return -1;
     } else {
         size_t n;
-        const struct hook_event *t = hook_events_table(&n);
+        const struct event_type *t = event_types(&n);
         for (size_t i = 0; i < n; i++)
             if (hook_event_supported(&t[i], &c->version))
                 c->events_v[c->n_events++] = t[i].name;

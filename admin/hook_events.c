@@ -14,65 +14,9 @@
 
 #include "chronicle/clock.h"
 
-/*
- * First versions.  The early events carry the release that introduced them;
- * events whose first release we could not pin down carry 2.1.240, the
- * version the hooks contract (docs/OPERATIONS.md, "Which events") was checked
- * against: on an older client they are skipped rather than risk a settings
- * warning for a name it does not know.  `--add-events` opts them in anyway.
- *
- * in_default_set: what we register when `claude --version` cannot be asked
- * (no claude on PATH): the events every 2.1 release fires.
- *
- * MessageDisplay fires for every streamed chunk of assistant text and some
- * builds reject the name: opt-in only.  WorktreeCreate is not in the table
- * at all (see hook_event_forbidden).
- */
-static const struct hook_event events[] = {
-    {"SessionStart",        1, 0, 62,  1, 0, 0},
-    {"SessionEnd",          1, 0, 85,  1, 0, 0},
-    {"UserPromptSubmit",    1, 0, 54,  1, 0, 0},
-    {"UserPromptExpansion", 2, 1, 240, 0, 0, 0},
-    {"PreToolUse",          1, 0, 0,   1, 0, 1},
-    {"PermissionRequest",   2, 1, 0,   1, 0, 1},
-    {"PermissionDenied",    2, 1, 240, 0, 0, 1},
-    {"PostToolUse",         1, 0, 0,   1, 0, 1},
-    {"PostToolUseFailure",  2, 1, 0,   1, 0, 1},
-    {"PostToolBatch",       2, 1, 240, 0, 0, 0},
-    {"Notification",        1, 0, 0,   1, 0, 0},
-    {"Stop",                1, 0, 0,   1, 0, 0},
-    {"StopFailure",         2, 1, 240, 0, 0, 0},
-    {"SubagentStart",       2, 1, 0,   1, 0, 0},
-    {"SubagentStop",        1, 0, 41,  1, 0, 0},
-    {"PreCompact",          1, 0, 48,  1, 0, 0},
-    {"PostCompact",         2, 1, 240, 0, 0, 0},
-    {"TaskCreated",         2, 1, 240, 0, 0, 0},
-    {"TaskCompleted",       2, 1, 240, 0, 0, 0},
-    {"TeammateIdle",        2, 1, 240, 0, 0, 0},
-    {"InstructionsLoaded",  2, 1, 240, 0, 0, 0},
-    {"ConfigChange",        2, 1, 240, 0, 0, 0},
-    {"CwdChanged",          2, 1, 240, 0, 0, 0},
-    {"FileChanged",         2, 1, 240, 0, 0, 0},
-    {"DirectoryAdded",      2, 1, 240, 0, 0, 0},
-    {"WorktreeRemove",      2, 1, 240, 0, 0, 0},
-    {"Elicitation",         2, 1, 240, 0, 0, 0},
-    {"ElicitationResult",   2, 1, 240, 0, 0, 0},
-    {"Setup",               2, 1, 240, 0, 0, 0},
-    {"MessageDisplay",      2, 1, 240, 0, 1, 0},
-};
-
-const struct hook_event *hook_events_table(size_t *count)
+const struct event_type *hook_event_find(const char *name)
 {
-    *count = sizeof events / sizeof events[0];
-    return events;
-}
-
-const struct hook_event *hook_event_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (strcmp(events[i].name, name) == 0)
-            return &events[i];
-    return NULL;
+    return event_type_find(name, strlen(name));
 }
 
 int hook_event_forbidden(const char *name)
@@ -131,7 +75,7 @@ int claude_version_has_exec_form(const struct claude_version *v)
                                           HOOK_EXEC_FORM_PATCH) >= 0;
 }
 
-int hook_event_supported(const struct hook_event *e, const struct claude_version *v)
+int hook_event_supported(const struct event_type *e, const struct claude_version *v)
 {
     if (e->opt_in_only)
         return 0;

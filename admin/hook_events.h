@@ -2,13 +2,15 @@
  * hook_events.h - which Claude Code hook events Chronicle registers, and in
  * which handler form, for a given Claude Code version.
  *
- * The table is static data (no allocation).  Versions are "MAJOR.MINOR.PATCH"
+ * Static data (no allocation).  Versions are "MAJOR.MINOR.PATCH"
  * as printed by `claude --version` ("2.1.240 (Claude Code)").
  */
 #ifndef CHRONICLE_ADMIN_HOOK_EVENTS_H
 #define CHRONICLE_ADMIN_HOOK_EVENTS_H
 
 #include <stddef.h>
+
+#include "chronicle/event_type.h"
 
 struct claude_version {
     int known;          /* 0: no claude found, or its output was not understood */
@@ -20,19 +22,11 @@ struct claude_version {
 #define HOOK_EXEC_FORM_MINOR 1
 #define HOOK_EXEC_FORM_PATCH 139
 
-struct hook_event {
-    const char *name;
-    int major, minor, patch;   /* first Claude Code version known to fire it */
-    int in_default_set;        /* registered when the version is unknown */
-    int opt_in_only;           /* never registered unless named explicitly */
-    int tool_matcher;          /* takes a tool-name matcher: we write "*" */
-};
-
-/* The whole table, in the order handlers are written; *count gets its size. */
-const struct hook_event *hook_events_table(size_t *count);
+/* The events are the rows of the one table of hook events, event_types()
+ * (include/chronicle/event_type.h), which also holds their first versions. */
 
 /* Looks an event up by exact name; NULL if unknown. */
-const struct hook_event *hook_event_find(const char *name);
+const struct event_type *hook_event_find(const char *name);
 
 /* Events that must never get a Chronicle handler (WorktreeCreate reads the
  * hook's stdout as a path).  1 if name is one of them. */
@@ -63,6 +57,6 @@ int claude_version_probe(const char *program, int timeout_ms, struct claude_vers
  * --events choices): unknown version -> the default set; known version ->
  * every event not opt-in-only whose first version is <= v.
  */
-int hook_event_supported(const struct hook_event *e, const struct claude_version *v);
+int hook_event_supported(const struct event_type *e, const struct claude_version *v);
 
 #endif

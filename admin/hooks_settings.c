@@ -177,7 +177,7 @@ static json_t *converge_event(const json_t *old, const struct hooks_install_opts
     if (want && !kept) {
         json_t *group = json_object();
         json_t *list = json_array();
-        const struct hook_event *e = hook_event_find(event);
+        const struct event_type *e = hook_event_find(event);
         int rc = group == NULL || list == NULL;
         if (!rc && e != NULL && e->tool_matcher)
             rc = json_object_set_new(group, "matcher", json_string("*"));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/event_type.h"
 #include "chronicle/schema.h"
 #include "chronicle/tool_hist.h"
 #include "transcript_reader.h"
@@ -291,27 +292,21 @@ static int insert_event(struct batch_writer *w, struct pending_event *p, int64_t
     return SQLITE_OK;
 }
 
-static int is(const struct pending_event *p, const char *type)
+/* 1 when the event's type has any of the flags (chronicle/event_type.h). */
+static int has(const struct pending_event *p, uint32_t flags)
 {
-    return strcmp(p->event_type, type) == 0;
+    return (p->type_flags & flags) != 0;
 }
 
 /* The session state an event implies, or NULL for "no opinion". */
 static const char *state_of(const struct pending_event *p)
 {
-    if (is(p, "SessionEnd"))
+    if (has(p, EVF_SESSION_END))
         return "ended";
-    if (is(p, "Stop") || is(p, "StopFailure") || is(p, "PermissionRequest") ||
-        is(p, "Elicitation"))
+    if (has(p, EVF_AWAITING_INPUT))
         return "awaiting_input";
-    if (is(p, "Notification")) {
-        const char *t = p->fields.v[F_NOTIFICATION_TYPE];
-        if (t != NULL && (strcmp(t, "permission_prompt") == 0 || strcmp(t, "idle_prompt") == 0 ||
-                          strcmp(t, "elicitation_dialog") == 0 ||
-                          strcmp(t, "agent_needs_input") == 0))
-            return "awaiting_input";
-        return NULL;
-    }
+    if (has(p, EVF_NOTIFICATION))
+        return NULL; /* a notification that waits for nobody says nothing */
     return "working";
 }
 
@@ -361,10 +356,8 @@ static int tool_call(struct batch_writer *w, const struct pending_event *p)
     const char *const *f = p->fields.v;
     if (f[F_TOOL_USE_ID] == NULL)
         return SQLITE_OK;
-    int pre = is(p, "PreToolUse");
-    int post_ok = is(p, "PostToolUse");
-    int post_err = is(p, "PostToolUseFailure") || is(p, "PermissionDenied");
-    if (!pre && !post_ok && !post_err)
+    int pre = has(p, EVF_TOOL_START);
+    if (!pre && !has(p, EVF_TOOL_END))
         return SQLITE_OK;
     sqlite3_stmt *st = w->st[pre ? ST_TOOL_PRE : ST_TOOL_POST];
     bind_text(st, 1, f[F_TOOL_USE_ID]);
@@ -376,8 +369,9 @@ static int tool_call(struct batch_writer *w, const struct pending_event *p)
     if (pre)
         return step_reset(st);
     bind_opt_int(st, 7, p->fields.duration_ms);
-    sqlite3_bind_text(st, 8, post_ok ? "ok" : is(p, "PermissionDenied") ? "denied" : "error", -1,
-                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, has(p, EVF_TOOL_DENIED) ? "denied" : has(p, EVF_TOOL_FAILURE) ? "error"
+                                                                                        : "ok",
+                      -1, SQLITE_STATIC);
     /* RETURNING gives the tool and the duration as stored (sent, or
      * computed from the PreToolUse): one finished call for tool_stats. */
     int rc = sqlite3_step(st);
@@ -385,7 +379,7 @@ static int tool_call(struct batch_writer *w, const struct pending_event *p)
         int64_t ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
         rc = count_tool(w, p->ts_ns / TOOL_HIST_PERIOD_NS,
                         (const char *)sqlite3_column_text(st, 0), tool_hist_bucket(ms),
-                        is(p, "PostToolUseFailure"));
+                        has(p, EVF_TOOL_FAILURE));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -452,19 +446,19 @@ static void agg_add(struct session_agg *a, const struct pending_event *p)
     if (p->row_id > a->last_id)
         a->last_id = p->row_id;
     if (f[F_MODEL]) a->model = f[F_MODEL];
-    if (f[F_SOURCE] && is(p, "SessionStart")) a->source = f[F_SOURCE];
+    if (f[F_SOURCE] && has(p, EVF_SESSION_START)) a->source = f[F_SOURCE];
     if (f[F_TRANSCRIPT_PATH]) a->transcript_path = f[F_TRANSCRIPT_PATH];
     if (p->project_dir) a->project = p->project_dir;
     if (p->claude_pid > 0) a->claude_pid = p->claude_pid;
-    if (is(p, "SessionEnd")) {
+    if (has(p, EVF_SESSION_END)) {
         a->end_reason = f[F_REASON] ? f[F_REASON] : "unknown";
         a->ended_ns = p->ts_ns;
     }
     a->events++;
-    a->tools += is(p, "PreToolUse");
-    a->errors += is(p, "PostToolUseFailure") || is(p, "StopFailure");
-    a->prompts += is(p, "UserPromptSubmit");
-    a->subagents += is(p, "SubagentStart");
+    a->tools += has(p, EVF_TOOL_START);
+    a->errors += has(p, EVF_ERROR);
+    a->prompts += has(p, EVF_PROMPT);
+    a->subagents += has(p, EVF_SUBAGENT_START);
 }
 
 static int upsert_session(struct batch_writer *w, const struct session_agg *a)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/event_type.h"
 #include "chronicle/log.h"
 #include "collector.h"
 
@@ -59,17 +60,12 @@ static int over_cap(const struct collector *c)
 /* Events after which the transcript has new model output to count. */
 static void want_transcripts(struct collector *c, const struct pending_event *p)
 {
-    static const char *const after_output[] = {"SessionStart", "UserPromptSubmit", "Stop",
-                                               "SubagentStop", "PreCompact", "SessionEnd"};
-    for (size_t i = 0; i < sizeof after_output / sizeof after_output[0]; i++) {
-        if (strcmp(p->event_type, after_output[i]) != 0)
-            continue;
-        const char *const *f = p->fields.v;
-        transcript_reader_want(c, f[F_TRANSCRIPT_PATH], f[F_SESSION_ID], NULL);
-        if (f[F_AGENT_TRANSCRIPT_PATH])
-            transcript_reader_want(c, f[F_AGENT_TRANSCRIPT_PATH], f[F_SESSION_ID], f[F_AGENT_ID]);
+    if (!(p->type_flags & EVF_TRANSCRIPT))
         return;
-    }
+    const char *const *f = p->fields.v;
+    transcript_reader_want(c, f[F_TRANSCRIPT_PATH], f[F_SESSION_ID], NULL);
+    if (f[F_AGENT_TRANSCRIPT_PATH])
+        transcript_reader_want(c, f[F_AGENT_TRANSCRIPT_PATH], f[F_SESSION_ID], f[F_AGENT_ID]);
 }
 
 void ingest_enqueue(struct collector *c, struct pending_event *p)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chronicle/event_type.h"
 #include "redact.h"
 
 static char *dup_str(struct wire_str s)
@@ -29,6 +30,24 @@ static void set_event_type(struct pending_event *p, const char *name, size_t len
         p->event_type[i] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
     }
     p->event_type[len] = '\0';
+}
+
+/* The type's row in the table of hook events, once, so that nothing later
+ * compares names. */
+static void resolve_type(struct pending_event *p)
+{
+    const struct event_type *t = event_type_find(p->event_type, strlen(p->event_type));
+    p->type_flags = t ? t->flags : 0;
+    enum awaiting_reason why = AWAIT_NONE;
+    if (p->type_flags & EVF_NOTIFICATION)
+        p->type_flags |= notification_type_flags(p->fields.v[F_NOTIFICATION_TYPE], &why);
+    else if (p->type_flags & EVF_PERMISSION)
+        why = AWAIT_PERMISSION;
+    else if (p->type_flags & EVF_ELICITATION)
+        why = AWAIT_ELICITATION;
+    else if (p->type_flags & EVF_TURN_END)
+        why = AWAIT_TURN_DONE;
+    p->awaiting = (unsigned char)why;
 }
 
 /* Copies (and redacts) the payload and extracts the column fields.  With
@@ -97,6 +116,7 @@ struct pending_event *pending_event_new(const struct wire_event *ev,
         set_event_type(p, ev->arg.ptr, ev->arg.len);
     else
         strcpy(p->event_type, "Unknown");
+    resolve_type(p);
     p->bytes = sizeof *p + p->payload.cap + p->fields.arena.cap;
     return p;
 fail:

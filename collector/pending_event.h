@@ -32,6 +32,9 @@ struct pending_event {
     uint64_t orig_size;
     char *host, *project_dir;  /* owned, NULL when absent */
     char event_type[128];      /* hook_event_name, else the EVENT arg, else "Unknown" */
+    uint32_t type_flags;       /* what the type means (chronicle/event_type.h), resolved once;
+                                * for a Notification, its notification_type's meaning too */
+    unsigned char awaiting;    /* enum awaiting_reason when EVF_AWAITING_INPUT is set */
 
     struct buf payload;        /* JSON text (redacted), or raw bytes when INVALID */
     struct event_fields fields;

@@ -8,10 +8,12 @@
  */
 #include "server.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/event_type.h"
 #include "chronicle/http_query.h"
 #include "row_json.h"
 #include "sql_build.h"
@@ -215,10 +217,13 @@ static int add_tools(sqlite3 *db, const char *sid, json_t *out)
 
 static int add_errors(sqlite3 *db, const char *sid, json_t *out)
 {
+    char types[512], sql[1024];
+    if (event_types_sql_list(EVF_ERROR, types, sizeof types) < 0)
+        return SQLITE_NOMEM;
+    snprintf(sql, sizeof sql, "SELECT " EVENT_COLUMNS " FROM events WHERE session_id = ?1 AND "
+             "event_type IN (%s) ORDER BY id DESC LIMIT 50", types);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        db, "SELECT " EVENT_COLUMNS " FROM events WHERE session_id = ?1 AND event_type IN "
-            "('PostToolUseFailure', 'StopFailure') ORDER BY id DESC LIMIT 50", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     json_t *arr = json_array();
@@ -233,11 +238,14 @@ static int add_errors(sqlite3 *db, const char *sid, json_t *out)
 
 static int add_subagents(sqlite3 *db, const char *sid, json_t *out)
 {
+    char stops[256], sql[1024];
+    if (event_types_sql_list(EVF_SUBAGENT_STOP, stops, sizeof stops) < 0)
+        return SQLITE_NOMEM;
+    snprintf(sql, sizeof sql, "SELECT agent_id, MAX(agent_type), MIN(ts_ns), MAX(ts_ns), "
+             "COUNT(*), SUM(event_type IN (%s)) FROM events WHERE session_id = ?1 AND "
+             "agent_id IS NOT NULL GROUP BY agent_id ORDER BY 3 LIMIT 500", stops);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        db, "SELECT agent_id, MAX(agent_type), MIN(ts_ns), MAX(ts_ns), COUNT(*), "
-            "SUM(event_type = 'SubagentStop') FROM events WHERE session_id = ?1 AND "
-            "agent_id IS NOT NULL GROUP BY agent_id ORDER BY 3 LIMIT 500", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     json_t *arr = json_array();

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/event_type.h"
 #include "chronicle/http_query.h"
 #include "chronicle/tool_hist.h"
 #include "row_json.h"
@@ -114,7 +115,7 @@ static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, siz
             continue;
         json_object_set_new(types, type, json_integer((t ? json_integer_value(t) : 0) + c));
         *total += c;
-        if (strcmp(type, "PostToolUseFailure") == 0 || strcmp(type, "StopFailure") == 0)
+        if (event_type_flags(type) & EVF_ERROR)
             *errors += c;
     }
     sqlite3_finalize(st);

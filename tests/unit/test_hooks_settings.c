@@ -336,7 +336,7 @@ static void versions_choose_events_and_form(struct check *c)
     CHECK(c, !claude_version_has_exec_form(&unknown));
 
     size_t n, def = 0, newest = 0, old = 0;
-    const struct hook_event *t = hook_events_table(&n);
+    const struct event_type *t = event_types(&n);
     struct claude_version v_old, v_new;
     claude_version_parse("1.0.50", &v_old);
     claude_version_parse("2.1.240", &v_new);

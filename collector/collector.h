@@ -2,11 +2,14 @@
  * collector.h - the collector's context: everything the daemon's modules
  * share, owned by main() and passed explicitly (no globals).
  *
- * Data flow: listener.c accepts, conn.c decodes frames into pending events,
- * ingest.c queues them for the writer thread, which commits them with
- * batch_writer.c while the loop goes on receiving, and hands them back to
- * the loop to acknowledge.  spool_reader.c feeds the same queue from the
- * spool directory.  maintenance.c runs the periodic chores.
+ * Data flow, one way: listener.c accepts, conn.c decodes frames into
+ * pending events, ingest.c queues them for the writer thread, which commits
+ * them with batch_writer.c while the loop goes on receiving; each event's
+ * completion callback (set by conn.c or spool_reader.c) then acknowledges
+ * it.  spool_reader.c feeds the same queue from the spool directory.  main.c
+ * wires the pipeline: back-pressure (pause reading above the queue cap) and
+ * the transcript reader's trigger are its hooks on the ingest.
+ * maintenance.c runs the periodic chores.
  */
 #ifndef CHRONICLE_COLLECTOR_H
 #define CHRONICLE_COLLECTOR_H
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "batch_writer.h"
+#include "ingest.h"
 #include "chronicle/config.h"
 #include "pending_event.h"
 #include "redact.h"
@@ -35,32 +39,6 @@ enum { PRIO_IO = 0, PRIO_FLUSH = 1, PRIO_COUNT = 2 };
 struct conn;
 struct spool_file;
 
-struct event_queue {
-    struct pending_event *head, *tail;
-    size_t count;
-};
-
-/*
- * The hand-off between the event loop (which receives) and the writer
- * thread (the only code that touches SQLite once running).  Everything here
- * is guarded by mu, except done_fd and the atomics.
- */
-struct ingest {
-    pthread_t thread;
-    int running;
-    pthread_mutex_t mu;
-    pthread_cond_t wake;        /* loop -> writer: events queued, or stop */
-    struct event_queue in;      /* received, waiting for the writer */
-    struct event_queue done;    /* committed, waiting for their acks */
-    size_t bytes;               /* memory of every event not yet acked */
-    int stop;                   /* writer: commit what is queued, then exit */
-    int done_fd;                /* eventfd: writer -> loop, "acks are due" */
-    struct usage_batch *usage_head, *usage_tail; /* transcript reader -> writer */
-    size_t usage_queued;
-    pthread_cond_t usage_room;  /* writer -> reader: a usage batch was taken */
-    _Atomic int64_t committed;  /* events committed since start */
-    _Atomic int64_t last_commit_mono;
-};
 struct collector {
     struct chronicle_config cfg;
     int verbose;
@@ -70,7 +48,6 @@ struct collector {
     int socket_activated;     /* the socket came from systemd: do not unlink it */
     int lock_fd;
 
-    struct event *done_ev;    /* the writer thread committed a batch */
     struct event *tick_ev;    /* periodic maintenance (loop side) */
     struct event *spool_ev;   /* rescan the spool (PRIO_FLUSH) */
     struct event *inotify_ev;
@@ -79,14 +56,13 @@ struct collector {
 
     struct batch_writer *writer; /* used only by the writer thread once started */
     struct stats stats;
-    struct ingest ingest;
-    struct pending_event **batch; /* writer thread's scratch: cfg.batch_max entries */
+    struct ingest *ingest;        /* owned: the queue and the writer thread (ingest.h) */
     struct transcript_reader transcripts;
     struct redact_rules redact_rules;
 
     struct conn *conns;           /* every open connection */
     size_t nconns;
-    int paused;                   /* reads suspended: queue over its cap */
+    int paused;                   /* reads suspended: queue over its cap (main.c) */
 
     struct spool_file *spool_inflight; /* files whose events are queued */
     int spool_dirty;                   /* files may be waiting: rescan */
@@ -102,17 +78,8 @@ struct collector {
     int exit_code;
 };
 
-/* ingest.c: the queue, the writer thread, the acks. */
-int ingest_start(struct collector *c, char *err, size_t errlen);
-void ingest_enqueue(struct collector *c, struct pending_event *p);
-size_t ingest_queued(struct collector *c);
-int ingest_stop(struct collector *c); /* commit everything, join; 0 or -1 */
-void ingest_free(struct collector *c);
-
 /* conn.c */
 void conn_accept(struct collector *c, evutil_socket_t fd);
-void conn_ack(struct conn *k, const struct pending_event *p);
-void conn_detach(struct conn *k); /* an event no longer waits on it */
 void conn_set_reading(struct collector *c, int on);
 void conn_read_buffered(struct collector *c);
 void conn_flush_and_close_all(struct collector *c);
@@ -124,7 +91,6 @@ void listener_close(struct collector *c);
 /* spool_reader.c */
 int spool_reader_start(struct collector *c, char *err, size_t errlen);
 void spool_reader_scan_cb(evutil_socket_t fd, short what, void *arg);
-void spool_file_done(struct collector *c, struct spool_file *f);
 void spool_reader_stop(struct collector *c);
 
 /* maintenance.c */

@@ -85,18 +85,16 @@ static void reject(struct conn *k, const char *reason_label, const char *msg)
         conn_close(k);
 }
 
-void conn_ack(struct conn *k, const struct pending_event *p)
+/* The event's completion callback: it is committed, acknowledge it. */
+static void event_done(struct pending_event *p, int committed, void *arg)
 {
-    struct wire_reply r = {.ok = 1, .has_id = 1};
-    memcpy(r.id, p->id, WIRE_ID_LEN);
+    struct conn *k = arg;
     k->inflight--;
-    send_reply(k, &r);
-    conn_free_if_done(k);
-}
-
-void conn_detach(struct conn *k)
-{
-    k->inflight--;
+    if (committed) {
+        struct wire_reply r = {.ok = 1, .has_id = 1};
+        memcpy(r.id, p->id, WIRE_ID_LEN);
+        send_reply(k, &r);
+    }
     conn_free_if_done(k);
 }
 
@@ -110,9 +108,8 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         return;
     }
     if (ev.kind == WIRE_PING) {
-        struct wire_reply r = {.ok = 1, .pong = 1,
-                               .committed = atomic_load(&c->ingest.committed),
-                               .queue = (int64_t)ingest_queued(c)};
+        struct wire_reply r = {.ok = 1, .pong = 1, .committed = ingest_committed(c->ingest),
+                               .queue = (int64_t)ingest_queued(c->ingest)};
         send_reply(k, &r);
         return;
     }
@@ -121,9 +118,10 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         reject(k, "no_memory", "collector out of memory");
         return;
     }
-    p->conn = k;
+    p->done = event_done;
+    p->done_arg = k;
     k->inflight++;
-    ingest_enqueue(c, p);
+    ingest_push(c->ingest, p);
 }
 
 /* Feeds everything buffered on k into the unpacker and handles each

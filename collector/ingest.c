@@ -1,31 +1,66 @@
 /*
  * ingest.c - the queue between receiving and committing, and the writer
- * thread.
+ * thread.  See ingest.h.
  *
- * Group commit without timers: the writer thread takes everything queued
- * (up to batch_max) as one batch, commits it, and takes the next batch the
- * moment COMMIT returns.  While it commits, the event loop keeps accepting,
- * decoding and redacting on the other core, so a lone event commits at
- * once and a flood commits in large batches.  Acks go out only after the
- * COMMIT that holds the event: the writer hands committed events back to the
- * loop (eventfd), which writes the acks, since connections belong to it.
+ * Acks go out only after the COMMIT that holds the event: the writer hands
+ * committed events back to the loop through an eventfd, and the loop runs
+ * their completion callbacks, since connections and spool files belong to
+ * it.
  *
  * Why a thread: measured, the commit is most of the collector's CPU time;
  * on one thread receiving stopped during every commit (docs/PERFORMANCE.md).
  */
+#include "ingest.h"
+
 #include <errno.h>
-#include <event2/event.h>
+#include <pthread.h>
 #include <sqlite3.h>
-#include <stdint.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chronicle/clock.h"
-#include "chronicle/event_type.h"
 #include "chronicle/log.h"
-#include "collector.h"
+#include "transcript_reader.h"
+
+#define TAG "chronicle-collector"
+#define STOP_DEADLINE_NS (5 * NS_PER_S) /* retrying a failed commit at exit */
+
+struct event_queue {
+    struct pending_event *head, *tail;
+    size_t count;
+};
+
+/* Everything but the atomics and done_fd is guarded by mu. */
+struct ingest {
+    struct batch_writer *writer;   /* the caller's; used by the writer thread only */
+    struct stats *stats;           /* the caller's; locks itself */
+    struct ingest_limits lim;
+    struct ingest_hooks hooks;
+
+    pthread_t thread;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;           /* loop -> writer: work queued, or stop */
+    pthread_cond_t usage_room;     /* writer -> usage producer: a batch was taken */
+    struct event_queue in;         /* received, waiting for the writer */
+    struct event_queue done;       /* committed, waiting for their callbacks */
+    size_t bytes;                  /* memory of every event not yet completed */
+    int stop;                      /* writer: commit what is queued, then exit */
+    int usage_closed;              /* ingest_close_usage(): never wait for room */
+    struct usage_batch *usage_head, *usage_tail;
+    size_t usage_queued;
+
+    int over;                      /* loop: backlog(1) fired, backlog(0) not yet */
+    int done_fd;                   /* eventfd: writer -> loop, "completions are due" */
+    struct event *done_ev;
+    struct pending_event **batch;  /* writer thread's scratch: batch_max entries */
+    _Atomic int64_t committed;     /* events committed since start */
+    _Atomic int64_t last_commit_mono;
+};
 
 static void queue_push(struct event_queue *q, struct pending_event *p)
 {
@@ -52,63 +87,87 @@ static void queue_splice(struct event_queue *to, struct event_queue *from)
     memset(from, 0, sizeof *from);
 }
 
-static int over_cap(const struct collector *c)
+void ingest_push(struct ingest *g, struct pending_event *p)
 {
-    return c->ingest.bytes > (size_t)c->cfg.queue_max_bytes;
-}
-
-/* Events after which the transcript has new model output to count. */
-static void want_transcripts(struct collector *c, const struct pending_event *p)
-{
-    if (!(p->type_flags & EVF_TRANSCRIPT))
-        return;
-    const char *const *f = p->fields.v;
-    transcript_reader_want(c, f[F_TRANSCRIPT_PATH], f[F_SESSION_ID], NULL);
-    if (f[F_AGENT_TRANSCRIPT_PATH])
-        transcript_reader_want(c, f[F_AGENT_TRANSCRIPT_PATH], f[F_SESSION_ID], f[F_AGENT_ID]);
-}
-
-void ingest_enqueue(struct collector *c, struct pending_event *p)
-{
-    struct ingest *g = &c->ingest;
-    stats_add(&c->stats, "events_received_total", p->event_type, 1);
-    want_transcripts(c, p);
+    stats_add(g->stats, "events_received_total", p->event_type, 1);
     pthread_mutex_lock(&g->mu);
     queue_push(&g->in, p);
     g->bytes += p->bytes;
-    int full = over_cap(c);
+    int full = g->bytes > g->lim.queue_max_bytes;
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->mu);
-    /* Above the cap the collector stops reading its clients (their senders
-     * time out and spool); it reads again below half of it. */
-    if (full && !c->paused) {
-        c->paused = 1;
-        conn_set_reading(c, 0);
-        log_msg(TAG, LOG_WARN, "queue over %ld bytes: pausing reads until it drains",
-                c->cfg.queue_max_bytes);
+    if (full && !g->over) {
+        g->over = 1;
+        if (g->hooks.backlog)
+            g->hooks.backlog(1, g->hooks.arg);
     }
 }
 
-size_t ingest_queued(struct collector *c)
+void ingest_push_usage(struct ingest *g, struct usage_batch *b)
 {
-    pthread_mutex_lock(&c->ingest.mu);
-    size_t n = c->ingest.in.count;
-    pthread_mutex_unlock(&c->ingest.mu);
+    pthread_mutex_lock(&g->mu);
+    while (g->usage_queued >= g->lim.usage_max && !g->stop && !g->usage_closed)
+        pthread_cond_wait(&g->usage_room, &g->mu);
+    b->next = NULL;
+    if (g->usage_tail)
+        g->usage_tail->next = b;
+    else
+        g->usage_head = b;
+    g->usage_tail = b;
+    g->usage_queued++;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void ingest_close_usage(struct ingest *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->usage_closed = 1;
+    pthread_cond_broadcast(&g->usage_room);
+    pthread_mutex_unlock(&g->mu);
+}
+
+size_t ingest_queued(struct ingest *g)
+{
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->in.count;
+    pthread_mutex_unlock(&g->mu);
     return n;
 }
 
-/* Takes up to batch_max events off the input queue into c->batch. */
-static size_t take_batch(struct collector *c, struct event_queue *batch)
+size_t ingest_queued_bytes(struct ingest *g)
 {
-    struct ingest *g = &c->ingest;
+    pthread_mutex_lock(&g->mu);
+    size_t n = g->bytes;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+int ingest_has_room(struct ingest *g)
+{
+    return ingest_queued_bytes(g) <= g->lim.queue_max_bytes / 2;
+}
+
+int64_t ingest_committed(const struct ingest *g) { return atomic_load(&g->committed); }
+int64_t ingest_last_commit_mono(const struct ingest *g)
+{
+    return atomic_load(&g->last_commit_mono);
+}
+
+/* ---- writer thread ------------------------------------------------------ */
+
+/* Takes up to batch_max events off the input queue into g->batch.  Caller
+ * holds mu. */
+static size_t take_batch(struct ingest *g, struct event_queue *batch)
+{
     size_t n = 0;
     memset(batch, 0, sizeof *batch);
-    while (g->in.head != NULL && n < (size_t)c->cfg.batch_max) {
+    while (g->in.head != NULL && n < g->lim.batch_max) {
         struct pending_event *p = g->in.head;
         g->in.head = p->next;
         g->in.count--;
         queue_push(batch, p);
-        c->batch[n++] = p;
+        g->batch[n++] = p;
     }
     if (g->in.head == NULL)
         g->in.tail = NULL;
@@ -128,20 +187,20 @@ static void sleep_ms(int ms)
  * out meanwhile and spool their copy; the UNIQUE event id makes the double
  * delivery harmless.  Returns 0, or -1 when stopping and the deadline passed.
  */
-static int commit_with_retry(struct collector *c, size_t n, int64_t stop_deadline)
+static int commit_with_retry(struct ingest *g, size_t n, int64_t stop_deadline)
 {
     int backoff = 0;
     for (;;) {
         char err[256];
-        int rc = batch_writer_commit(c->writer, c->batch, n, &c->stats, err, sizeof err);
+        int rc = batch_writer_commit(g->writer, g->batch, n, g->stats, err, sizeof err);
         if (rc == SQLITE_OK)
             return 0;
-        stats_add(&c->stats, "commit_retries_total", "", 1);
+        stats_add(g->stats, "commit_retries_total", "", 1);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && backoff == 0)
             log_msg(TAG, LOG_ERROR, "commit of %zu events failed (will retry): %s", n, err);
-        pthread_mutex_lock(&c->ingest.mu);
-        int stopping = c->ingest.stop;
-        pthread_mutex_unlock(&c->ingest.mu);
+        pthread_mutex_lock(&g->mu);
+        int stopping = g->stop;
+        pthread_mutex_unlock(&g->mu);
         if (stopping && clock_mono_ns() > stop_deadline)
             return -1;
         backoff = backoff ? (backoff * 2 > 500 ? 500 : backoff * 2) : 5;
@@ -149,25 +208,56 @@ static int commit_with_retry(struct collector *c, size_t n, int64_t stop_deadlin
     }
 }
 
+/* Commits one usage batch.  Called without mu. */
+static void commit_usage(struct ingest *g, struct usage_batch *b)
+{
+    char err[256];
+    if (batch_writer_commit_usage(g->writer, b, err, sizeof err) != SQLITE_OK) {
+        /* The offset was not stored either: the rows are read again on the
+         * next pass over this file. */
+        log_msg(TAG, LOG_WARN, "usage of %s not stored: %s", b->path, err);
+        stats_add(g->stats, "usage_batches_failed_total", "", 1);
+    } else {
+        stats_add(g->stats, "usage_rows_total", "", (int64_t)b->n);
+    }
+    usage_batch_free(b);
+}
+
+/* Waits for work; runs the idle chores once a second meanwhile.  Caller
+ * holds mu; returns with it held. */
+static void wait_for_work(struct ingest *g)
+{
+    while (g->in.head == NULL && g->usage_head == NULL && !g->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        if (pthread_cond_timedwait(&g->wake, &g->mu, &ts) == ETIMEDOUT &&
+            g->in.head == NULL && g->usage_head == NULL && g->hooks.idle) {
+            pthread_mutex_unlock(&g->mu);
+            g->hooks.idle(g->hooks.arg);
+            pthread_mutex_lock(&g->mu);
+        }
+    }
+}
+
+/* Hands a committed batch back to the loop.  Caller holds mu. */
+static void hand_back(struct ingest *g, struct event_queue *batch)
+{
+    int64_t fresh = 0;
+    for (struct pending_event *p = batch->head; p; p = p->next)
+        fresh += !p->duplicate;
+    atomic_fetch_add(&g->committed, fresh);
+    atomic_store(&g->last_commit_mono, clock_mono_ns());
+    queue_splice(&g->done, batch);
+}
+
 static void *writer_main(void *arg)
 {
-    struct collector *c = arg;
-    struct ingest *g = &c->ingest;
+    struct ingest *g = arg;
     int64_t stop_deadline = INT64_MAX;
     pthread_mutex_lock(&g->mu);
     for (;;) {
-        while (g->in.head == NULL && g->usage_head == NULL && !g->stop) {
-            /* Idle: wake every second for the database chores. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            if (pthread_cond_timedwait(&g->wake, &g->mu, &ts) == ETIMEDOUT &&
-                g->in.head == NULL && g->usage_head == NULL) {
-                pthread_mutex_unlock(&g->mu);
-                maintenance_idle(c);
-                pthread_mutex_lock(&g->mu);
-            }
-        }
+        wait_for_work(g);
         if (g->in.head == NULL && g->usage_head != NULL) {
             /* Usage rows wait behind events: acks are on the hook's
              * critical path, token counts are not. */
@@ -178,69 +268,49 @@ static void *writer_main(void *arg)
             g->usage_queued--;
             pthread_cond_signal(&g->usage_room);
             pthread_mutex_unlock(&g->mu);
-            char err[256];
-            if (batch_writer_commit_usage(c->writer, b, err, sizeof err) != SQLITE_OK) {
-                /* The offset was not stored either: the rows are read again
-                 * on the next pass over this file. */
-                log_msg(TAG, LOG_WARN, "usage of %s not stored: %s", b->path, err);
-                stats_add(&c->stats, "usage_batches_failed_total", "", 1);
-            } else {
-                stats_add(&c->stats, "usage_rows_total", "", (int64_t)b->n);
-            }
-            usage_batch_free(b);
+            commit_usage(g, b);
             pthread_mutex_lock(&g->mu);
             continue;
         }
         if (g->in.head == NULL)
             break; /* stopping and drained */
         if (g->stop && stop_deadline == INT64_MAX)
-            stop_deadline = clock_mono_ns() + 5000000000LL;
+            stop_deadline = clock_mono_ns() + STOP_DEADLINE_NS;
         struct event_queue batch;
-        size_t n = take_batch(c, &batch);
-        stats_set(&c->stats, "queue_depth", "", (int64_t)g->in.count);
+        size_t n = take_batch(g, &batch);
+        stats_set(g->stats, "queue_depth", "", (int64_t)g->in.count);
         pthread_mutex_unlock(&g->mu);
 
-        int ok = commit_with_retry(c, n, stop_deadline) == 0;
+        int ok = commit_with_retry(g, n, stop_deadline) == 0;
 
         pthread_mutex_lock(&g->mu);
         if (!ok) {
-            /* Giving up at exit: back on the input queue, where teardown
-             * frees them; their senders got no ack and spooled. */
+            /* Giving up at exit: back at the head of the input queue, where
+             * ingest_free() releases them; their senders got no ack and
+             * spooled. */
             queue_splice(&batch, &g->in);
             g->in = batch;
             break;
         }
-        int64_t fresh = 0;
-        for (struct pending_event *p = batch.head; p; p = p->next)
-            fresh += !p->duplicate;
-        atomic_fetch_add(&g->committed, fresh);
-        atomic_store(&g->last_commit_mono, clock_mono_ns());
-        queue_splice(&g->done, &batch);
+        hand_back(g, &batch);
         int empty = g->in.head == NULL;
         pthread_mutex_unlock(&g->mu);
         uint64_t one = 1;
         if (write(g->done_fd, &one, sizeof one) < 0 && errno != EAGAIN)
             log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
-        maintenance_after_commit(c, empty);
+        if (g->hooks.after_commit)
+            g->hooks.after_commit(empty, g->hooks.arg);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
     return NULL;
 }
 
-static void finish(struct collector *c, struct pending_event *p)
-{
-    if (p->conn != NULL)
-        conn_ack(p->conn, p);
-    if (p->spool != NULL)
-        spool_file_done(c, p->spool);
-    pending_event_free(p);
-}
+/* ---- loop side ---------------------------------------------------------- */
 
-/* Loop side: acknowledge what the writer committed. */
-static void deliver_acks(struct collector *c)
+/* Runs the completion callbacks of what the writer committed. */
+static void complete(struct ingest *g)
 {
-    struct ingest *g = &c->ingest;
     pthread_mutex_lock(&g->mu);
     struct event_queue done = g->done;
     memset(&g->done, 0, sizeof g->done);
@@ -248,20 +318,22 @@ static void deliver_acks(struct collector *c)
     for (struct pending_event *p = done.head; p; p = p->next)
         freed += p->bytes;
     g->bytes -= freed;
-    int below = g->bytes <= (size_t)c->cfg.queue_max_bytes / 2;
+    int below = g->bytes <= g->lim.queue_max_bytes / 2;
     pthread_mutex_unlock(&g->mu);
     while (done.head) {
         struct pending_event *p = done.head;
         done.head = p->next;
-        finish(c, p);
+        if (g->hooks.committed)
+            g->hooks.committed(p, g->hooks.arg);
+        if (p->done)
+            p->done(p, 1, p->done_arg);
+        pending_event_free(p);
     }
-    if (c->paused && below) {
-        c->paused = 0;
-        conn_set_reading(c, 1);
-        log_msg(TAG, LOG_INFO, "queue drained: reading again");
+    if (below) {
+        g->over = 0;
+        if (g->hooks.backlog)
+            g->hooks.backlog(0, g->hooks.arg);
     }
-    if (c->spool_dirty && below && !c->stopping)
-        event_active(c->spool_ev, EV_WRITE, 0);
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)
@@ -270,25 +342,49 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     uint64_t n;
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
         log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
-    deliver_acks(arg);
+    complete(arg);
 }
 
-int ingest_start(struct collector *c, char *err, size_t errlen)
+struct ingest *ingest_new(struct event_base *base, struct batch_writer *writer,
+                          struct stats *stats, const struct ingest_limits *limits,
+                          const struct ingest_hooks *hooks, char *err, size_t errlen)
 {
-    struct ingest *g = &c->ingest;
+    struct ingest *g = calloc(1, sizeof *g);
+    if (g == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    g->writer = writer;
+    g->stats = stats;
+    g->lim = *limits;
+    if (g->lim.batch_max == 0)
+        g->lim.batch_max = 1;
+    g->hooks = *hooks;
     g->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (g->done_fd < 0 || pthread_mutex_init(&g->mu, NULL) != 0 ||
-        pthread_cond_init(&g->wake, NULL) != 0 || pthread_cond_init(&g->usage_room, NULL) != 0) {
+    int locks = g->done_fd >= 0 && pthread_mutex_init(&g->mu, NULL) == 0;
+    if (!locks || pthread_cond_init(&g->wake, NULL) != 0 ||
+        pthread_cond_init(&g->usage_room, NULL) != 0) {
         snprintf(err, errlen, "cannot set up the writer thread: %s", strerror(errno));
-        return -1;
+        if (g->done_fd >= 0)
+            close(g->done_fd);
+        free(g);
+        return NULL;
     }
-    c->done_ev = event_new(c->base, g->done_fd, EV_READ | EV_PERSIST, on_done, c);
-    if (c->done_ev == NULL || event_priority_set(c->done_ev, PRIO_IO) != 0 ||
-        event_add(c->done_ev, NULL) != 0) {
+    g->batch = calloc(g->lim.batch_max, sizeof *g->batch);
+    g->done_ev = event_new(base, g->done_fd, EV_READ | EV_PERSIST, on_done, g);
+    /* Priority 0, the highest: acks go out before any housekeeping. */
+    if (g->batch == NULL || g->done_ev == NULL || event_priority_set(g->done_ev, 0) != 0 ||
+        event_add(g->done_ev, NULL) != 0) {
         snprintf(err, errlen, "cannot watch the writer thread");
-        return -1;
+        ingest_free(g);
+        return NULL;
     }
-    if (pthread_create(&g->thread, NULL, writer_main, c) != 0) {
+    return g;
+}
+
+int ingest_start(struct ingest *g, char *err, size_t errlen)
+{
+    if (pthread_create(&g->thread, NULL, writer_main, g) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
         return -1;
     }
@@ -296,24 +392,28 @@ int ingest_start(struct collector *c, char *err, size_t errlen)
     return 0;
 }
 
-int ingest_stop(struct collector *c)
+int ingest_stop(struct ingest *g)
 {
-    struct ingest *g = &c->ingest;
-    if (!g->running)
+    if (g == NULL)
         return 0;
-    pthread_mutex_lock(&g->mu);
-    g->stop = 1;
-    pthread_cond_signal(&g->wake);
-    pthread_mutex_unlock(&g->mu);
-    pthread_join(g->thread, NULL);
-    g->running = 0;
-    deliver_acks(c);
+    if (g->running) {
+        pthread_mutex_lock(&g->mu);
+        g->stop = 1;
+        pthread_cond_signal(&g->wake);
+        pthread_cond_broadcast(&g->usage_room);
+        pthread_mutex_unlock(&g->mu);
+        pthread_join(g->thread, NULL);
+        g->running = 0;
+    }
+    complete(g);
     return g->in.head == NULL ? 0 : -1;
 }
 
-void ingest_free(struct collector *c)
+void ingest_free(struct ingest *g)
 {
-    struct ingest *g = &c->ingest;
+    if (g == NULL)
+        return;
+    ingest_stop(g); /* a start-up that failed after the thread began */
     while (g->usage_head) {
         struct usage_batch *b = g->usage_head;
         g->usage_head = b->next;
@@ -324,8 +424,13 @@ void ingest_free(struct collector *c)
         g->in.head = p->next;
         pending_event_free(p);
     }
-    if (c->done_ev)
-        event_free(c->done_ev);
-    if (g->done_fd > 0)
+    if (g->done_ev)
+        event_free(g->done_ev);
+    if (g->done_fd >= 0)
         close(g->done_fd);
+    pthread_cond_destroy(&g->usage_room);
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->mu);
+    free(g->batch);
+    free(g);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/event_type.h"
 #include "chronicle/log.h"
 #include "chronicle/schema.h"
 #include "chronicle/wire.h"
@@ -105,6 +106,51 @@ static int setup_events(struct collector *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Back-pressure (an ingest hook): above the queue cap the collector stops
+ * reading its clients, whose senders time out and spool; it reads again at
+ * half of it, and resumes loading the spool. */
+static void on_backlog(int over, void *arg)
+{
+    struct collector *c = arg;
+    if (over && !c->paused) {
+        c->paused = 1;
+        conn_set_reading(c, 0);
+        log_msg(TAG, LOG_WARN, "queue over %ld bytes: pausing reads until it drains",
+                c->cfg.queue_max_bytes);
+    } else if (!over && c->paused) {
+        c->paused = 0;
+        conn_set_reading(c, 1);
+        log_msg(TAG, LOG_INFO, "queue drained: reading again");
+    }
+    if (!over && c->spool_dirty && !c->stopping)
+        event_active(c->spool_ev, EV_WRITE, 0);
+}
+
+/* An ingest hook: events after which the transcript has new model output
+ * (EVF_TRANSCRIPT) send the transcript reader to read it. */
+static void on_committed(const struct pending_event *p, void *arg)
+{
+    struct collector *c = arg;
+    if (!(p->type_flags & EVF_TRANSCRIPT))
+        return;
+    const char *const *f = p->fields.v;
+    transcript_reader_want(c, f[F_TRANSCRIPT_PATH], f[F_SESSION_ID], NULL);
+    if (f[F_AGENT_TRANSCRIPT_PATH])
+        transcript_reader_want(c, f[F_AGENT_TRANSCRIPT_PATH], f[F_SESSION_ID], f[F_AGENT_ID]);
+}
+
+static void on_after_commit(int queue_empty, void *arg) { maintenance_after_commit(arg, queue_empty); }
+static void on_idle(void *arg) { maintenance_idle(arg); }
+
+static int start_ingest(struct collector *c, char *err, size_t errlen)
+{
+    struct ingest_limits lim = {(size_t)c->cfg.batch_max, (size_t)c->cfg.queue_max_bytes,
+                                USAGE_BATCHES_MAX};
+    struct ingest_hooks hooks = {on_backlog, on_committed, on_after_commit, on_idle, c};
+    c->ingest = ingest_new(c->base, c->writer, &c->stats, &lim, &hooks, err, errlen);
+    return c->ingest != NULL ? ingest_start(c->ingest, err, errlen) : -1;
+}
+
 static int start(struct collector *c, char *err, size_t errlen)
 {
     if (config_make_dirs(&c->cfg, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
@@ -120,16 +166,11 @@ static int start(struct collector *c, char *err, size_t errlen)
     c->started_ns = clock_wall_ns();
     stats_set(&c->stats, "started_ns", "", c->started_ns);
     stats_set(&c->stats, "collector_pid", "", (int64_t)getpid());
-    c->batch = calloc((size_t)c->cfg.batch_max, sizeof *c->batch);
-    if (c->batch == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     char e2[256];
     if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
         log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
     /* From here on only the writer thread touches the database. */
-    if (setup_events(c, err, errlen) != 0 || ingest_start(c, err, errlen) != 0 ||
+    if (setup_events(c, err, errlen) != 0 || start_ingest(c, err, errlen) != 0 ||
         transcript_reader_start(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
         spool_reader_start(c, err, errlen) != 0)
         return -1;
@@ -145,9 +186,9 @@ static int finish(struct collector *c)
     conn_read_buffered(c);
     transcript_reader_stop(c); /* before the writer: it may wait for the writer's queue */
     int rc = 0;
-    if (ingest_stop(c) != 0) {
+    if (ingest_stop(c->ingest) != 0) {
         log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
-                "were not acknowledged and have spooled them", c->ingest.in.count);
+                "were not acknowledged and have spooled them", ingest_queued(c->ingest));
         rc = 1;
     }
     conn_flush_and_close_all(c);
@@ -157,16 +198,16 @@ static int finish(struct collector *c)
         batch_writer_checkpoint(c->writer, 1);
     }
     log_msg(TAG, LOG_INFO, "stopped: %lld event(s) committed since start",
-            (long long)atomic_load(&c->ingest.committed));
+            (long long)ingest_committed(c->ingest));
     return rc;
 }
 
 static void teardown(struct collector *c)
 {
     transcript_reader_stop(c);
-    ingest_stop(c); /* start() may have failed after the thread began */
+    ingest_free(c->ingest); /* commits first if start() failed after the thread began */
+    c->ingest = NULL;
     spool_reader_stop(c);
-    ingest_free(c);
     struct event *evs[] = {c->spool_ev, c->tick_ev, c->sig_ev[0], c->sig_ev[1]};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i])
@@ -177,7 +218,6 @@ static void teardown(struct collector *c)
     batch_writer_close(c->writer);
     if (c->base)
         event_base_free(c->base);
-    free(c->batch);
     if (c->lock_fd >= 0)
         close(c->lock_fd);
 }
@@ -188,7 +228,6 @@ int main(int argc, char **argv)
     struct collector *c = &ctx;
     c->lock_fd = -1;
     c->inotify_fd = -1;
-    c->ingest.done_fd = -1;
     int show_config = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

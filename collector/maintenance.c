@@ -54,7 +54,7 @@ void maintenance_after_commit(struct collector *c, int queue_empty)
 void maintenance_idle(struct collector *c)
 {
     int64_t now = clock_mono_ns();
-    if (now - atomic_load(&c->ingest.last_commit_mono) < 1000000000LL)
+    if (now - ingest_last_commit_mono(c->ingest) < NS_PER_S)
         return;
     /* Heartbeat every 5 s; counters changed by the loop (rejections, drops)
      * are written within a second. */

@@ -5,8 +5,9 @@
  * Built from a decoded wire frame, which it copies, so the frame's msgpack
  * zone can be released at once.  Redaction and field extraction happen here,
  * before the event joins the queue, so that a transaction only spends time
- * in SQLite.  Owner: the queue while queued, then the ingest code that
- * acknowledges it; pending_event_free() releases everything.
+ * in SQLite.  Owner: the producer until it calls ingest_push(), then the
+ * ingest (ingest.h), which calls the completion callback and frees it;
+ * pending_event_free() releases everything.
  */
 #ifndef CHRONICLE_PENDING_EVENT_H
 #define CHRONICLE_PENDING_EVENT_H
@@ -18,13 +19,20 @@
 #include "chronicle/wire.h"
 #include "event_fields.h"
 
-struct conn;
-struct spool_file;
+struct pending_event;
+
+/*
+ * Completion callback, set by the event's producer (a connection, the spool
+ * reader): called once, on the event loop's thread, after the COMMIT that
+ * holds the event (committed = 1; p->duplicate says it was stored already),
+ * just before the event is freed.  The callback must not keep p.
+ */
+typedef void (*pending_done_fn)(struct pending_event *p, int committed, void *arg);
 
 struct pending_event {
-    struct pending_event *next;
-    struct conn *conn;         /* where to send the ack; NULL once it is gone */
-    struct spool_file *spool;  /* the spool file it came from, or NULL */
+    struct pending_event *next; /* the ingest queue's link */
+    pending_done_fn done;       /* NULL: nobody waits */
+    void *done_arg;
 
     unsigned char id[WIRE_ID_LEN];
     int64_t ts_ns, uid, pid, ppid, claude_pid; /* -1 = unknown */

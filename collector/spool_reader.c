@@ -28,9 +28,21 @@
 
 struct spool_file {
     struct spool_file *next;
+    struct collector *c;
     int remaining;            /* queued events not yet committed */
     char name[256];
 };
+
+static void file_done(struct spool_file *f);
+
+/* A spooled event's completion callback: the file goes once all its events
+ * are committed. */
+static void event_done(struct pending_event *p, int committed, void *arg)
+{
+    (void)p;
+    (void)committed;
+    file_done(arg);
+}
 
 static int in_flight(const struct collector *c, const char *name)
 {
@@ -190,15 +202,17 @@ static int load_file(struct collector *c, const char *name)
         return -1;
     }
     snprintf(f->name, sizeof f->name, "%s", name);
+    f->c = c;
     f->remaining = count;
     f->next = c->spool_inflight;
     c->spool_inflight = f;
     while (list) {
         struct pending_event *p = list;
         list = p->next;
-        p->spool = f;
+        p->done = event_done;
+        p->done_arg = f;
         stats_add(&c->stats, "events_from_spool_total", "", 1);
-        ingest_enqueue(c, p);
+        ingest_push(c->ingest, p);
     }
     return 0;
 }
@@ -235,10 +249,7 @@ static void scan(struct collector *c)
         qsort(names, n, sizeof *names, cmp_names);
     size_t i = 0;
     for (; i < n; i++) {
-        pthread_mutex_lock(&c->ingest.mu);
-        size_t queued = c->ingest.bytes;
-        pthread_mutex_unlock(&c->ingest.mu);
-        if (queued > (size_t)c->cfg.queue_max_bytes / 2) {
+        if (!ingest_has_room(c->ingest)) {
             c->spool_dirty = 1; /* resume after the next commit */
             break;
         }
@@ -293,8 +304,9 @@ int spool_reader_start(struct collector *c, char *err, size_t errlen)
     return 0;
 }
 
-void spool_file_done(struct collector *c, struct spool_file *f)
+static void file_done(struct spool_file *f)
 {
+    struct collector *c = f->c;
     if (--f->remaining > 0)
         return;
     char path[PATH_MAX + 300];

@@ -18,7 +18,6 @@
 #define RESCAN_S 30              /* slow timer: every known file */
 #define BATCH_ROWS 512           /* rows per usage batch */
 #define MAX_LINE (16 << 20)      /* longer lines are skipped, not buffered */
-#define MAX_QUEUED_BATCHES 16    /* back-pressure: bounded memory */
 #define MAX_FILES 4096
 
 struct transcript_file {
@@ -78,26 +77,6 @@ void transcript_reader_want(struct collector *c, const char *path, const char *s
         pthread_cond_signal(&t->wake);
     }
     pthread_mutex_unlock(&t->mu);
-}
-
-/* Hands a batch to the writer; waits while too many are queued, so a huge
- * transcript is read no faster than it is committed. */
-static void hand_off(struct collector *c, struct usage_batch *b)
-{
-    struct ingest *g = &c->ingest;
-    pthread_mutex_lock(&g->mu);
-    while (g->usage_queued >= MAX_QUEUED_BATCHES && !g->stop &&
-           !__atomic_load_n(&c->transcripts.stop, __ATOMIC_RELAXED))
-        pthread_cond_wait(&g->usage_room, &g->mu);
-    b->next = NULL;
-    if (g->usage_tail)
-        g->usage_tail->next = b;
-    else
-        g->usage_head = b;
-    g->usage_tail = b;
-    g->usage_queued++;
-    pthread_cond_signal(&g->wake);
-    pthread_mutex_unlock(&g->mu);
 }
 
 static struct usage_batch *new_batch(const struct transcript_file *f)
@@ -192,7 +171,7 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
             f->offset = pos + (int64_t)start;
             if (b->n >= BATCH_ROWS) {
                 b->offset = f->offset;
-                hand_off(c, b);
+                ingest_push_usage(c->ingest, b); /* waits while the writer is behind */
                 b = new_batch(f);
                 if (b == NULL)
                     break;
@@ -215,7 +194,7 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
     /* A partial last line stays unread: offset points at its start. */
     if (b != NULL) {
         b->offset = f->offset;
-        hand_off(c, b);
+        ingest_push_usage(c->ingest, b);
     }
     /* Free a long line's buffer rather than keep it for the process's life. */
     if (line->cap > 1 << 20)
@@ -305,9 +284,7 @@ void transcript_reader_stop(struct collector *c)
     pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->mu);
     /* The reader may wait for room in the writer's queue. */
-    pthread_mutex_lock(&c->ingest.mu);
-    pthread_cond_broadcast(&c->ingest.usage_room);
-    pthread_mutex_unlock(&c->ingest.mu);
+    ingest_close_usage(c->ingest);
     pthread_join(t->thread, NULL);
     t->running = 0;
     while (t->files) {

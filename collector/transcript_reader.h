@@ -39,6 +39,10 @@ struct usage_batch {
 
 void usage_batch_free(struct usage_batch *b);
 
+/* Usage batches queued for the writer before the reader waits: bounded
+ * memory however large a transcript is. */
+#define USAGE_BATCHES_MAX 16
+
 struct transcript_file;
 
 struct transcript_reader {

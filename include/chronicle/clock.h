@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+#define NS_PER_MS 1000000LL
+#define NS_PER_S 1000000000LL
+
 int64_t clock_wall_ns(void);      /* CLOCK_REALTIME, ns since the epoch */
 int64_t clock_mono_ns(void);      /* CLOCK_MONOTONIC, ns */
 

@@ -6,6 +6,7 @@
 #   make bench      benchmarks (ratios against floors measured in the same run)
 #   make asan       the whole test suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make analyze    gcc -fanalyzer over collector/, server/, common/
 #   make install PREFIX=~/.local   (DESTDIR honoured)
 
 PREFIX ?= $(HOME)/.local
@@ -158,6 +159,12 @@ run: check-deps
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+# gcc -fanalyzer over the daemons: no use-after-free, double free, NULL or
+# uninitialised-use path (scripts/analyze.sh).
+.PHONY: analyze
+analyze:
+	@scripts/analyze.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -11,6 +11,11 @@
  * A connection may close while its events wait for a commit (the sender gave
  * up).  The struct then lives on, detached from its bufferevent, until its
  * last event is done, so a queued event never points at freed memory.
+ *
+ * One deferred-free rule (redis's freeClientAsync): code that runs inside
+ * drain_input() (frame handling, reject()) only marks a connection closing;
+ * drain_input() closes it at its single exit and tells its caller, so
+ * nothing ever reads a connection that a nested call freed.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -31,6 +36,7 @@ struct conn {
     struct conn *prev, *next;
     struct bufferevent *bev;    /* NULL once closed */
     msgpack_unpacker up;
+    int has_unpacker;           /* up is initialised (not after a failed re-init) */
     struct wire_scan scan;      /* shape check ahead of the decoder */
     int inflight;               /* queued events that will ack here */
     int closing;                /* close once the output is written */
@@ -49,7 +55,9 @@ static void conn_close(struct conn *k)
         return;
     bufferevent_free(k->bev);
     k->bev = NULL;
-    msgpack_unpacker_destroy(&k->up);
+    if (k->has_unpacker)
+        msgpack_unpacker_destroy(&k->up);
+    k->has_unpacker = 0;
     if (k->prev)
         k->prev->next = k->next;
     else
@@ -70,8 +78,10 @@ static void send_reply(struct conn *k, const struct wire_reply *r)
     buf_free(&out);
 }
 
-/* Rejects a frame: counts it, replies with the reason, closes after the
- * reply is flushed. */
+/* Rejects a frame: counts it, replies with the reason and marks the
+ * connection closing.  It only marks: drain_input() closes it at its single
+ * exit (or on_write once the reply is out), so no caller ever touches a
+ * connection that a nested call freed. */
 static void reject(struct conn *k, const char *reason_label, const char *msg)
 {
     struct collector *c = k->c;
@@ -81,8 +91,6 @@ static void reject(struct conn *k, const char *reason_label, const char *msg)
     send_reply(k, &r);
     k->closing = 1;
     bufferevent_disable(k->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(k->bev)) == 0)
-        conn_close(k);
 }
 
 /* The event's completion callback: it is committed, acknowledge it. */
@@ -124,15 +132,18 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
     ingest_push(c->ingest, p);
 }
 
-/* Feeds everything buffered on k into the unpacker and handles each
- * complete frame. */
-static void drain_input(struct conn *k)
+/*
+ * Feeds everything buffered on k into the unpacker and handles each
+ * complete frame.  Returns 1 when it closed the connection (k may be freed:
+ * the caller must not touch it), else 0.
+ */
+static int drain_input(struct conn *k)
 {
     struct collector *c = k->c;
     struct evbuffer *in = bufferevent_get_input(k->bev);
     msgpack_unpacked result;
     msgpack_unpacked_init(&result);
-    while (k->bev != NULL && !k->closing) {
+    while (!k->closing) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
             break;
@@ -162,7 +173,7 @@ static void drain_input(struct conn *k)
             msgpack_unpack_return r = msgpack_unpacker_next(&k->up, &result);
             if (r == MSGPACK_UNPACK_SUCCESS) {
                 handle_frame(k, &result.data);
-                if (k->bev == NULL || k->closing)
+                if (k->closing)
                     break;
                 continue;
             }
@@ -177,12 +188,23 @@ static void drain_input(struct conn *k)
     msgpack_unpacked_destroy(&result);
     /* The unpacker keeps the zone of the last message; release big ones so
      * an idle pipelining client does not pin a megabyte. */
-    if (k->bev != NULL && msgpack_unpacker_buffer_capacity(&k->up) > 1024 * 1024 &&
+    if (!k->closing && msgpack_unpacker_buffer_capacity(&k->up) > 1024 * 1024 &&
         msgpack_unpacker_message_size(&k->up) == 0) {
         msgpack_unpacker_destroy(&k->up);
-        if (!msgpack_unpacker_init(&k->up, 8192))
-            conn_close(k);
+        k->has_unpacker = msgpack_unpacker_init(&k->up, 8192);
+        if (!k->has_unpacker) {
+            k->closing = 1; /* out of memory: finish what is queued, then go */
+            bufferevent_disable(k->bev, EV_READ);
+        }
     }
+    /* The single exit: a rejected connection closes once its reply is out
+     * (else on_write closes it when the socket has taken the reply). */
+    if (k->closing && k->inflight == 0 &&
+        evbuffer_get_length(bufferevent_get_output(k->bev)) == 0) {
+        conn_close(k);
+        return 1;
+    }
+    return 0;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -205,13 +227,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         /* EOF with frames still buffered: the client half-closed after
          * writing; handle them (they will be acked if the socket allows). */
-        if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !k->closing)
-            drain_input(k);
+        if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !k->closing &&
+            drain_input(k))
+            return; /* closed (and maybe freed) there */
         /* A broken socket, or nothing left to answer: close now.  Queued
          * events keep the struct alive (see conn_free_if_done). */
-        if (k->bev != NULL && (k->inflight == 0 || (what & BEV_EVENT_ERROR)))
+        if (k->inflight == 0 || (what & BEV_EVENT_ERROR))
             conn_close(k);
-        else if (k->bev != NULL)
+        else
             k->closing = 1; /* half-closed client still waiting for its acks */
     }
 }
@@ -242,7 +265,9 @@ void conn_accept(struct collector *c, evutil_socket_t fd)
     }
     k->c = c;
     k->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (k->bev == NULL || !msgpack_unpacker_init(&k->up, 8192)) {
+    if (k->bev != NULL)
+        k->has_unpacker = msgpack_unpacker_init(&k->up, 8192);
+    if (k->bev == NULL || !k->has_unpacker) {
         if (k->bev)
             bufferevent_free(k->bev);
         else

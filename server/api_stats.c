@@ -249,7 +249,8 @@ static int by_tool(sqlite3 *db, int64_t since, json_t *tools, int64_t *calls_tot
         if (n == 0)
             continue;
         *calls_total += (int64_t)n;
-        qsort(d, nd, sizeof *d, cmp_i64);
+        if (nd > 1)
+            qsort(d, nd, sizeof *d, cmp_i64);
         json_t *t = json_pack("{s:I,s:I,s:f}", "calls", (json_int_t)n, "errors", (json_int_t)errs,
                               "error_rate", (double)errs / (double)n);
         if (t != NULL) {

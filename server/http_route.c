@@ -176,7 +176,7 @@ static void dispatch(struct http_ctx *hc)
     case ROUTE_HEALTH: api_health(hc); break;
     case ROUTE_HEALTH_PERF: api_health_performance(hc); break;
     case ROUTE_METRICS: api_metrics(hc); break;
-    case ROUTE_WS: ws_upgrade(hc); break;
+    case ROUTE_WS: live_feed_upgrade(hc); break;
     case ROUTE_SESSIONS: api_sessions(hc); break;
     case ROUTE_SESSION: api_session(hc); break;
     case ROUTE_SESSION_EVENTS: api_events(hc); break;

@@ -1,42 +1,77 @@
 /*
  * live_feed.c - finds new rows without polling the database in a loop, and
- * fans them out to every WebSocket client.
+ * fans them out to the WebSocket subscribers.
+ *
+ * The feed owns the subscribers: their list, each one's cursor, filters,
+ * pending gap and output cap.  The WebSocket transport under each of them
+ * is a ws_conn (ws_conn.h), which knows nothing of events.
  *
  * The collector appends to chronicle.db-wal on every commit.  An inotify
  * watch on the database's directory (not on the -wal file itself, which a
  * checkpoint may truncate and a clean collector exit deletes) wakes us; then
  * PRAGMA data_version says whether a commit actually happened, and one
- * "id > last" query per change reads the new events, each serialized once
- * and queued to every interested client.
+ * "id > last" query per change reads the new events, each serialized and
+ * framed once and queued to every interested subscriber.
  *
  * Race: the collector writes the WAL frames, then publishes the commit in
  * the -shm index (a memory map: no inotify event).  A wake-up can arrive
  * between the two; so each wake-up also arms short re-checks (2 ms, 20 ms),
  * and the heartbeat timer re-checks as a last resort.
  */
-#include "live_feed.h"
-
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/http_query.h"
 #include "chronicle/log.h"
+#include "chronicle/ws_message.h"
 #include "row_json.h"
+#include "server.h"
+#include "ws_conn.h"
 
 #define FANOUT_BATCH 1000
 
+/* One WebSocket client of the feed.  Owned by the feed's list; freed in
+ * its transport's on_close (or by live_feed_free). */
+struct subscriber {
+    struct live_feed *feed;
+    struct ws_conn *ws;           /* the transport; gone after on_close */
+    struct ws_filters filters;    /* owned */
+    int64_t cursor;               /* highest event id delivered or deliberately skipped */
+    int64_t gap_from;             /* first event id skipped while slow; 0 = none pending */
+    struct subscriber *prev, *next;
+};
+
+struct live_feed {
+    struct server *srv;
+    int inotify_fd;
+    struct event *inotify_ev, *recheck_ev, *heartbeat_ev;
+    struct event *more_ev;    /* active while a backlog is fanned out batch by batch */
+    int recheck_step;
+    int64_t data_version;
+    int64_t last_id;          /* highest event id fanned out */
+    int64_t last_session_eid; /* highest sessions.last_event_id fanned out */
+    struct subscriber *subs;
+    size_t n_subs;
+};
+
 size_t live_feed_clients(const struct live_feed *f)
 {
-    return f->n_clients;
+    return f->n_subs;
 }
 
-size_t live_feed_client_cap(const struct live_feed *f)
+/* The output cap of each subscriber now: CHRONICLE_WS_CLIENT_BUFFER_BYTES,
+ * or less when CHRONICLE_WS_TOTAL_BUFFER_BYTES shared by all is smaller, so
+ * memory stays bounded however many clients connect. */
+static size_t client_cap(const struct live_feed *f)
 {
     size_t per = (size_t)f->srv->cfg.ws_client_buffer;
-    size_t shared = (size_t)f->srv->cfg.ws_total_buffer / (f->n_clients ? f->n_clients : 1);
+    size_t shared = (size_t)f->srv->cfg.ws_total_buffer / (f->n_subs ? f->n_subs : 1);
     if (shared < 64 * 1024)
         shared = 64 * 1024; /* one batch must fit, or nobody gets anything */
     return shared < per ? shared : per;
@@ -45,8 +80,8 @@ size_t live_feed_client_cap(const struct live_feed *f)
 size_t live_feed_queued_bytes(const struct live_feed *f)
 {
     size_t n = 0;
-    for (const struct ws_client *c = f->clients; c; c = c->next)
-        n += ws_client_backlog(c);
+    for (const struct subscriber *c = f->subs; c; c = c->next)
+        n += ws_conn_backlog(c->ws);
     return n;
 }
 
@@ -60,12 +95,59 @@ static char *message(const char *kind, json_t *obj, size_t *len)
     return text;
 }
 
+/* Sends an event (already framed) to one subscriber, honouring its
+ * cursor, filters and output cap. */
+static void deliver(struct subscriber *c, int64_t id, const char *session_id,
+                    const char *event_type, const unsigned char *frame, size_t frame_len)
+{
+    if (id <= c->cursor || ws_conn_closing(c->ws))
+        return;
+    c->cursor = id;
+    if (!ws_filters_match(&c->filters, session_id, event_type))
+        return;
+    if (ws_conn_backlog(c->ws) > client_cap(c->feed)) {
+        /* Slow client: skip ahead instead of buffering without bound; the
+         * gap message goes out once its output drains (on_writable). */
+        if (c->gap_from == 0) {
+            c->gap_from = id;
+            c->feed->srv->metrics.ws_gaps++;
+        }
+        return;
+    }
+    ws_conn_send_frame(c->ws, frame, frame_len);
+}
+
+static void send_gap(struct subscriber *c, const char *reason)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"type\":\"gap\",\"data\":{\"from\":%lld,\"to\":%lld,\"reason\":\"%s\"}}",
+                     (long long)c->gap_from, (long long)c->cursor, reason);
+    c->gap_from = 0;
+    if (n > 0 && (size_t)n < sizeof msg)
+        ws_conn_send_text(c->ws, msg, (size_t)n);
+}
+
+static void unlink_subscriber(struct subscriber *c)
+{
+    struct live_feed *f = c->feed;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        f->subs = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    f->n_subs--;
+    ws_filters_free(&c->filters);
+    free(c);
+}
+
 /* Rows per loop turn: the sockets are written between turns, so a batch's
  * output must fit under the per-client cap (~600 bytes an event) or every
  * client, fast or slow, would look slow. */
 static int batch_rows(const struct live_feed *f)
 {
-    long rows = (long)(live_feed_client_cap(f) / 2048);
+    long rows = (long)(client_cap(f) / 2048);
     return rows < 16 ? 16 : rows > FANOUT_BATCH ? FANOUT_BATCH : (int)rows;
 }
 
@@ -80,14 +162,14 @@ static int fan_out_events(struct live_feed *f, int *full)
                                 "LIMIT ?2", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
-    int rows = 0, limit = f->clients ? batch_rows(f) : FANOUT_BATCH;
+    int rows = 0, limit = f->subs ? batch_rows(f) : FANOUT_BATCH;
     if ((rc = sqlite3_bind_int64(st, 1, f->last_id)) == SQLITE_OK &&
         (rc = sqlite3_bind_int(st, 2, limit)) == SQLITE_OK) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             rows++;
             int64_t id = sqlite3_column_int64(st, 0);
             f->last_id = id;
-            if (f->clients == NULL)
+            if (f->subs == NULL)
                 continue; /* nobody listens: only advance the cursor */
             size_t len, flen = 0;
             char *msg = message("event", event_json(st, 0), &len);
@@ -100,8 +182,8 @@ static int fan_out_events(struct live_feed *f, int *full)
             }
             const char *sid = (const char *)sqlite3_column_text(st, 2);
             const char *type = (const char *)sqlite3_column_text(st, 3);
-            for (struct ws_client *c = f->clients; c; c = c->next)
-                ws_client_deliver(c, id, sid, type, frame, flen);
+            for (struct subscriber *c = f->subs; c; c = c->next)
+                deliver(c, id, sid, type, frame, flen);
             free(frame);
         }
     }
@@ -123,19 +205,19 @@ static int fan_out_sessions(struct live_feed *f)
     if ((rc = sqlite3_bind_int64(st, 1, f->last_session_eid)) == SQLITE_OK) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             f->last_session_eid = sqlite3_column_int64(st, 12);
-            if (f->clients == NULL)
+            if (f->subs == NULL)
                 continue;
             size_t len;
             char *msg = message("session", session_json(st, now, idle), &len);
             if (msg == NULL)
                 continue;
             const char *sid = (const char *)sqlite3_column_text(st, 0);
-            for (struct ws_client *c = f->clients; c; c = c->next) {
+            for (struct subscriber *c = f->subs; c; c = c->next) {
                 /* Session rows are state, not a stream: a slow client gets the
                  * next change or refetches after its gap message. */
-                if (!c->doomed && c->gap_from == 0 && ws_filters_match_session(&c->filters, sid) &&
-                    ws_client_backlog(c) < live_feed_client_cap(f))
-                    ws_client_send_text(c, msg, len);
+                if (c->gap_from == 0 && ws_filters_match_session(&c->filters, sid) &&
+                    ws_conn_backlog(c->ws) < client_cap(f))
+                    ws_conn_send_text(c->ws, msg, len);
             }
             free(msg);
         }
@@ -146,11 +228,8 @@ static int fan_out_sessions(struct live_feed *f)
 
 static void flush_all(struct live_feed *f)
 {
-    struct ws_client *next;
-    for (struct ws_client *c = f->clients; c; c = next) {
-        next = c->next;
-        ws_client_flush(c);
-    }
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        ws_conn_flush(c->ws);
 }
 
 /* One batch; the rest continues on the next loop turn (on_more), after
@@ -222,7 +301,9 @@ int live_feed_db_opened(struct live_feed *f)
     return rc;
 }
 
-int live_feed_replay(struct live_feed *f, struct ws_client *c, int64_t after)
+/* Replays events (after, f->last_id] to a new subscriber, at most
+ * ws_replay_max of them, then a gap message for the rest. */
+static int replay(struct live_feed *f, struct subscriber *c, int64_t after)
 {
     if (after >= f->last_id) {
         c->cursor = after; /* ahead of us (or level): deliver only what is newer */
@@ -249,7 +330,7 @@ int live_feed_replay(struct live_feed *f, struct ws_client *c, int64_t after)
                                  "\"to\":%lld,\"reason\":\"replay_limit\"}}", (long long)id,
                                  (long long)f->last_id);
                 if (n > 0 && (size_t)n < sizeof msg)
-                    ws_client_send_text(c, msg, (size_t)n);
+                    ws_conn_send_text(c->ws, msg, (size_t)n);
                 rc = SQLITE_DONE;
                 break;
             }
@@ -261,8 +342,8 @@ int live_feed_replay(struct live_feed *f, struct ws_client *c, int64_t after)
                 rc = SQLITE_NOMEM;
                 break;
             }
-            ws_client_deliver(c, id, (const char *)sqlite3_column_text(st, 2),
-                              (const char *)sqlite3_column_text(st, 3), frame, flen);
+            deliver(c, id, (const char *)sqlite3_column_text(st, 2),
+                    (const char *)sqlite3_column_text(st, 3), frame, flen);
             free(frame);
             sent++;
         }
@@ -314,6 +395,23 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
     event_add(f->recheck_ev, &tv);
 }
 
+/* Sends a ping and a heartbeat message, or closes an unresponsive client. */
+static void heartbeat(struct subscriber *c, int64_t now_mono, int64_t timeout_ns)
+{
+    if (ws_conn_closing(c->ws))
+        return;
+    if (now_mono - ws_conn_last_rx(c->ws) > timeout_ns) {
+        ws_conn_close(c->ws, WS_CLOSE_POLICY_VIOLATION, "no pong received");
+        return;
+    }
+    char msg[96];
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"heartbeat\",\"ts_ms\":%lld}",
+                     (long long)(clock_wall_ns() / NS_PER_MS));
+    if (ws_conn_ping(c->ws) != 0 || n <= 0 || ws_conn_send_text(c->ws, msg, (size_t)n) != 0)
+        ws_conn_close(c->ws, WS_CLOSE_INTERNAL_ERROR, "out of memory");
+    ws_conn_flush(c->ws);
+}
+
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -321,12 +419,9 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     struct live_feed *f = arg;
     live_feed_poll(f);
     int64_t now = clock_mono_ns();
-    int64_t timeout = 3 * (int64_t)f->srv->cfg.heartbeat_s * 1000000000LL;
-    struct ws_client *next;
-    for (struct ws_client *c = f->clients; c; c = next) {
-        next = c->next;
-        ws_client_heartbeat(c, now, timeout);
-    }
+    int64_t timeout = 3 * (int64_t)f->srv->cfg.heartbeat_s * NS_PER_S;
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        heartbeat(c, now, timeout);
 }
 
 struct live_feed *live_feed_new(struct server *srv)
@@ -367,21 +462,20 @@ int live_feed_watch(struct live_feed *f)
 
 size_t live_feed_shutdown(struct live_feed *f)
 {
-    struct ws_client *next;
-    for (struct ws_client *c = f->clients; c; c = next) {
-        next = c->next;
-        ws_client_close(c, WSLAY_CODE_GOING_AWAY, "server shutting down");
-        ws_client_flush(c);
-    }
-    return f->n_clients;
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        ws_conn_close(c->ws, WS_CLOSE_GOING_AWAY, "server shutting down");
+    return f->n_subs;
 }
 
 void live_feed_free(struct live_feed *f)
 {
     if (f == NULL)
         return;
-    while (f->clients != NULL)
-        ws_client_free(f->clients);
+    while (f->subs != NULL) {
+        struct subscriber *c = f->subs;
+        ws_conn_free(c->ws);
+        unlink_subscriber(c);
+    }
     if (f->inotify_ev) event_free(f->inotify_ev);
     if (f->recheck_ev) event_free(f->recheck_ev);
     if (f->heartbeat_ev) event_free(f->heartbeat_ev);
@@ -389,4 +483,142 @@ void live_feed_free(struct live_feed *f)
     if (f->inotify_fd >= 0)
         close(f->inotify_fd);
     free(f);
+}
+
+/* ---- subscribers ------------------------------------------------------ */
+
+static void send_error(struct subscriber *c, const char *code, const char *message)
+{
+    json_t *m = json_pack("{s:s,s:{s:s,s:s}}", "type", "error", "error", "code", code, "message",
+                          message);
+    char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    json_decref(m);
+    if (text != NULL)
+        ws_conn_send_text(c->ws, text, strlen(text));
+    free(text);
+}
+
+/* A message from the client: subscribe (new filters) or heartbeat. */
+static void on_text(struct ws_conn *ws, const char *msg, size_t len, void *arg)
+{
+    (void)ws;
+    struct subscriber *c = arg;
+    enum ws_msg_type type;
+    char err[256];
+    if (ws_message_parse(msg, len, &type, &c->filters, err, sizeof err) != 0) {
+        send_error(c, "bad_message", err);
+        return;
+    }
+    static const char hb[] = "{\"type\":\"heartbeat\"}", ok[] = "{\"type\":\"subscribed\"}";
+    if (type == WS_MSG_HEARTBEAT)
+        ws_conn_send_text(c->ws, hb, sizeof hb - 1);
+    else
+        ws_conn_send_text(c->ws, ok, sizeof ok - 1);
+}
+
+/* The output drained: the moment to tell a slow client what it missed. */
+static void on_writable(struct ws_conn *ws, void *arg)
+{
+    (void)ws;
+    struct subscriber *c = arg;
+    if (c->gap_from != 0)
+        send_gap(c, "slow_client");
+}
+
+static void on_close(struct ws_conn *ws, void *arg)
+{
+    (void)ws;
+    unlink_subscriber(arg);
+}
+
+static const char *const ws_keys[] = {"after", "session_id", "event_type", "access_token", NULL};
+
+/* Initial filters from the URL: /ws?session_id=a,b&event_type=Stop */
+static int url_filters(struct query *q, struct ws_filters *f, char *err, size_t errlen)
+{
+    const char *vals[QUERY_MAX_LIST];
+    size_t n;
+    char *store;
+    static const char *const keys[] = {"session_id", "event_type"};
+    for (int k = 0; k < 2; k++) {
+        if (query_list(q, keys[k], vals, &n, &store, err, errlen) == QUERY_BAD)
+            return -1;
+        char **dst = k == 0 ? f->session_ids : f->event_types;
+        size_t *dn = k == 0 ? &f->n_sessions : &f->n_types;
+        for (size_t i = 0; i < n && i < WS_FILTER_MAX; i++) {
+            if ((dst[*dn] = strdup(vals[i])) == NULL) {
+                free(store);
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            (*dn)++;
+        }
+        free(store);
+    }
+    return 0;
+}
+
+/* Checks everything that can be refused before the 101: parameters,
+ * headers, the database, the client cap.  0, or -1 after answering. */
+static int admit(struct http_ctx *hc, struct query *q, long *after, struct ws_filters *filters,
+                 char accept[29])
+{
+    struct server *srv = hc->srv;
+    char err[256];
+    if (query_parse(q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(q, ws_keys, err, sizeof err) != 0 ||
+        query_long(q, "after", 0, LONG_MAX, after, err, sizeof err) == QUERY_BAD) {
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return -1;
+    }
+    if (ws_conn_check(hc, accept) != 0)
+        return -1;
+    if (srv->feed == NULL || http_reply_if_no_db(hc))
+        return -1;
+    if (srv->feed->n_subs >= (size_t)srv->cfg.ws_max_clients || srv->shutting_down) {
+        srv->metrics.ws_rejected++;
+        http_reply_error(hc, 503, "too_many_clients", "WebSocket client cap (%ld) reached",
+                         srv->cfg.ws_max_clients);
+        return -1;
+    }
+    if (url_filters(q, filters, err, sizeof err) != 0) {
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void live_feed_upgrade(struct http_ctx *hc)
+{
+    static const struct ws_conn_callbacks cbs = {on_text, on_writable, on_close};
+    struct live_feed *f = hc->srv->feed;
+    struct query q;
+    long after = -1;
+    char accept[29];
+    struct subscriber *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        http_reply_error(hc, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    if (admit(hc, &q, &after, &c->filters, accept) != 0 ||
+        (c->ws = ws_conn_accept(hc, accept, &cbs, c)) == NULL) {
+        ws_filters_free(&c->filters);
+        free(c);
+        query_free(&q);
+        return;
+    }
+    query_free(&q);
+    c->feed = f;
+    c->next = f->subs;
+    if (f->subs)
+        f->subs->prev = c;
+    f->subs = c;
+    f->n_subs++;
+    /* Bring the feed up to date first, so the replay bound (last_id) is as
+     * fresh as the database. */
+    live_feed_poll(f);
+    c->cursor = f->last_id;
+    if (after >= 0 && replay(f, c, after) != SQLITE_OK)
+        ws_conn_close(c->ws, WS_CLOSE_INTERNAL_ERROR, "replay failed");
+    ws_conn_flush(c->ws);
 }

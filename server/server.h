@@ -161,11 +161,11 @@ int usage_add_summaries(struct server *srv, json_t *sessions);
 /* api_usage.c: appends chronicle_tokens_total and chronicle_cost_usd_total. */
 int usage_metrics(struct server *srv, struct buf *b);
 
-/* ---- live feed (live_feed.c, ws_conn.c) ------------------------------ */
+/* ---- live feed (live_feed.c; its transport: ws_conn.c) --------------- */
 
 /* Creates the feed (inotify watch, heartbeat timer).  NULL on failure. */
 struct live_feed *live_feed_new(struct server *srv);
-/* Closes every client with 1001 and frees everything. */
+/* Ends every subscriber's connection at once and frees everything. */
 void live_feed_free(struct live_feed *f);
 /* Watches CHRONICLE_HOME for database writes; -1 with errno (e.g. ENOENT). */
 int live_feed_watch(struct live_feed *f);
@@ -173,12 +173,13 @@ int live_feed_watch(struct live_feed *f);
 int live_feed_db_opened(struct live_feed *f);
 /* Checks data_version and fans new rows out.  Safe to call any time. */
 void live_feed_poll(struct live_feed *f);
-/* Queues a 1001 close to every client; returns the number still open. */
+/* Queues a 1001 close to every subscriber; returns the number still open. */
 size_t live_feed_shutdown(struct live_feed *f);
 size_t live_feed_clients(const struct live_feed *f);
-/* Bytes queued to all WebSocket clients, not yet taken by their sockets. */
+/* Bytes queued to all subscribers, not yet taken by their sockets. */
 size_t live_feed_queued_bytes(const struct live_feed *f);
-/* Handles GET /ws: validates the upgrade, replies 101, takes the connection. */
-void ws_upgrade(struct http_ctx *hc);
+/* Handles GET /ws: parameters, caps, the upgrade; then a new subscriber,
+ * replaying from ?after= when given. */
+void live_feed_upgrade(struct http_ctx *hc);
 
 #endif

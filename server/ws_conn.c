@@ -1,18 +1,24 @@
 /*
- * ws_conn.c - one WebSocket client: the RFC 6455 upgrade on top of evhttp,
- * then wslay framing over the connection's bufferevent.
+ * ws_conn.c - the WebSocket transport.  See ws_conn.h.
  *
  * evhttp (libevent 2.1) has no WebSocket support; its public API is enough
  * to take a connection over: answer 101 with evhttp_send_reply_start(), then
  * replace the bufferevent's callbacks with ours.  From then on evhttp only
- * owns the memory; ws_client_free() releases it with evhttp_connection_free().
+ * owns the memory; ending the ws_conn releases it with
+ * evhttp_connection_free().
  *
  * wslay's send callback appends to the bufferevent's output buffer, which
- * always accepts: the per-client cap (live_feed_client_cap()) is enforced
- * before queueing, in ws_client_deliver().  Events bypass wslay: they are
- * framed once (ws_frame_text) and the same bytes go to every client.
+ * always accepts; the user bounds what it queues with ws_conn_backlog().
+ * Pre-framed bytes (events, framed once for every client) bypass wslay.
+ *
+ * One deferred-end rule: the functions the user calls never free the
+ * connection.  A failure marks it and activates later_ev, whose callback
+ * (a top-level libevent callback) calls on_close and frees; the
+ * bufferevent's own callbacks end it directly, since nothing of ours is on
+ * the stack below them.  No wslay call is made from inside another
+ * (in_wslay): messages queued from on_text go out when on_read flushes.
  */
-#include "live_feed.h"
+#include "ws_conn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,27 +26,97 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <wslay/wslay.h>
 
 #include "chronicle/clock.h"
 #include "chronicle/http_guard.h"
-#include "chronicle/http_query.h"
 #include "chronicle/log.h"
 #include "chronicle/ws_handshake.h"
+#include "chronicle/ws_message.h"
 
-#define WS_MAX_MESSAGE (64 * 1024) /* client messages are small JSON */
+struct ws_conn {
+    struct server *srv;           /* metrics */
+    struct evhttp_connection *evcon;
+    struct bufferevent *bev;
+    wslay_event_context_ptr ctx;
+    struct ws_conn_callbacks cb;
+    void *arg;
+    struct event *later_ev;       /* next loop turn: end if doomed, else read */
+    int64_t last_rx_mono;
+    int in_wslay;                 /* wslay is running one of our callbacks */
+    int doomed;                   /* end at the next safe point */
+    int proto_error;              /* we failed the connection: ignore further input */
+    int close_queued;             /* ws_conn_close() was called: nothing may follow */
+};
 
-size_t ws_client_backlog(const struct ws_client *c)
+size_t ws_conn_backlog(const struct ws_conn *ws)
 {
-    return evbuffer_get_length(bufferevent_get_output(c->bev));
+    return evbuffer_get_length(bufferevent_get_output(ws->bev)) +
+           wslay_event_get_queued_msg_length(ws->ctx);
 }
+
+int ws_conn_closing(const struct ws_conn *ws)
+{
+    return ws->doomed || ws->proto_error || ws->close_queued ||
+           wslay_event_get_close_sent(ws->ctx);
+}
+
+int64_t ws_conn_last_rx(const struct ws_conn *ws) { return ws->last_rx_mono; }
+
+void ws_conn_free(struct ws_conn *ws)
+{
+    if (ws == NULL)
+        return;
+    wslay_event_context_free(ws->ctx);
+    if (ws->later_ev)
+        event_free(ws->later_ev);
+    /* Frees the bufferevent (closing the socket) and the 101 request. */
+    if (ws->evcon)
+        evhttp_connection_free(ws->evcon);
+    free(ws);
+}
+
+/* Ends ws now: the user's last callback, then the memory.  Only from a
+ * top-level libevent callback. */
+static void end(struct ws_conn *ws)
+{
+    if (ws->cb.on_close)
+        ws->cb.on_close(ws, ws->arg);
+    ws_conn_free(ws);
+}
+
+/* Marks ws for ending at the next loop turn (see the top of the file). */
+static void doom(struct ws_conn *ws)
+{
+    ws->doomed = 1;
+    event_active(ws->later_ev, EV_TIMEOUT, 0);
+}
+
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* The next loop turn after doom(), or after an upgrade whose request was
+ * followed by frames already buffered (no read event will announce them). */
+static void on_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct ws_conn *ws = arg;
+    if (ws->doomed)
+        end(ws);
+    else
+        on_read(ws->bev, ws);
+}
+
+/* ---- wslay callbacks -------------------------------------------------- */
 
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *user)
 {
     (void)flags;
-    struct ws_client *c = user;
-    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+    struct ws_conn *ws = user;
+    int n = evbuffer_remove(bufferevent_get_input(ws->bev), buf, len);
     if (n <= 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
@@ -52,79 +128,85 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
                        void *user)
 {
     (void)flags;
-    struct ws_client *c = user;
-    if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+    struct ws_conn *ws = user;
+    if (evbuffer_add(bufferevent_get_output(ws->bev), data, len) != 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
     return (ssize_t)len;
 }
 
-static void send_error(struct ws_client *c, const char *code, const char *message)
-{
-    json_t *m = json_pack("{s:s,s:{s:s,s:s}}", "type", "error", "error", "code", code, "message",
-                          message);
-    char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
-    json_decref(m);
-    if (text != NULL)
-        ws_client_send_text(c, text, strlen(text));
-    free(text);
-}
-
-/* Fails the connection (RFC 6455 7.1.7) when wslay reports a protocol
- * error without having sent a close itself: a raw close 1002 frame, no more
- * reading, free once the socket has taken it. */
-static void fail_connection(struct ws_client *c)
-{
-    static const unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xea};
-    c->proto_error = 1;
-    bufferevent_disable(c->bev, EV_READ);
-    if (!wslay_event_get_close_sent(c->ctx) &&
-        evbuffer_add(bufferevent_get_output(c->bev), close_1002, sizeof close_1002) != 0)
-        c->doomed = 1;
-}
-
 static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                        void *user)
 {
     (void)ctx;
-    struct ws_client *c = user;
-    c->last_rx_mono = clock_mono_ns();
+    struct ws_conn *ws = user;
+    ws->last_rx_mono = clock_mono_ns();
     if (arg->opcode == WSLAY_BINARY_FRAME) {
-        ws_client_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not accepted");
+        ws_conn_close(ws, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not accepted");
         return;
     }
     if (arg->opcode != WSLAY_TEXT_FRAME)
         return; /* ping/pong/close: wslay answers them itself */
     if (!utf8_valid(arg->msg, arg->msg_length)) {
-        ws_client_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "text is not valid UTF-8");
+        ws_conn_close(ws, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "text is not valid UTF-8");
         return;
     }
-    enum ws_msg_type type;
-    char err[256];
-    if (ws_message_parse((const char *)arg->msg, arg->msg_length, &type, &c->filters, err,
-                         sizeof err) != 0) {
-        send_error(c, "bad_message", err);
-        return;
-    }
-    if (type == WS_MSG_HEARTBEAT) {
-        static const char hb[] = "{\"type\":\"heartbeat\"}";
-        ws_client_send_text(c, hb, sizeof hb - 1);
-    } else {
-        static const char ok[] = "{\"type\":\"subscribed\"}";
-        ws_client_send_text(c, ok, sizeof ok - 1);
-    }
+    if (ws->cb.on_text && !ws_conn_closing(ws))
+        ws->cb.on_text(ws, (const char *)arg->msg, arg->msg_length, ws->arg);
 }
 
-int ws_client_send_text(struct ws_client *c, const char *msg, size_t len)
+/* ---- sending ------------------------------------------------------------ */
+
+int ws_conn_send_text(struct ws_conn *ws, const char *msg, size_t len)
 {
-    if (wslay_event_get_close_sent(c->ctx))
+    if (ws_conn_closing(ws))
         return -1;
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)msg, len};
-    if (wslay_event_queue_msg(c->ctx, &m) != 0)
+    if (wslay_event_queue_msg(ws->ctx, &m) != 0)
         return -1;
-    c->feed->srv->metrics.ws_messages_sent++;
+    ws->srv->metrics.ws_messages_sent++;
     return 0;
+}
+
+int ws_conn_ping(struct ws_conn *ws)
+{
+    struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"hb", 2};
+    return ws_conn_closing(ws) || wslay_event_queue_msg(ws->ctx, &ping) != 0 ? -1 : 0;
+}
+
+void ws_conn_flush(struct ws_conn *ws)
+{
+    if (ws->doomed || ws->in_wslay || !wslay_event_want_write(ws->ctx))
+        return;
+    ws->in_wslay++;
+    int r = wslay_event_send(ws->ctx);
+    ws->in_wslay--;
+    if (r != 0)
+        doom(ws);
+}
+
+int ws_conn_send_frame(struct ws_conn *ws, const unsigned char *frame, size_t len)
+{
+    if (ws_conn_closing(ws) || ws->in_wslay)
+        return -1;
+    /* Frames wslay still holds go first, so the stream stays in order; its
+     * send callback takes everything, so afterwards it holds nothing. */
+    ws_conn_flush(ws);
+    if (ws_conn_closing(ws) || evbuffer_add(bufferevent_get_output(ws->bev), frame, len) != 0)
+        return -1; /* (the flush may have sent wslay's reply to the peer's close) */
+    ws->srv->metrics.ws_messages_sent++;
+    return 0;
+}
+
+void ws_conn_close(struct ws_conn *ws, uint16_t code, const char *reason)
+{
+    if (ws_conn_closing(ws))
+        return;
+    ws->close_queued = 1;
+    if (wslay_event_queue_close(ws->ctx, code, (const uint8_t *)reason, strlen(reason)) != 0)
+        doom(ws);
+    ws_conn_flush(ws);
 }
 
 unsigned char *ws_frame_text(const char *msg, size_t len, size_t *frame_len)
@@ -150,169 +232,85 @@ unsigned char *ws_frame_text(const char *msg, size_t len, size_t *frame_len)
     return f;
 }
 
-void ws_client_deliver(struct ws_client *c, int64_t id, const char *session_id,
-                       const char *event_type, const unsigned char *frame, size_t frame_len)
+/* ---- bufferevent callbacks ---------------------------------------------- */
+
+/* Fails the connection (RFC 6455 7.1.7) when wslay reports a protocol
+ * error without having sent a close itself: a raw close 1002 frame, no more
+ * reading, end once the socket has taken it. */
+static void fail_connection(struct ws_conn *ws)
 {
-    if (id <= c->cursor || c->doomed || c->proto_error || wslay_event_get_close_sent(c->ctx))
-        return;
-    c->cursor = id;
-    if (!ws_filters_match(&c->filters, session_id, event_type))
-        return;
-    if (ws_client_backlog(c) + wslay_event_get_queued_msg_length(c->ctx) >
-        live_feed_client_cap(c->feed)) {
-        /* Slow client: skip ahead instead of buffering without bound; the
-         * gap message goes out once its output drains (on_write). */
-        if (c->gap_from == 0) {
-            c->gap_from = id;
-            c->feed->srv->metrics.ws_gaps++;
-        }
-        return;
-    }
-    /* Frames wslay still holds go first, so the stream stays in order; its
-     * send callback takes everything, so afterwards it holds nothing. */
-    if (wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0)
-        return; /* the next ws_client_flush() sees the error and frees c */
-    if (evbuffer_add(bufferevent_get_output(c->bev), frame, frame_len) == 0)
-        c->feed->srv->metrics.ws_messages_sent++;
+    static const unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xea};
+    ws->proto_error = 1;
+    bufferevent_disable(ws->bev, EV_READ);
+    if (!wslay_event_get_close_sent(ws->ctx) &&
+        evbuffer_add(bufferevent_get_output(ws->bev), close_1002, sizeof close_1002) != 0)
+        ws->doomed = 1;
 }
 
-static void send_gap(struct ws_client *c, const char *reason)
+/* After a callback: 1 when ws is finished (and was ended here). */
+static int end_if_finished(struct ws_conn *ws)
 {
-    char msg[256];
-    int n = snprintf(msg, sizeof msg,
-                     "{\"type\":\"gap\",\"data\":{\"from\":%lld,\"to\":%lld,\"reason\":\"%s\"}}",
-                     (long long)c->gap_from, (long long)c->cursor, reason);
-    c->gap_from = 0;
-    if (n > 0 && (size_t)n < sizeof msg)
-        ws_client_send_text(c, msg, (size_t)n);
-}
-
-void ws_client_close(struct ws_client *c, uint16_t code, const char *reason)
-{
-    if (!wslay_event_get_close_sent(c->ctx))
-        wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, strlen(reason));
-}
-
-void ws_client_free(struct ws_client *c)
-{
-    if (c->in_callback) {
-        c->doomed = 1;
-        return;
-    }
-    struct live_feed *f = c->feed;
-    if (c->prev) c->prev->next = c->next;
-    else f->clients = c->next;
-    if (c->next) c->next->prev = c->prev;
-    f->n_clients--;
-    wslay_event_context_free(c->ctx);
-    ws_filters_free(&c->filters);
-    /* Frees the bufferevent (closing the socket) and the 101 request. */
-    evhttp_connection_free(c->evcon);
-    free(c);
-}
-
-int ws_client_flush(struct ws_client *c)
-{
-    c->in_callback++;
-    int r = wslay_event_send(c->ctx);
-    c->in_callback--;
-    if (r != 0 || c->doomed) {
-        c->doomed = 0;
-        ws_client_free(c);
+    size_t out = evbuffer_get_length(bufferevent_get_output(ws->bev));
+    if (ws->doomed || ((ws->proto_error || wslay_event_get_close_sent(ws->ctx)) && out == 0 &&
+                       !wslay_event_want_write(ws->ctx))) {
+        end(ws);
         return 1;
-    }
-    if (wslay_event_get_close_sent(c->ctx)) {
-        /* The close frame is queued: free once the socket has taken it. */
-        if (ws_client_backlog(c) == 0) {
-            ws_client_free(c);
-            return 1;
-        }
     }
     return 0;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    struct ws_client *c = arg;
-    if (c->proto_error)
+    (void)bev;
+    struct ws_conn *ws = arg;
+    if (ws->proto_error || ws->doomed)
         return;
-    c->in_callback++;
-    int r = wslay_event_recv(c->ctx);
-    c->in_callback--;
+    ws->in_wslay++;
+    int r = wslay_event_recv(ws->ctx);
+    ws->in_wslay--;
     /* wslay 1.0 reports some protocol violations (fragmented or oversized
      * control frames) as WSLAY_ERR_CALLBACK_FAILURE with reading disabled;
      * our receive callback itself never fails.  Anything but ENOMEM is the
      * peer's fault. */
-    if (r != 0 && r != WSLAY_ERR_NOMEM) {
-        fail_connection(c);
-    } else if (r != 0) {
-        c->doomed = 1;
-    }
-    if (c->doomed) {
-        c->doomed = 0;
-        ws_client_free(c);
-        return;
-    }
-    if (c->proto_error) {
-        (void)bev;
-        if (ws_client_backlog(c) == 0)
-            ws_client_free(c);
-        return;
-    }
-    ws_client_flush(c);
+    if (r == WSLAY_ERR_NOMEM)
+        ws->doomed = 1;
+    else if (r != 0)
+        fail_connection(ws);
+    if (!ws->doomed && !ws->proto_error)
+        ws_conn_flush(ws);
+    end_if_finished(ws);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    struct ws_client *c = arg;
-    if (c->gap_from != 0 && !wslay_event_get_close_sent(c->ctx)) {
-        send_gap(c, "slow_client");
-        ws_client_flush(c);
+    struct ws_conn *ws = arg;
+    if (end_if_finished(ws))
         return;
+    if (ws->cb.on_writable && !ws_conn_closing(ws)) {
+        ws->cb.on_writable(ws, ws->arg);
+        ws_conn_flush(ws);
     }
-    if ((c->proto_error || wslay_event_get_close_sent(c->ctx)) && ws_client_backlog(c) == 0)
-        ws_client_free(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
-    struct ws_client *c = arg;
+    struct ws_conn *ws = arg;
     if (what & BEV_EVENT_TIMEOUT)
-        c->feed->srv->metrics.ws_slow_disconnects++; /* output not read for http_timeout_s */
-    ws_client_free(c);
+        ws->srv->metrics.ws_slow_disconnects++; /* output not read for http_timeout_s */
+    end(ws);
 }
 
-void ws_client_heartbeat(struct ws_client *c, int64_t now_mono, int64_t timeout_ns)
-{
-    if (wslay_event_get_close_sent(c->ctx))
-        return;
-    if (now_mono - c->last_rx_mono > timeout_ns) {
-        ws_client_close(c, WSLAY_CODE_POLICY_VIOLATION, "no pong received");
-    } else {
-        struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"hb", 2};
-        char msg[96];
-        int n = snprintf(msg, sizeof msg, "{\"type\":\"heartbeat\",\"ts_ms\":%lld}",
-                         (long long)(clock_wall_ns() / 1000000));
-        if (wslay_event_queue_msg(c->ctx, &ping) != 0 || n <= 0 ||
-            ws_client_send_text(c, msg, (size_t)n) != 0) {
-            ws_client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "out of memory");
-        }
-    }
-    ws_client_flush(c);
-}
+/* ---- the upgrade ---------------------------------------------------------- */
 
-/* ---- the upgrade ------------------------------------------------------ */
-
-static const char *const ws_keys[] = {"after", "session_id", "event_type", "access_token", NULL};
-
-static int check_headers(struct http_ctx *hc, char accept[29])
+int ws_conn_check(struct http_ctx *hc, char accept[29])
 {
     struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
     const struct chronicle_config *cfg = &hc->srv->cfg;
     const char *origin = evhttp_find_header(in, "Origin");
-    if (origin != NULL && !guard_origin_allowed(origin, cfg->bind, cfg->allowed_hosts, cfg->cors_origin)) {
+    if (origin != NULL &&
+        !guard_origin_allowed(origin, cfg->bind, cfg->allowed_hosts, cfg->cors_origin)) {
         http_reply_error(hc, 403, "forbidden_origin",
                          "Origin '%.100s' may not open a WebSocket; set CHRONICLE_CORS_ORIGIN",
                          origin);
@@ -340,115 +338,59 @@ static int check_headers(struct http_ctx *hc, char accept[29])
     return 0;
 }
 
-/* Initial filters from the URL: /ws?session_id=a,b&event_type=Stop */
-static int url_filters(struct query *q, struct ws_filters *f, char *err, size_t errlen)
-{
-    const char *vals[QUERY_MAX_LIST];
-    size_t n;
-    char *store;
-    static const char *const keys[] = {"session_id", "event_type"};
-    for (int k = 0; k < 2; k++) {
-        if (query_list(q, keys[k], vals, &n, &store, err, errlen) == QUERY_BAD)
-            return -1;
-        char **dst = k == 0 ? f->session_ids : f->event_types;
-        size_t *dn = k == 0 ? &f->n_sessions : &f->n_types;
-        for (size_t i = 0; i < n && i < WS_FILTER_MAX; i++) {
-            if ((dst[*dn] = strdup(vals[i])) == NULL) {
-                free(store);
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            (*dn)++;
-        }
-        free(store);
-    }
-    return 0;
-}
-
-static struct ws_client *client_new(struct http_ctx *hc)
+static struct ws_conn *conn_new(struct server *srv, const struct ws_conn_callbacks *cb, void *arg)
 {
     static const struct wslay_event_callbacks cbs = {on_recv, on_send, NULL, NULL, NULL, NULL,
                                                      on_message};
-    struct ws_client *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    struct ws_conn *ws = calloc(1, sizeof *ws);
+    if (ws == NULL)
         return NULL;
-    if (wslay_event_context_server_init(&c->ctx, &cbs, c) != 0) {
-        free(c);
+    if (wslay_event_context_server_init(&ws->ctx, &cbs, ws) != 0) {
+        free(ws);
         return NULL;
     }
-    wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MESSAGE);
-    c->feed = hc->srv->feed;
-    c->last_rx_mono = clock_mono_ns();
-    return c;
+    wslay_event_config_set_max_recv_msg_length(ws->ctx, WS_MAX_MESSAGE);
+    ws->later_ev = event_new(srv->base, -1, 0, on_later, ws);
+    if (ws->later_ev == NULL) {
+        ws_conn_free(ws);
+        return NULL;
+    }
+    ws->srv = srv;
+    ws->cb = *cb;
+    ws->arg = arg;
+    ws->last_rx_mono = clock_mono_ns();
+    return ws;
 }
 
-void ws_upgrade(struct http_ctx *hc)
+struct ws_conn *ws_conn_accept(struct http_ctx *hc, const char accept[29],
+                               const struct ws_conn_callbacks *cb, void *arg)
 {
     struct server *srv = hc->srv;
-    struct live_feed *f = srv->feed;
-    char accept[29], err[256];
-    struct query q;
-    long after = -1;
-    struct ws_client *c = NULL;
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, ws_keys, err, sizeof err) != 0 ||
-        query_long(&q, "after", 0, LONG_MAX, &after, err, sizeof err) == QUERY_BAD) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
-        goto out;
+    struct ws_conn *ws = conn_new(srv, cb, arg);
+    if (ws == NULL) {
+        http_reply_error(hc, 500, "out_of_memory", "out of memory");
+        return NULL;
     }
-    if (check_headers(hc, accept) != 0)
-        goto out;
-    if (f == NULL || http_reply_if_no_db(hc))
-        goto out;
-    if (f->n_clients >= (size_t)srv->cfg.ws_max_clients || srv->shutting_down) {
-        srv->metrics.ws_rejected++;
-        http_reply_error(hc, 503, "too_many_clients", "WebSocket client cap (%ld) reached",
-                         srv->cfg.ws_max_clients);
-        goto out;
-    }
-    if ((c = client_new(hc)) == NULL || url_filters(&q, &c->filters, err, sizeof err) != 0) {
-        if (c != NULL) {
-            ws_filters_free(&c->filters);
-            wslay_event_context_free(c->ctx);
-            free(c);
-            http_reply_error(hc, 400, "bad_parameter", "%s", err);
-        } else {
-            http_reply_error(hc, 500, "out_of_memory", "out of memory");
-        }
-        goto out;
-    }
-    /* Bring the feed up to date first, so the replay bound (last_id) is
-     * as fresh as the database. */
-    live_feed_poll(f);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(hc->req);
     evhttp_add_header(oh, "Upgrade", "websocket");
     evhttp_add_header(oh, "Connection", "Upgrade");
     evhttp_add_header(oh, "Sec-WebSocket-Accept", accept);
     hc->status = 101;
     evhttp_send_reply_start(hc->req, 101, "Switching Protocols");
-    c->evcon = evhttp_request_get_connection(hc->req);
-    c->bev = evhttp_connection_get_bufferevent(c->evcon);
+    ws->evcon = evhttp_request_get_connection(hc->req);
+    ws->bev = evhttp_connection_get_bufferevent(ws->evcon);
     /* Take the connection over: evhttp's callbacks would treat WebSocket
      * bytes as a new HTTP request. */
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_setcb(ws->bev, on_read, on_write, on_event, ws);
     struct timeval wt = {srv->cfg.http_timeout_s, 0};
-    bufferevent_set_timeouts(c->bev, NULL, &wt);
-    /* on_write runs when the output is empty: the moment to send a pending
-     * gap message or to free a closed client. */
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    c->next = f->clients;
-    if (f->clients)
-        f->clients->prev = c;
-    f->clients = c;
-    f->n_clients++;
-    c->cursor = f->last_id;
-    if (after >= 0 && live_feed_replay(f, c, after) != 0)
-        ws_client_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "replay failed");
+    bufferevent_set_timeouts(ws->bev, NULL, &wt);
+    /* on_write runs when the output is empty: the moment to tell the user
+     * it may send again, or to end a closed connection. */
+    bufferevent_setwatermark(ws->bev, EV_WRITE, 0, 0);
+    bufferevent_enable(ws->bev, EV_READ | EV_WRITE);
     /* Frames the client sent right behind its handshake are already
      * buffered; no read event will announce them. */
-    if (ws_client_flush(c) == 0 && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-        on_read(c->bev, c);
-out:
-    query_free(&q);
+    if (evbuffer_get_length(bufferevent_get_input(ws->bev)) > 0)
+        event_active(ws->later_ev, EV_TIMEOUT, 0);
+    return ws;
 }

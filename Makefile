@@ -72,6 +72,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The generated dashboard table includes server/static_assets.h, a header
+# private to the server (which finds its own headers by relative path).
+$(BUILD)/obj/$(BUILD)/gen/%.o: ALL_CFLAGS += -Iserver
+
 $(BUILD)/chronicle-send: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COMMON))
 	$(CC) $(LDFLAGS) $(SEND_STATIC) -o $@ $^ -lmsgpackc
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "row_json.h"
 #include "sql_build.h"
 

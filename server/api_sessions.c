@@ -14,7 +14,7 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/event_type.h"
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "row_json.h"
 #include "sql_build.h"
 

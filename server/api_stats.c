@@ -15,7 +15,7 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/event_type.h"
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "chronicle/tool_hist.h"
 #include "row_json.h"
 

@@ -16,7 +16,7 @@
 
 #include "chronicle/buf.h"
 #include "chronicle/clock.h"
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "row_json.h"
 
 /* Running sums for one group (a day, a model, a turn...). */

@@ -1,5 +1,5 @@
 /* http_guard.c - Host, Origin and bearer-token checks. */
-#include "chronicle/http_guard.h"
+#include "http_guard.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* http_query.c - strict query-string decoding and typed parameter readers. */
-#include "chronicle/http_query.h"
+#include "http_query.h"
 
 #include <errno.h>
 #include <limits.h>

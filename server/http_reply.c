@@ -10,7 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "chronicle/log.h"
 
 static const char *reason(int status)

@@ -19,8 +19,8 @@
 #include <event2/keyvalq_struct.h>
 
 #include "chronicle/clock.h"
-#include "chronicle/http_guard.h"
-#include "chronicle/http_query.h"
+#include "http_guard.h"
+#include "http_query.h"
 #include "chronicle/log.h"
 #include "static_serve.h"
 

@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "chronicle/clock.h"
-#include "chronicle/http_query.h"
+#include "http_query.h"
 #include "chronicle/log.h"
-#include "chronicle/ws_message.h"
+#include "ws_message.h"
 #include "row_json.h"
 #include "server.h"
 #include "ws_conn.h"

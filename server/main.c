@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "chronicle/clock.h"
-#include "chronicle/http_guard.h"
+#include "http_guard.h"
 #include "chronicle/log.h"
 #include "server.h"
 

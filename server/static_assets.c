@@ -3,7 +3,7 @@
  * generated: see scripts/embed-assets.sh) and the If-None-Match test.
  * Pure functions, unit-tested in tests/unit/test_static_assets.c.
  */
-#include "chronicle/static_assets.h"
+#include "static_assets.h"
 
 #include <string.h>
 

@@ -12,8 +12,8 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
-#include "chronicle/http_guard.h"
-#include "chronicle/static_assets.h"
+#include "http_guard.h"
+#include "static_assets.h"
 
 /* No inline script or style anywhere in dashboard/: a payload that ever
  * reached the DOM as markup still could not run.  connect-src 'self' covers

@@ -1,6 +1,6 @@
 /*
  * static_serve.h - answers GET/HEAD for the embedded dashboard ("/" and
- * "/assets/...", see include/chronicle/static_assets.h).
+ * "/assets/...", see server/static_assets.h).
  */
 #ifndef CHRONICLE_STATIC_SERVE_H
 #define CHRONICLE_STATIC_SERVE_H

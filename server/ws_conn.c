@@ -31,10 +31,10 @@
 #include <wslay/wslay.h>
 
 #include "chronicle/clock.h"
-#include "chronicle/http_guard.h"
+#include "http_guard.h"
 #include "chronicle/log.h"
-#include "chronicle/ws_handshake.h"
-#include "chronicle/ws_message.h"
+#include "ws_handshake.h"
+#include "ws_message.h"
 
 struct ws_conn {
     struct server *srv;           /* metrics */

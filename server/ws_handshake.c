@@ -1,5 +1,5 @@
 /* ws_handshake.c - SHA-1, base64 and the Sec-WebSocket-Accept computation. */
-#include "chronicle/ws_handshake.h"
+#include "ws_handshake.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,5 +1,5 @@
 /* ws_message.c - client-to-server WebSocket messages and filters. */
-#include "chronicle/ws_message.h"
+#include "ws_message.h"
 
 #include <jansson.h>
 #include <stdio.h>

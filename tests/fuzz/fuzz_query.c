@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chronicle/http_guard.h"
-#include "chronicle/http_query.h"
-#include "chronicle/ws_handshake.h"
+#include "http_guard.h"
+#include "http_query.h"
+#include "ws_handshake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <wslay/wslay.h>
 
-#include "chronicle/ws_message.h"
+#include "ws_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

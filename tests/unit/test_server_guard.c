@@ -1,6 +1,6 @@
 /* test_server_guard.c - Host allowlist, Origin check and bearer tokens. */
 #include "check.h"
-#include "chronicle/http_guard.h"
+#include "http_guard.h"
 
 static void loopback_hosts(struct check *c)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "chronicle/http_query.h"
+#include "http_query.h"
 
 static void parses_and_decodes(struct check *c)
 {

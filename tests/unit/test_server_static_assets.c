@@ -2,7 +2,7 @@
  * scripts/embed-assets.sh) and the If-None-Match test of static_assets.c. */
 #include "check.h"
 
-#include "chronicle/static_assets.h"
+#include "static_assets.h"
 
 /* Every file the page loads is in the table, with the right type, a
  * non-empty body and a quoted ETag. */

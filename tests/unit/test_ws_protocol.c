@@ -2,8 +2,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "chronicle/ws_handshake.h"
-#include "chronicle/ws_message.h"
+#include "ws_handshake.h"
+#include "ws_message.h"
 
 static void sha1_vectors(struct check *c)
 {

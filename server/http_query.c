@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chronicle/iso8601.h"
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -157,93 +159,17 @@ enum query_status query_long(const struct query *q, const char *key, long min, l
     return QUERY_OK;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * algorithm): timegm() would read the TZ database and accept junk. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return -1;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
+/* A time of day must carry its zone: a local time would mean whatever the
+ * server's TZ says. */
 static int parse_iso(const char *s, int64_t *out_ns)
 {
-    const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    int64_t frac_ns = 0, offset_s = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+    struct iso8601 t;
+    if (iso8601_parse(s, &t) != 0 || (t.has_time && !t.has_zone))
         return -1;
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+    int64_t ns = iso8601_utc_ns(&t);
+    if (ns < 0)
         return -1;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-            return -1;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec))
-                return -1;
-            if (*p == '.' || *p == ',') {
-                p++;
-                int64_t scale = 100000000;
-                if (*p < '0' || *p > '9')
-                    return -1;
-                for (int i = 0; *p >= '0' && *p <= '9'; i++, p++) {
-                    if (i < 9) {
-                        frac_ns += (*p - '0') * scale;
-                        scale /= 10;
-                    }
-                }
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60)
-            return -1;
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int sign = *p++ == '-' ? -1 : 1, oh, om;
-            if (digits(&p, 2, &oh))
-                return -1;
-            if (*p == ':')
-                p++;
-            if (digits(&p, 2, &om) || oh > 23 || om > 59)
-                return -1;
-            offset_s = sign * (oh * 3600 + om * 60);
-        } else {
-            return -1; /* a local time without offset is ambiguous: refuse it */
-        }
-    }
-    if (*p != '\0')
-        return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    if (secs < 0)
-        return -1;
-    *out_ns = secs * 1000000000LL + frac_ns;
+    *out_ns = ns;
     return 0;
 }
 

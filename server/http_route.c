@@ -44,17 +44,24 @@ static int ws_query_token_ok(struct http_ctx *hc)
     return ok;
 }
 
+int http_reply_if_bad_host(struct http_ctx *hc)
+{
+    const struct chronicle_config *cfg = &hc->srv->cfg;
+    const char *host = evhttp_find_header(evhttp_request_get_input_headers(hc->req), "Host");
+    if (guard_host_allowed(host, cfg->bind, cfg->allowed_hosts))
+        return 0;
+    http_reply_error(hc, host ? 403 : 400, host ? "forbidden_host" : "missing_host",
+                     host ? "Host header not allowed; add the name to CHRONICLE_ALLOWED_HOSTS"
+                          : "the Host header is required");
+    return 1;
+}
+
 int http_guard(struct http_ctx *hc)
 {
     const struct chronicle_config *cfg = &hc->srv->cfg;
     struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
-    const char *host = evhttp_find_header(in, "Host");
-    if (!guard_host_allowed(host, cfg->bind, cfg->allowed_hosts)) {
-        http_reply_error(hc, host ? 403 : 400, host ? "forbidden_host" : "missing_host",
-                         host ? "Host header not allowed; add the name to CHRONICLE_ALLOWED_HOSTS"
-                              : "the Host header is required");
+    if (http_reply_if_bad_host(hc))
         return -1;
-    }
     if (cfg->token[0] != '\0') {
         const char *auth = evhttp_find_header(in, "Authorization");
         if (!guard_bearer_ok(auth, cfg->token) && !ws_query_token_ok(hc)) {

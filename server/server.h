@@ -139,6 +139,9 @@ void http_reply_db_error(struct http_ctx *hc, int rc);
 /* Security checks shared by HTTP and WebSocket: Host allowlist, bearer token,
  * Origin.  0 when allowed, else an error was sent. */
 int http_guard(struct http_ctx *hc);
+/* The Host allowlist alone (DNS rebinding), for every request including the
+ * dashboard's files: answers 400/403 and returns 1 when refused, else 0. */
+int http_reply_if_bad_host(struct http_ctx *hc);
 
 /* ---- REST handlers (api_*.c) ----------------------------------------- */
 

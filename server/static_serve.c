@@ -12,7 +12,6 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
-#include "http_guard.h"
 #include "static_assets.h"
 
 /* No inline script or style anywhere in dashboard/: a payload that ever
@@ -40,15 +39,8 @@ int static_serve(struct http_ctx *hc, const char *path)
     const struct static_asset *a = static_asset_find(path);
     if (a == NULL)
         return 0;
-    const struct chronicle_config *cfg = &hc->srv->cfg;
-    struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
-    const char *host = evhttp_find_header(in, "Host");
-    if (!guard_host_allowed(host, cfg->bind, cfg->allowed_hosts)) {
-        http_reply_error(hc, host ? 403 : 400, host ? "forbidden_host" : "missing_host",
-                         host ? "Host header not allowed; add the name to CHRONICLE_ALLOWED_HOSTS"
-                              : "the Host header is required");
+    if (http_reply_if_bad_host(hc))
         return 1;
-    }
     enum evhttp_cmd_type cmd = evhttp_request_get_command(hc->req);
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         evhttp_add_header(evhttp_request_get_output_headers(hc->req), "Allow", "GET, HEAD");
@@ -61,6 +53,7 @@ int static_serve(struct http_ctx *hc, const char *path)
     }
     struct evkeyvalq *out = evhttp_request_get_output_headers(hc->req);
     asset_headers(out, a);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
     if (static_asset_etag_matches(evhttp_find_header(in, "If-None-Match"), a->etag)) {
         hc->status = 304;
         evhttp_send_reply(hc->req, 304, "Not Modified", NULL);

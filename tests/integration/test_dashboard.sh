@@ -33,7 +33,7 @@ expect_eq "embed-assets: relative URL path refused" \
     "embed-assets.sh: URL path must start with /: a.js=$ROOT/dashboard/app.js
 rc=2"
 printf '' >"$CHRONICLE_HOME/empty.css"
-"$scripts_embed" "$gen" /e.css="$CHRONICLE_HOME/empty.css" && cc -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" -c "$gen" -o "$CHRONICLE_HOME/gen.o" \
+"$scripts_embed" "$gen" /e.css="$CHRONICLE_HOME/empty.css" && cc -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/server" -c "$gen" -o "$CHRONICLE_HOME/gen.o" \
     && pass "embed-assets: an empty file is valid C" || fail "embed-assets: an empty file is valid C"
 ls "$CHRONICLE_HOME"/gen.c.tmp.* >/dev/null 2>&1 && fail "embed-assets: temporary file left" || pass "embed-assets: no temporary file left"
 

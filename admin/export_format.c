@@ -1,5 +1,6 @@
 /* export_format.c - NDJSON and CSV renderings of events rows. */
 #include "export_format.h"
+#include "chronicle/clock.h"
 
 #include <string.h>
 #include <time.h>
@@ -143,9 +144,9 @@ static int append_one_line(struct buf *out, const char *p, size_t n)
 /* ns since the epoch as RFC 3339 UTC with nanoseconds. */
 static int append_time(struct buf *out, long long ns)
 {
-    long long sec = ns / 1000000000LL, frac = ns % 1000000000LL;
+    long long sec = ns / NS_PER_S, frac = ns % NS_PER_S;
     if (frac < 0) {
-        frac += 1000000000LL;
+        frac += NS_PER_S;
         sec--;
     }
     time_t t = (time_t)sec;

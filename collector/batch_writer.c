@@ -11,7 +11,7 @@
 #include "chronicle/tool_hist.h"
 #include "transcript_reader.h"
 
-#define STATS_FLUSH_NS (200 * 1000000LL)
+#define STATS_FLUSH_NS (200 * NS_PER_MS)
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,

@@ -22,9 +22,9 @@
 
 #define WAL_PAGES_IDLE 1000     /* ~4 MB: checkpoint when the queue is empty */
 #define WAL_PAGES_FORCE 4000    /* ~16 MB: checkpoint even under load */
-#define HEARTBEAT_NS (5LL * 1000000000)
-#define RESCAN_NS (10LL * 1000000000)
-#define OPTIMIZE_NS (3600LL * 1000000000)
+#define HEARTBEAT_NS (5 * NS_PER_S)
+#define RESCAN_NS (10 * NS_PER_S)
+#define OPTIMIZE_NS (3600 * NS_PER_S)
 
 static void expire(struct collector *c, int64_t budget_ns)
 {
@@ -46,7 +46,7 @@ void maintenance_after_commit(struct collector *c, int queue_empty)
         batch_writer_checkpoint(c->writer, 0);
     /* Under a steady flood the idle path never runs: one small retention
      * step a second keeps expiry going without a noticeable pause. */
-    if (clock_mono_ns() - c->maint.last_retention > 1000000000LL)
+    if (clock_mono_ns() - c->maint.last_retention > NS_PER_S)
         expire(c, 0);
 }
 
@@ -64,7 +64,7 @@ void maintenance_idle(struct collector *c)
         if (batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err) != SQLITE_OK)
             log_msg(TAG, LOG_WARN, "heartbeat not written: %s", err);
     }
-    expire(c, 20 * 1000000LL); /* up to 20 ms of chunks per idle second */
+    expire(c, 20 * NS_PER_MS); /* up to 20 ms of chunks per idle second */
     if (batch_writer_wal_pages(c->writer) > 0)
         batch_writer_checkpoint(c->writer, 1);
     if (now - c->maint.last_optimize > OPTIMIZE_NS) {

@@ -1,12 +1,13 @@
 /* retention.c - chunked deletion of expired events.  See retention.h. */
 #include "retention.h"
+#include "chronicle/clock.h"
 
 #include <string.h>
 
 #include "chronicle/log.h"
 
 #define TAG "chronicle-collector"
-#define NS_PER_DAY (86400LL * 1000000000)
+#define NS_PER_DAY (86400 * NS_PER_S)
 
 static int prepare(sqlite3 *db, struct retention *r)
 {
@@ -77,7 +78,7 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
     int64_t hi = scalar(r->window_end, -1);
     if (hi < 0) { /* end of the table: pass complete */
         r->in_pass = 0;
-        r->next_pass_ns = now_mono + cfg->retention_check_s * 1000000000LL;
+        r->next_pass_ns = now_mono + cfg->retention_check_s * NS_PER_S;
         return 0;
     }
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

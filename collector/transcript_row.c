@@ -1,5 +1,6 @@
 /* transcript_row.c - pick usage fields out of a transcript line.  See transcript_row.h. */
 #include "transcript_row.h"
+#include "chronicle/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,5 +135,5 @@ int64_t transcript_parse_time(const char *s)
     if (*end != 'Z')
         return 0;
     time_t t = timegm(&tm);
-    return t < 0 ? 0 : (int64_t)t * 1000000000 + ns;
+    return t < 0 ? 0 : (int64_t)t * NS_PER_S + ns;
 }

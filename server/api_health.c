@@ -44,7 +44,7 @@ void api_health(struct http_ctx *hc)
      * exactly when the API does. */
     json_t *body = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:I}", "status", ok ? "ok" : "degraded",
                              "version", CHRONICLE_VERSION, "uptime_s",
-                             (json_int_t)((clock_mono_ns() - srv->started_mono_ns) / 1000000000LL),
+                             (json_int_t)((clock_mono_ns() - srv->started_mono_ns) / NS_PER_S),
                              "database", db, "collector", col, "websocket_clients",
                              (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0),
                              "idle_after_s", (json_int_t)srv->cfg.idle_after_s);
@@ -100,7 +100,7 @@ void api_health_performance(struct http_ctx *hc)
     int degraded = srv->db.h == NULL, ok = 0;
     double eps = 0;
     if (srv->db.h != NULL) {
-        eps = (double)events_since(srv->db.h, clock_wall_ns() - 60 * 1000000000LL, &ok) / 60.0;
+        eps = (double)events_since(srv->db.h, clock_wall_ns() - 60 * NS_PER_S, &ok) / 60.0;
         degraded |= !ok;
     }
     double rss_mb = (double)metrics_rss_bytes() / (1024.0 * 1024.0);

@@ -65,7 +65,7 @@ void api_sessions(struct http_ctx *hc)
     long limit = 100, offset = 0, with_usage = 0;
     int64_t since = -1;
     int64_t now = clock_wall_ns();
-    int64_t cutoff = now - (int64_t)hc->srv->cfg.idle_after_s * 1000000000LL;
+    int64_t cutoff = now - (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
     if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
         query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
@@ -138,7 +138,7 @@ void api_sessions(struct http_ctx *hc)
         goto out;
     }
     json_t *arr = json_array();
-    int64_t idle_ns = (int64_t)hc->srv->cfg.idle_after_s * 1000000000LL;
+    int64_t idle_ns = (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
     while (arr != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *s = session_json(st, now, idle_ns);
         if (s == NULL || json_array_append_new(arr, s) != 0) {
@@ -285,7 +285,7 @@ static int load_session(struct server *srv, const char *sid, json_t **out)
     if (rc == SQLITE_OK) {
         if ((rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC)) == SQLITE_OK &&
             (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            s = session_json(st, clock_wall_ns(), (int64_t)srv->cfg.idle_after_s * 1000000000LL);
+            s = session_json(st, clock_wall_ns(), (int64_t)srv->cfg.idle_after_s * NS_PER_S);
             rc = s ? SQLITE_OK : SQLITE_NOMEM;
         }
         sqlite3_finalize(st);

@@ -93,7 +93,7 @@ static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, siz
                                  " GROUP BY 1, 2", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
-    int64_t width = (int64_t)bucket_s * 1000000000LL;
+    int64_t width = (int64_t)bucket_s * NS_PER_S;
     if ((rc = sqlite3_bind_int64(st, 1, since)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, 2, start)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, 3, width)) != SQLITE_OK) {
@@ -312,10 +312,10 @@ void api_stats(struct http_ctx *hc)
         return;
     }
     int64_t now = clock_wall_ns();
-    int64_t width = (int64_t)bucket * 1000000000LL;
+    int64_t width = (int64_t)bucket * NS_PER_S;
     /* Buckets are aligned to multiples of their width, so two dashboards
      * (or two refreshes) draw the same bars. */
-    int64_t since = now - (int64_t)window * 1000000000LL;
+    int64_t since = now - (int64_t)window * NS_PER_S;
     int64_t start = since - since % width;
     size_t nb = (size_t)((now - start) / width + 1);
     json_t *buckets[MAX_BUCKETS + 2];

@@ -192,7 +192,7 @@ void api_usage(struct http_ctx *hc)
     static const char *const keys[] = {"since", "until", NULL};
     char err[256];
     struct query q;
-    int64_t now = clock_wall_ns(), since = now - 30LL * 86400 * 1000000000, until = INT64_MAX;
+    int64_t now = clock_wall_ns(), since = now - 30 * 86400 * NS_PER_S, until = INT64_MAX;
     if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(&q, keys, err, sizeof err) != 0 ||
         query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||

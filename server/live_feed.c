@@ -201,7 +201,7 @@ static int fan_out_sessions(struct live_feed *f)
                                 "ORDER BY last_event_id LIMIT 1000", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
-    int64_t now = clock_wall_ns(), idle = (int64_t)f->srv->cfg.idle_after_s * 1000000000LL;
+    int64_t now = clock_wall_ns(), idle = (int64_t)f->srv->cfg.idle_after_s * NS_PER_S;
     if ((rc = sqlite3_bind_int64(st, 1, f->last_session_eid)) == SQLITE_OK) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             f->last_session_eid = sqlite3_column_int64(st, 12);

@@ -38,7 +38,8 @@ int main(int argc, char **argv)
             const char *p = chunk + start;
             size_t len = i - start;
             if (line.len) {
-                buf_append(&line, chunk + start, i - start);
+                if (buf_append(&line, chunk + start, i - start) != 0)
+                    return 1;
                 p = line.data;
                 len = line.len;
             }
@@ -48,7 +49,8 @@ int main(int argc, char **argv)
             buf_reset(&line);
             start = i + 1;
         }
-        buf_append(&line, chunk + start, (size_t)n - start);
+        if (buf_append(&line, chunk + start, (size_t)n - start) != 0)
+            return 1;
     }
     double dt = now() - t0;
     FILE *st = fopen("/proc/self/status", "r");

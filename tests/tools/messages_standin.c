@@ -230,7 +230,8 @@ static void serve(int fd, FILE *log, long bash_calls)
         goto done;
     json_t *j = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
     if (strncmp(path, "/v1/messages/count_tokens", 25) == 0) {
-        buf_append_str(&out, "{\"input_tokens\": 12}");
+        if (buf_append_str(&out, "{\"input_tokens\": 12}") != 0)
+            goto done;
         respond(fd, 200, "application/json", &out);
         fprintf(log, "%s %s count_tokens\n", method, path);
     } else if (strncmp(path, "/v1/messages", 12) == 0 && j != NULL) {
@@ -249,16 +250,19 @@ static void serve(int fd, FILE *log, long bash_calls)
                                     "stop_reason", stop, "stop_sequence", "usage",
                                     "input_tokens", 12, "output_tokens", 7);
             char *s = json_dumps(msg, JSON_COMPACT);
-            buf_append_str(&out, s ? s : "{}");
+            int oom = buf_append_str(&out, s ? s : "{}") != 0;
             free(s);
             json_decref(msg);
+            if (oom)
+                goto done;
             respond(fd, 200, "application/json", &out);
         }
         fprintf(log, "%s %s agent=%d step=%d stop=%s\n", method, path, agent, step, stop);
         json_decref(block);
     } else {
-        buf_append_str(&out, "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
-                             "\"message\":\"not served by the stand-in\"}}");
+        if (buf_append_str(&out, "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
+                                 "\"message\":\"not served by the stand-in\"}}") != 0)
+            goto done;
         respond(fd, 404, "application/json", &out);
         fprintf(log, "%s %s 404\n", method, path);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http_query.h"
+#include "json_text.h"
 #include "row_json.h"
 #include "sql_build.h"
 
@@ -30,40 +31,66 @@ struct list_param {
     char *storage;
 };
 
-static void add_filters(struct sqlb *sb, struct list_param *lists, size_t nl, int64_t since,
-                        int64_t until, int64_t before, int64_t after)
+/* What a request for a page of events asks for. */
+struct event_query {
+    struct query q;
+    struct list_param lists[4];  /* session_id, event_type, tool_name, agent_id */
+    int64_t since, until;        /* -1: not given */
+    long before, after;          /* -1: not given */
+    long limit;
+    long payload;                /* 1: full rows with their payloads */
+};
+
+static void event_query_init(struct event_query *eq)
 {
-    for (size_t i = 0; i < nl; i++) {
-        if (lists[i].n == 0)
-            continue;
-        sqlb_sql(sb, " AND ");
-        sqlb_in(sb, lists[i].col, lists[i].vals, lists[i].n);
-    }
-    if (since >= 0) { sqlb_sql(sb, " AND ts_ns >= "); sqlb_int(sb, since); }
-    if (until >= 0) { sqlb_sql(sb, " AND ts_ns < "); sqlb_int(sb, until); }
-    if (before >= 0) { sqlb_sql(sb, " AND id < "); sqlb_int(sb, before); }
-    if (after >= 0) { sqlb_sql(sb, " AND id > "); sqlb_int(sb, after); }
+    static const char *const cols[] = {"session_id", "event_type", "tool_name", "agent_id"};
+    memset(eq, 0, sizeof *eq);
+    for (size_t i = 0; i < 4; i++)
+        eq->lists[i].key = eq->lists[i].col = cols[i];
+    eq->since = eq->until = -1;
+    eq->before = eq->after = -1;
+    eq->limit = DEFAULT_LIMIT;
 }
 
-static int read_params(struct http_ctx *hc, struct query *q, struct list_param *lists,
-                       size_t nl, int64_t *since, int64_t *until, long *before, long *after,
-                       long *limit, long *payload)
+static void event_query_free(struct event_query *eq)
+{
+    for (size_t i = 0; i < 4; i++)
+        free(eq->lists[i].storage);
+    query_free(&eq->q);
+}
+
+static void add_filters(struct sqlb *sb, const struct event_query *eq)
+{
+    for (size_t i = 0; i < 4; i++) {
+        if (eq->lists[i].n == 0)
+            continue;
+        sqlb_sql(sb, " AND ");
+        sqlb_in(sb, eq->lists[i].col, eq->lists[i].vals, eq->lists[i].n);
+    }
+    if (eq->since >= 0) { sqlb_sql(sb, " AND ts_ns >= "); sqlb_int(sb, eq->since); }
+    if (eq->until >= 0) { sqlb_sql(sb, " AND ts_ns < "); sqlb_int(sb, eq->until); }
+    if (eq->before >= 0) { sqlb_sql(sb, " AND id < "); sqlb_int(sb, eq->before); }
+    if (eq->after >= 0) { sqlb_sql(sb, " AND id > "); sqlb_int(sb, eq->after); }
+}
+
+static int read_params(struct http_ctx *hc, struct event_query *eq)
 {
     char err[256];
+    struct query *q = &eq->q;
     if (query_parse(q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(q, event_keys, err, sizeof err) != 0)
         goto bad;
-    for (size_t i = 0; i < nl; i++)
-        if (query_list(q, lists[i].key, lists[i].vals, &lists[i].n, &lists[i].storage, err,
-                       sizeof err) == QUERY_BAD)
+    for (size_t i = 0; i < 4; i++)
+        if (query_list(q, eq->lists[i].key, eq->lists[i].vals, &eq->lists[i].n,
+                       &eq->lists[i].storage, err, sizeof err) == QUERY_BAD)
             goto bad;
-    if (query_time(q, "since", since, err, sizeof err) == QUERY_BAD ||
-        query_time(q, "until", until, err, sizeof err) == QUERY_BAD ||
-        query_long(q, "before", 1, INT64_MAX > LONG_MAX ? LONG_MAX : (long)INT64_MAX, before,
-                   err, sizeof err) == QUERY_BAD ||
-        query_long(q, "after", 0, LONG_MAX, after, err, sizeof err) == QUERY_BAD ||
-        query_long(q, "limit", 1, MAX_LIMIT, limit, err, sizeof err) == QUERY_BAD ||
-        query_long(q, "payload", 0, 1, payload, err, sizeof err) == QUERY_BAD)
+    if (query_time(q, "since", &eq->since, err, sizeof err) == QUERY_BAD ||
+        query_time(q, "until", &eq->until, err, sizeof err) == QUERY_BAD ||
+        query_long(q, "before", 1, INT64_MAX > LONG_MAX ? LONG_MAX : (long)INT64_MAX,
+                   &eq->before, err, sizeof err) == QUERY_BAD ||
+        query_long(q, "after", 0, LONG_MAX, &eq->after, err, sizeof err) == QUERY_BAD ||
+        query_long(q, "limit", 1, MAX_LIMIT, &eq->limit, err, sizeof err) == QUERY_BAD ||
+        query_long(q, "payload", 0, 1, &eq->payload, err, sizeof err) == QUERY_BAD)
         goto bad;
     return 0;
 bad:
@@ -71,84 +98,90 @@ bad:
     return -1;
 }
 
+/*
+ * Writes the page as JSON text, each row by event_text() with its stored
+ * payload spliced in as it is: parsing every payload into a jansson tree to
+ * serialise it again was most of the time of a payload=1 page.
+ */
+static int write_page(struct buf *out, sqlite3_stmt *st, const struct event_query *eq,
+                      int ascending)
+{
+    int rc, bad = buf_append_str(out, "{\"events\":[");
+    int64_t last = -1;
+    long count = 0;
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t before = out->len;
+        bad |= (count ? buf_append(out, ",", 1) : 0) | event_text(out, st, (int)eq->payload);
+        last = sqlite3_column_int64(st, 0);
+        count++;
+        /* Room for the rest of the page at this row's size: one reallocation
+         * instead of a doubling (and a copy of the page so far) every few rows. */
+        size_t row = out->len - before, left = (size_t)(eq->limit - count);
+        if (!bad && out->cap - out->len < row * left)
+            bad |= buf_reserve(out, row * left + row * left / 4);
+    }
+    if (bad)
+        return SQLITE_NOMEM;
+    if (rc != SQLITE_DONE)
+        return rc;
+    bad |= buf_append_str(out, "],\"count\":") | jt_int(out, count) |
+           buf_append_str(out, ",\"limit\":") | jt_int(out, eq->limit) |
+           buf_append_str(out, ascending ? ",\"order\":\"asc\",\"next_after\":"
+                                         : ",\"order\":\"desc\",\"next_before\":");
+    if (ascending)
+        bad |= jt_int(out, count ? last : eq->after);
+    else
+        bad |= count == eq->limit ? jt_int(out, last) : jt_null(out);
+    bad |= buf_append(out, "}", 1);
+    return bad ? SQLITE_NOMEM : SQLITE_OK;
+}
+
 void api_events(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))
         return;
-    struct query q;
-    struct list_param lists[] = {
-        {"session_id", "session_id", {0}, 0, NULL}, {"event_type", "event_type", {0}, 0, NULL},
-        {"tool_name", "tool_name", {0}, 0, NULL}, {"agent_id", "agent_id", {0}, 0, NULL}};
-    const size_t nl = sizeof lists / sizeof lists[0];
-    int64_t since = -1, until = -1;
-    long before = -1, after = -1, limit = DEFAULT_LIMIT, payload = 0;
+    struct event_query eq;
+    event_query_init(&eq);
     struct sqlb sb;
     sqlb_init(&sb);
     sqlite3_stmt *st = NULL;
-    json_t *arr = NULL;
-    if (read_params(hc, &q, lists, nl, &since, &until, &before, &after, &limit, &payload) != 0)
+    struct buf out = BUF_INIT;
+    if (read_params(hc, &eq) != 0)
         goto out;
     if (hc->route == ROUTE_SESSION_EVENTS) {
-        if (lists[0].n > 0) {
+        if (eq.lists[0].n > 0) {
             http_reply_error(hc, 400, "bad_parameter",
                              "parameter 'session_id' conflicts with the session in the path");
             goto out;
         }
-        lists[0].vals[0] = hc->path_arg;
-        lists[0].n = 1;
+        eq.lists[0].vals[0] = hc->path_arg;
+        eq.lists[0].n = 1;
     }
     /* Ascending when the client tails with 'after' alone; otherwise newest
      * first (a 'before' page walks back in time). */
-    int ascending = after >= 0 && before < 0;
-    sqlb_sql(&sb, payload ? "SELECT " EVENT_COLUMNS_FULL " FROM events WHERE 1"
-                          : "SELECT " EVENT_COLUMNS " FROM events WHERE 1");
-    add_filters(&sb, lists, nl, since, until, before, after);
+    int ascending = eq.after >= 0 && eq.before < 0;
+    sqlb_sql(&sb, eq.payload ? "SELECT " EVENT_COLUMNS_FULL " FROM events WHERE 1"
+                             : "SELECT " EVENT_COLUMNS " FROM events WHERE 1");
+    add_filters(&sb, &eq);
     sqlb_sql(&sb, ascending ? " ORDER BY id ASC LIMIT " : " ORDER BY id DESC LIMIT ");
-    sqlb_int(&sb, limit);
+    sqlb_int(&sb, eq.limit);
     int rc = sqlb_prepare(&sb, hc->srv->db.h, &st);
     if (rc != SQLITE_OK) {
         http_reply_db_error(hc, rc);
         goto out;
     }
-    arr = json_array();
-    int64_t last = -1;
-    long count = 0;
-    while (arr != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *ev = event_json(st, (int)payload);
-        if (ev == NULL || json_array_append_new(arr, ev) != 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        count++;
-    }
+    rc = write_page(&out, st, &eq, ascending);
     sqlite3_finalize(st); /* ends the read transaction before we answer */
     st = NULL;
-    if (arr == NULL || rc != SQLITE_DONE) {
-        http_reply_db_error(hc, arr == NULL ? SQLITE_NOMEM : rc);
-        goto out;
-    }
-    json_t *body = json_object();
-    if (body != NULL) {
-        json_object_set_new(body, "events", arr);
-        arr = NULL;
-        json_object_set_new(body, "count", json_integer(count));
-        json_object_set_new(body, "limit", json_integer(limit));
-        json_object_set_new(body, "order", json_string(ascending ? "asc" : "desc"));
-        if (ascending)
-            json_object_set_new(body, "next_after", json_integer(count ? last : after));
-        else
-            json_object_set_new(body, "next_before",
-                                count == limit ? json_integer(last) : json_null());
-    }
-    http_reply_json(hc, 200, body);
+    if (rc != SQLITE_OK)
+        http_reply_db_error(hc, rc);
+    else
+        http_reply_json_text(hc, 200, &out);
 out:
-    json_decref(arr);
+    buf_free(&out);
     sqlite3_finalize(st);
     sqlb_free(&sb);
-    for (size_t i = 0; i < nl; i++)
-        free(lists[i].storage);
-    query_free(&q);
+    event_query_free(&eq);
 }
 
 void api_event(struct http_ctx *hc)
@@ -167,16 +200,15 @@ void api_event(struct http_ctx *hc)
         http_reply_db_error(hc, rc);
         return;
     }
-    json_t *ev = NULL;
-    if ((rc = sqlite3_bind_int64(st, 1, id)) == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ev = event_json(st, 1);
-        rc = ev ? SQLITE_OK : SQLITE_NOMEM;
-    }
+    struct buf out = BUF_INIT;
+    if ((rc = sqlite3_bind_int64(st, 1, id)) == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        rc = event_text(&out, st, 1) == 0 ? SQLITE_OK : SQLITE_NOMEM;
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
         http_reply_error(hc, 404, "not_found", "no event with id %lld", id);
     else if (rc != SQLITE_OK)
         http_reply_db_error(hc, rc);
     else
-        http_reply_json(hc, 200, ev);
+        http_reply_json_text(hc, 200, &out);
+    buf_free(&out);
 }

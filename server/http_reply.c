@@ -102,6 +102,18 @@ void http_reply_json(struct http_ctx *hc, int status, json_t *body)
     send_owned(hc, status, "application/json", text, strlen(text));
 }
 
+void http_reply_json_text(struct http_ctx *hc, int status, struct buf *body)
+{
+    char *data = body->data;
+    size_t len = body->len;
+    *body = (struct buf)BUF_INIT;
+    if (data == NULL) {
+        http_reply_error(hc, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    send_owned(hc, status, "application/json", data, len);
+}
+
 void http_reply_error(struct http_ctx *hc, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

@@ -85,6 +85,19 @@ size_t live_feed_queued_bytes(const struct live_feed *f)
     return n;
 }
 
+/* An event row as a framed WebSocket text message {"type":"event","data":...},
+ * written once for every subscriber.  NULL on ENOMEM. */
+static unsigned char *event_frame(sqlite3_stmt *st, size_t *flen)
+{
+    struct buf msg = BUF_INIT;
+    unsigned char *frame = NULL;
+    if (buf_append_str(&msg, "{\"type\":\"event\",\"data\":") == 0 &&
+        event_text(&msg, st, 0) == 0 && buf_append(&msg, "}", 1) == 0)
+        frame = ws_frame_text(msg.data, msg.len, flen);
+    buf_free(&msg);
+    return frame;
+}
+
 /* Serializes {"type":kind,"data":obj} (obj stolen). */
 static char *message(const char *kind, json_t *obj, size_t *len)
 {
@@ -171,10 +184,8 @@ static int fan_out_events(struct live_feed *f, int *full)
             f->last_id = id;
             if (f->subs == NULL)
                 continue; /* nobody listens: only advance the cursor */
-            size_t len, flen = 0;
-            char *msg = message("event", event_json(st, 0), &len);
-            unsigned char *frame = msg ? ws_frame_text(msg, len, &flen) : NULL;
-            free(msg);
+            size_t flen = 0;
+            unsigned char *frame = event_frame(st, &flen);
             if (frame == NULL) {
                 log_msg(SERVER_TAG, LOG_ERROR, "out of memory serializing event %lld",
                         (long long)id);
@@ -334,10 +345,8 @@ static int replay(struct live_feed *f, struct subscriber *c, int64_t after)
                 rc = SQLITE_DONE;
                 break;
             }
-            size_t len, flen = 0;
-            char *msg = message("event", event_json(st, 0), &len);
-            unsigned char *frame = msg ? ws_frame_text(msg, len, &flen) : NULL;
-            free(msg);
+            size_t flen = 0;
+            unsigned char *frame = event_frame(st, &flen);
             if (frame == NULL) {
                 rc = SQLITE_NOMEM;
                 break;

@@ -6,30 +6,45 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
+
+#include "chronicle/iso8601.h"
+#include "json_text.h"
+#include "ws_message.h"
+
+static void put_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
 
 void iso8601_ms(int64_t ns, char out[32])
 {
     int64_t ms = ns / 1000000;
     if (ns < 0 && ns % 1000000 != 0)
         ms--; /* floor, so that times before 1970 stay ordered */
-    time_t secs = (time_t)(ms / 1000);
-    int rem = (int)(ms % 1000);
+    int64_t days = ms / 86400000, rem = ms % 86400000;
     if (rem < 0) {
-        rem += 1000;
-        secs--;
+        rem += 86400000;
+        days--;
     }
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL) {
-        snprintf(out, 32, "1970-01-01T00:00:00.000Z");
+    /* By hand (civil_from_days) rather than gmtime_r + snprintf: two of
+     * these per event were a tenth of a page of events. */
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        memcpy(out, "1970-01-01T00:00:00.000Z", 25);
         return;
     }
-    /* Every field is in range after gmtime_r(); the wide scratch buffer only
-     * convinces the compiler's truncation check. */
-    char wide[96];
-    snprintf(wide, sizeof wide, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rem);
-    snprintf(out, 32, "%.31s", wide);
+    memcpy(out, "0000-00-00T00:00:00.000Z", 25);
+    put_digits(out, y, 4);
+    put_digits(out + 5, m, 2);
+    put_digits(out + 8, d, 2);
+    put_digits(out + 11, (int)(rem / 3600000), 2);
+    put_digits(out + 14, (int)(rem / 60000 % 60), 2);
+    put_digits(out + 17, (int)(rem / 1000 % 60), 2);
+    put_digits(out + 20, (int)(rem % 1000), 3);
 }
 
 /* jansson's json_object_set_new() reports ENOMEM by returning -1; the
@@ -79,6 +94,47 @@ static json_t *uid_hex(sqlite3_stmt *st, int col)
     return json_string(hex);
 }
 
+/*
+ * The shape of an event, once: each row is a key, its column in
+ * EVENT_COLUMNS(_FULL) and how the column becomes JSON.  event_json() builds
+ * a jansson object from it, event_text() writes the same object as text.
+ */
+enum col_kind { K_INT, K_TEXT, K_TIME, K_UID, K_FLAGS, K_PAYLOAD };
+struct col_shape {
+    const char *key;
+    int col;
+    enum col_kind kind;
+    const char *ms_key;  /* K_TIME: the key of the same time in epoch ms */
+};
+static const struct col_shape event_shape[] = {
+    {"id", 0, K_INT, NULL},
+    {"uid", 1, K_UID, NULL},
+    {"session_id", 2, K_TEXT, NULL},
+    {"type", 3, K_TEXT, NULL},
+    {"ts", 4, K_TIME, "ts_ms"},
+    {"stored", 5, K_TIME, "stored_ms"},
+    {"tool_name", 6, K_TEXT, NULL},
+    {"tool_use_id", 7, K_TEXT, NULL},
+    {"agent_id", 8, K_TEXT, NULL},
+    {"agent_type", 9, K_TEXT, NULL},
+    {"prompt_id", 10, K_TEXT, NULL},
+    {"cwd", 11, K_TEXT, NULL},
+    {"duration_ms", 12, K_INT, NULL},
+    {"flags", 13, K_FLAGS, NULL},
+    {"payload_size", 14, K_INT, NULL},
+    /* EVENT_COLUMNS_FULL only: */
+    {"payload", 15, K_PAYLOAD, NULL},
+    {"raw_size", 16, K_INT, NULL},
+    {"host", 17, K_TEXT, NULL},
+    {"uid_unix", 18, K_INT, NULL},
+    {"pid", 19, K_INT, NULL},
+    {"ppid", 20, K_INT, NULL},
+    {"claude_pid", 21, K_INT, NULL},
+    {"project_dir", 22, K_TEXT, NULL},
+};
+#define EVENT_SHAPE_BRIEF 15 /* rows of EVENT_COLUMNS */
+#define N_SHAPE (sizeof event_shape / sizeof event_shape[0])
+
 static json_t *payload_value(sqlite3_stmt *st, int col)
 {
     if (sqlite3_column_type(st, col) == SQLITE_NULL)
@@ -97,34 +153,137 @@ static json_t *payload_value(sqlite3_stmt *st, int col)
     return wrap;
 }
 
+static json_t *flags_value(int64_t flags)
+{
+    return json_pack("{s:b,s:b,s:b}", "truncated", (flags & 1) != 0, "invalid",
+                     (flags & 2) != 0, "redacted", (flags & 4) != 0);
+}
+
 json_t *event_json(sqlite3_stmt *st, int full)
 {
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
-    int64_t flags = sqlite3_column_int64(st, 13);
-    json_t *fl = json_pack("{s:b,s:b,s:b}", "truncated", (flags & 1) != 0, "invalid",
-                           (flags & 2) != 0, "redacted", (flags & 4) != 0);
-    int bad = set_int(o, "id", st, 0) | json_object_set_new(o, "uid", uid_hex(st, 1)) |
-              set_text(o, "session_id", st, 2) | set_text(o, "type", st, 3) |
-              json_set_time(o, "ts", st, 4) | json_set_time(o, "stored", st, 5) |
-              set_text(o, "tool_name", st, 6) | set_text(o, "tool_use_id", st, 7) |
-              set_text(o, "agent_id", st, 8) | set_text(o, "agent_type", st, 9) |
-              set_text(o, "prompt_id", st, 10) | set_text(o, "cwd", st, 11) |
-              set_int(o, "duration_ms", st, 12) | json_object_set_new(o, "flags", fl) |
-              set_int(o, "payload_size", st, 14);
-    if (full) {
-        bad |= json_object_set_new(o, "payload", payload_value(st, 15)) |
-               set_int(o, "raw_size", st, 16) | set_text(o, "host", st, 17) |
-               set_int(o, "uid_unix", st, 18) | set_int(o, "pid", st, 19) |
-               set_int(o, "ppid", st, 20) | set_int(o, "claude_pid", st, 21) |
-               set_text(o, "project_dir", st, 22);
+    size_t n = full ? N_SHAPE : EVENT_SHAPE_BRIEF;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct col_shape *c = &event_shape[i];
+        switch (c->kind) {
+        case K_INT: bad |= set_int(o, c->key, st, c->col); break;
+        case K_TEXT: bad |= set_text(o, c->key, st, c->col); break;
+        case K_TIME: bad |= json_set_time(o, c->key, st, c->col); break;
+        case K_UID: bad |= json_object_set_new(o, c->key, uid_hex(st, c->col)); break;
+        case K_FLAGS:
+            bad |= json_object_set_new(o, c->key, flags_value(sqlite3_column_int64(st, c->col)));
+            break;
+        case K_PAYLOAD: bad |= json_object_set_new(o, c->key, payload_value(st, c->col)); break;
+        }
     }
     if (bad) {
         json_decref(o);
         return NULL;
     }
     return o;
+}
+
+/* ---- the same as text ------------------------------------------------- */
+
+static int text_of(struct buf *b, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return jt_null(b);
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    /* As set_text: invalid UTF-8 would not be JSON; a null is better. */
+    if (s == NULL || !utf8_valid((const uint8_t *)s, n))
+        return jt_null(b);
+    return jt_str(b, s, n);
+}
+
+static int int_of(struct buf *b, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return jt_null(b);
+    return jt_int(b, sqlite3_column_int64(st, col));
+}
+
+static int time_of(struct buf *b, const char *ms_key, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return jt_null(b) | jt_key(b, ms_key, 0) | jt_null(b);
+    int64_t ns = sqlite3_column_int64(st, col);
+    char iso[32];
+    iso8601_ms(ns, iso);
+    return jt_str(b, iso, strlen(iso)) | jt_key(b, ms_key, 0) | jt_int(b, ns / 1000000);
+}
+
+static int uid_of(struct buf *b, sqlite3_stmt *st, int col)
+{
+    const unsigned char *u = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    if (u == NULL || n <= 0 || n > 64)
+        return jt_null(b);
+    static const char digits[] = "0123456789abcdef";
+    char hex[130];
+    hex[0] = '"';
+    for (int i = 0; i < n; i++) {
+        hex[1 + 2 * i] = digits[u[i] >> 4];
+        hex[2 + 2 * i] = digits[u[i] & 15];
+    }
+    hex[1 + 2 * n] = '"';
+    return buf_append(b, hex, (size_t)n * 2 + 2);
+}
+
+static int flags_of(struct buf *b, int64_t flags)
+{
+    return buf_append_str(b, "{\"truncated\":") | jt_bool(b, (flags & 1) != 0) |
+           buf_append_str(b, ",\"invalid\":") | jt_bool(b, (flags & 2) != 0) |
+           buf_append_str(b, ",\"redacted\":") | jt_bool(b, (flags & 4) != 0) |
+           buf_append(b, "}", 1);
+}
+
+/* The stored payload as it is: the collector validated it as JSON on the
+ * way in.  Only a payload that is not valid UTF-8 (a database written before
+ * that check) falls back to the parsing path. */
+static int payload_of(struct buf *b, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return jt_null(b);
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    /* The payload is stored as the hook sent it, with its newline: the
+     * whitespace around the value is left out, the value is kept exactly. */
+    while (s != NULL && n > 0 && strchr(" \t\r\n", *s) != NULL)
+        s++, n--;
+    while (s != NULL && n > 0 && strchr(" \t\r\n", s[n - 1]) != NULL)
+        n--;
+    if (s != NULL && n > 0 && utf8_valid((const uint8_t *)s, n))
+        return jt_raw(b, s, n);
+    json_t *v = payload_value(st, col);
+    char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    int rc = t ? buf_append_str(b, t) : -1;
+    free(t);
+    return rc;
+}
+
+int event_text(struct buf *b, sqlite3_stmt *st, int full)
+{
+    size_t n = full ? N_SHAPE : EVENT_SHAPE_BRIEF;
+    int bad = buf_append(b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        const struct col_shape *c = &event_shape[i];
+        bad |= jt_key(b, c->key, i == 0);
+        switch (c->kind) {
+        case K_INT: bad |= int_of(b, st, c->col); break;
+        case K_TEXT: bad |= text_of(b, st, c->col); break;
+        case K_TIME: bad |= time_of(b, c->ms_key, st, c->col); break;
+        case K_UID: bad |= uid_of(b, st, c->col); break;
+        case K_FLAGS: bad |= flags_of(b, sqlite3_column_int64(st, c->col)); break;
+        case K_PAYLOAD: bad |= payload_of(b, st, c->col); break;
+        }
+    }
+    return bad | buf_append(b, "}", 1) ? -1 : 0;
 }
 
 const char *session_status(const char *state, int64_t last_seen_ns, int64_t now_ns,

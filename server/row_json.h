@@ -12,6 +12,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "chronicle/buf.h"
+
 #define EVENT_COLUMNS                                                                   \
     "id, event_uid, session_id, event_type, ts_ns, stored_ns, tool_name, tool_use_id, " \
     "agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload_size"
@@ -33,6 +35,9 @@ int json_set_time(json_t *obj, const char *key, sqlite3_stmt *st, int col);
 
 /* Event row (EVENT_COLUMNS, or EVENT_COLUMNS_FULL when full). */
 json_t *event_json(sqlite3_stmt *st, int full);
+/* The same object written as JSON text onto b, the stored payload spliced
+ * in as it is (json_text.h).  0, or -1 on ENOMEM. */
+int event_text(struct buf *b, sqlite3_stmt *st, int full);
 
 /* The status a client sees, derived from the stored state and the time
  * since the last event: active, awaiting_input, idle or ended. */

@@ -122,6 +122,8 @@ int http_listen(struct server *srv, const char *bind_addr, int port, char *err, 
 
 /* Sends body (stolen: decref'd here) as JSON with status. */
 void http_reply_json(struct http_ctx *hc, int status, json_t *body);
+/* Sends body's text (taken: body is left empty) as JSON with status. */
+void http_reply_json_text(struct http_ctx *hc, int status, struct buf *body);
 /* Sends {"error":{"code":code,"message":...}} with status. */
 void http_reply_error(struct http_ctx *hc, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -32,5 +32,7 @@ int64_t iso8601_utc_ns(const struct iso8601 *t);
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * algorithm): timegm() would read the TZ database and accept junk. */
 int64_t days_from_civil(int64_t y, int m, int d);
+/* The inverse: the date of a day number. */
+void civil_from_days(int64_t days, int *y, int *m, int *d);
 
 #endif

@@ -15,6 +15,9 @@
 #   BENCH_SERVER_EVENTS (1000000)  BENCH_SERVER_SESSIONS (1000)
 #   BENCH_SERVER_SECS (3)          BENCH_SERVER_RATE (1000)
 #   BENCH_SERVER_MAX_CLIENTS (1000)
+#   BENCH_SERVER_PAGE_EVENTS (100000)  BENCH_SERVER_PAGE_PAYLOAD (2000 bytes)
+#   - payload pages: requests/s of a 100-event page with payload=1 against
+#     the same page without payloads (goal: at least 0.6x).
 #   BENCH_SERVER_DB=path           reuse a seeded database (copied, not modified)
 set -u
 cd "$(dirname "$0")/../.."
@@ -24,14 +27,16 @@ SESSIONS=${BENCH_SERVER_SESSIONS:-1000}
 SECS=${BENCH_SERVER_SECS:-3}
 RATE=${BENCH_SERVER_RATE:-1000}
 MAXC=${BENCH_SERVER_MAX_CLIENTS:-1000}
+PAGE_EVENTS=${BENCH_SERVER_PAGE_EVENTS:-100000}
+PAGE_PAYLOAD=${BENCH_SERVER_PAGE_PAYLOAD:-2000}
 make -s "$BUILD/chronicle-server" "$BUILD/bench/server_seed" "$BUILD/bench/server_live_bench" || exit 1
 command -v wrk >/dev/null || { echo "bench_server: wrk is not installed (scripts/deps.sh)"; exit 1; }
 work=$(mktemp -d /tmp/chrs.XXXXXX)
 spid=
-trap '[ -n "$spid" ] && kill -TERM $spid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$spid" ] && kill -TERM $spid 2>/dev/null; [ -n "${ppid_:-}" ] && kill -TERM $ppid_ 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 export CHRONICLE_HOME=$work
 port=
-for p in $(seq 18590 18599); do
+for p in $(seq 18590 2 18598); do
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; break; fi
 done
 [ -n "$port" ] || { echo "bench_server: no free port in 18590-18599"; exit 1; }
@@ -76,6 +81,28 @@ for path in /health /api/sessions; do
     r=$(rps "$path")
     printf '%-40s %10s   x%s\n' "$path" "$r" "$(awk -v a="$fr" -v b="$r" 'BEGIN { printf "%.2f", a / b }')"
 done
+
+echo "== payload pages: /api/sessions/{id}/events?limit=100 with and without payload=1"
+echo "   ($PAGE_EVENTS events of ~${PAGE_PAYLOAD} B payloads in a second database; 50 connections,"
+echo "   ${SECS}s each, 3 interleaved rounds, medians; ratio = with / without, goal >= 0.6)"
+mkdir -p "$work/pages"
+"$BUILD/bench/server_seed" "$work/pages/chronicle.db" "$PAGE_EVENTS" 100 86400 "$PAGE_PAYLOAD" || exit 1
+CHRONICLE_HOME=$work/pages "$BUILD/chronicle-server" --port "$((port + 1))" 2>"$work/pages/server.log" &
+ppid_=$!
+until curl -s -o /dev/null "http://127.0.0.1:$((port + 1))/health"; do sleep 0.001; done
+page="/api/sessions/sess-000042/events?limit=100"
+bytes=$(curl -s "http://127.0.0.1:$((port + 1))$page&payload=1" | wc -c)
+without=() with=()
+for round in 1 2 3; do
+    without+=("$(port=$((port + 1)) rps "$page")")
+    with+=("$(port=$((port + 1)) rps "$page&payload=1")")
+done
+kill -TERM $ppid_; wait $ppid_
+med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+w0=$(med "${without[@]}"); w1=$(med "${with[@]}")
+printf '%-40s %10s   rounds: %s\n' "without payloads" "$w0" "${without[*]}"
+printf '%-40s %10s   rounds: %s  (%s bytes a page)\n' "payload=1" "$w1" "${with[*]}" "$bytes"
+printf '%-40s %10s\n' "ratio payload=1 / without" "$(awk -v a="$w1" -v b="$w0" 'BEGIN { printf "%.2f", a / b }')"
 
 echo "== live feed: commit -> WebSocket receipt at $RATE events/s"
 "$BUILD/bench/server_live_bench" "$work/chronicle.db" "$port" 100 "$RATE" 5

@@ -2,11 +2,14 @@
  * server_seed.c - fills a Chronicle database with synthetic events for the
  * server's benchmarks and tests (the collector's schema, written directly).
  *
- *   server_seed DB EVENTS SESSIONS [SPREAD_S]
+ *   server_seed DB EVENTS SESSIONS [SPREAD_S [PAYLOAD_BYTES]]
  *
  * EVENTS events round-robin over SESSIONS sessions, timestamps spread over
  * the last SPREAD_S seconds (default 86400), with the session, tool_calls
  * and collector_stats rows the collector would maintain.  One transaction.
+ * PAYLOAD_BYTES > 0 gives each payload a tool_input and a tool_response of
+ * about that size, shaped like a Bash call's (escaped newlines and quotes,
+ * some non-ASCII text), as the hooks send them.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -49,7 +52,8 @@ int main(int argc, char **argv)
     }
     long n = atol(argv[2]), ns = atol(argv[3]);
     long spread = argc > 4 ? atol(argv[4]) : 86400;
-    if (n < 0 || ns <= 0 || spread <= 0) {
+    long pbytes = argc > 5 ? atol(argv[5]) : 0;
+    if (n < 0 || ns <= 0 || spread <= 0 || pbytes < 0 || pbytes > 1 << 20) {
         fprintf(stderr, "server_seed: bad numbers\n");
         return 2;
     }
@@ -79,7 +83,8 @@ int main(int argc, char **argv)
     }
     int64_t now = clock_wall_ns(), start = now - (int64_t)spread * 1000000000LL;
     for (long i = 0; i < n; i++) {
-        char sid[64], tuid[64], cwd[64], payload[256];
+        char sid[64], tuid[64], cwd[64];
+        static char payload[(1 << 20) + 1024];
         long s = i % ns;
         snprintf(sid, sizeof sid, "sess-%06ld", s);
         snprintf(cwd, sizeof cwd, "/home/dev/project-%ld", s % 20);
@@ -87,8 +92,20 @@ int main(int argc, char **argv)
         const char *tool = (i % 6 == 0 || i % 6 == 1 || i % 6 == 5) ? tools[(i / 6) % 5] : NULL;
         snprintf(tuid, sizeof tuid, "toolu_%ld", i / 6);
         int64_t ts = start + (int64_t)((double)i / (double)(n ? n : 1) * (double)(now - start));
-        snprintf(payload, sizeof payload, "{\"session_id\":\"%s\",\"hook_event_name\":\"%s\","
-                 "\"cwd\":\"%s\",\"n\":%ld}", sid, type, cwd, i);
+        int len = snprintf(payload, sizeof payload, "{\"session_id\":\"%s\",\"hook_event_name\":"
+                           "\"%s\",\"cwd\":\"%s\",\"n\":%ld", sid, type, cwd, i);
+        if (pbytes > 0) {
+            len += snprintf(payload + len, sizeof payload - (size_t)len,
+                            ",\"tool_input\":{\"command\":\"pytest -q tests/test_%ld.py\","
+                            "\"description\":\"Run the tests\"},\"tool_response\":{\"stdout\":\"", i);
+            static const char line[] = "tests/test_api.py::test_case PASSED   [ 42%] \\\"ok\\\" "
+                                       "\xc3\xa9t\xc3\xa9 \\n";
+            while (len < pbytes && (size_t)len + sizeof line < sizeof payload - 64)
+                len += snprintf(payload + len, sizeof payload - (size_t)len, "%s", line);
+            len += snprintf(payload + len, sizeof payload - (size_t)len,
+                            "\",\"stderr\":\"\",\"interrupted\":false}");
+        }
+        snprintf(payload + len, sizeof payload - (size_t)len, "}");
         sqlite3_reset(ev);
         sqlite3_bind_text(ev, 1, sid, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ev, 2, type, -1, SQLITE_STATIC);

@@ -36,7 +36,10 @@ expect_eq "rest: tool_name" "$(json_get "$out" tool_name)" Bash
 expect_eq "rest: tool_use_id" "$(json_get "$out" tool_use_id)" "$(sqlite3 :memory: "SELECT json_extract(readfile('$pre'),'$.tool_use_id')")"
 expect_eq "rest: cwd" "$(json_get "$out" cwd)" "$(sqlite3 :memory: "SELECT json_extract(readfile('$pre'),'$.cwd')")"
 expect_eq "rest: uid is the stored event_uid" "$(json_get "$out" uid)" "$(sql "SELECT lower(hex(event_uid)) FROM events WHERE id = $id")"
-if printf '%s' "$out" | grep -q '"command":"pytest -q tests/test_webhook.py"'; then pass "rest: full payload"; else fail "rest: full payload" "$out"; fi
+# The payload is served as the hook sent it (spliced, not re-serialised):
+# compare values, not spacing.
+expect_eq "rest: full payload" "$(printf '%s' "$out" | sed '$d' | jq -r .payload.tool_input.command)" "pytest -q tests/test_webhook.py"
+expect_eq "rest: payload equals the file" "$(printf '%s' "$out" | sed '$d' | jq -cS .payload)" "$(jq -cS . "$pre")"
 sid=$(sqlite3 :memory: "SELECT json_extract(readfile('$pre'),'$.session_id')")
 out=$(http "/api/sessions/$sid")
 expect_eq "rest: session" "$(json_get "$out" session_id)" "$sid"

@@ -2,6 +2,7 @@
  * builder, against a real database migrated with the collector's schema. */
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 
 #include "check.h"
 #include "chronicle/schema.h"
@@ -35,6 +36,10 @@ static void iso_times(struct check *c)
     CHECK_STR(c, out, "2024-11-27T04:00:00.123Z");
     iso8601_ms(-1, out);
     CHECK_STR(c, out, "1969-12-31T23:59:59.999Z");
+    iso8601_ms(951782400000000000LL, out); /* a leap day */
+    CHECK_STR(c, out, "2000-02-29T00:00:00.000Z");
+    iso8601_ms(4102444799999000000LL, out);
+    CHECK_STR(c, out, "2099-12-31T23:59:59.999Z");
 }
 
 static void event_shape(struct check *c)
@@ -109,4 +114,50 @@ static void sql_builder_binds(struct check *c)
     sqlite3_close(db);
 }
 
-CHECK_MAIN(CASE(iso_times), CASE(event_shape), CASE(session_shape), CASE(sql_builder_binds))
+/* event_text() writes what json_dumps(event_json()) writes, byte for byte,
+ * for every row whose payload jansson can hold; a payload it cannot hold
+ * (the 100-bit integer) is spliced exactly as stored. */
+static void event_text_matches_json(struct check *c)
+{
+    sqlite3 *db = open_db(c);
+    CHECK(c, sqlite3_exec(db,
+        "INSERT INTO events (id, event_uid, session_id, event_type, ts_ns, stored_ns, cwd, "
+        "duration_ms, flags, payload, payload_size) VALUES "
+        "(9, x'01', 'quote\"back\\slash\x01\ttab', 'PostToolUse', -5, 4102444800000000000, "
+        " 'caf\xc3\xa9 \xe2\x82\xac/', -42, 0, '  {\"k\": [true, null, -1.5e3, \"\\u0000\"]}\n', 7)",
+        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_stmt *st;
+    for (int full = 0; full <= 1; full++) {
+        CHECK(c, sqlite3_prepare_v2(db, full ? "SELECT " EVENT_COLUMNS_FULL " FROM events ORDER BY id"
+                                             : "SELECT " EVENT_COLUMNS " FROM events ORDER BY id",
+                                    -1, &st, NULL) == SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            struct buf b = BUF_INIT;
+            CHECK(c, event_text(&b, st, full) == 0);
+            json_t *e = event_json(st, full);
+            char *want = json_dumps(e, JSON_COMPACT);
+            if (full && id == 7) {
+                /* The stored text, not jansson's fallback wrapper. */
+                CHECK(c, b.data && strstr(b.data, "\"payload\":{\"a\":[1,2],\"big\":"
+                                                  "123456789012345678901234567890}") != NULL);
+            } else if (full && id == 9) {
+                CHECK(c, b.data && strstr(b.data, "\"payload\":{\"k\": [true, null, -1.5e3, "
+                                                  "\"\\u0000\"]},\"raw_size\"") != NULL);
+            } else if (want == NULL || b.data == NULL || b.len != strlen(want) ||
+                       memcmp(b.data, want, b.len) != 0) {
+                fprintf(stderr, "  row %lld full=%d\n  text: %.*s\n  json: %s\n", (long long)id,
+                        full, (int)b.len, b.data ? b.data : "", want ? want : "(null)");
+                c->failures++;
+            }
+            free(want);
+            json_decref(e);
+            buf_free(&b);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
+CHECK_MAIN(CASE(iso_times), CASE(event_shape), CASE(session_shape), CASE(sql_builder_binds),
+           CASE(event_text_matches_json))

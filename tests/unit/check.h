@@ -3,7 +3,8 @@
  *
  * Each test is a function taking a struct check *.  CHECK records a failure
  * with file:line and the expression, and the test goes on (so one run shows
- * every broken assertion).  check_main() prints one "PASS name" or
+ * every broken assertion); CHECK_INT and CHECK_STR also print the value got
+ * and the value wanted.  check_main() prints one "PASS name" or
  * "FAIL name" line per test, which tests/run.sh counts, and exits non-zero
  * when any failed.
  */
@@ -36,6 +37,18 @@ struct check_case {
         if (g_ == NULL || strcmp(g_, w_) != 0) {                                    \
             fprintf(stderr, "  %s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, \
                     g_ ? g_ : "(null)", w_);                                        \
+            (c)->failures++;                                                        \
+        }                                                                           \
+    } while (0)
+
+/* Integers of any type, compared as long long; prints both on failure
+ * (libevent's tt_int_op). */
+#define CHECK_INT(c, got, want)                                                     \
+    do {                                                                            \
+        long long g_ = (long long)(got), w_ = (long long)(want);                    \
+        if (g_ != w_) {                                                             \
+            fprintf(stderr, "  %s:%d: %s is %lld, want %lld\n", __FILE__, __LINE__,   \
+                    #got, g_, w_);                                                  \
             (c)->failures++;                                                        \
         }                                                                           \
     } while (0)

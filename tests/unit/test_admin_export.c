@@ -21,8 +21,8 @@ static sqlite3 *make_db(struct check *c)
 {
     sqlite3 *db = NULL;
     char err[256];
-    CHECK(c, sqlite3_open(":memory:", &db) == SQLITE_OK);
-    CHECK(c, schema_migrate(db, err, sizeof err) == SQLITE_OK);
+    CHECK_INT(c, sqlite3_open(":memory:", &db), SQLITE_OK);
+    CHECK_INT(c, schema_migrate(db, err, sizeof err), SQLITE_OK);
     /* A pretty-printed payload with a 30-digit number, a quote, a comma
      * and a newline escape; an invalid payload kept raw; a cwd that is not
      * UTF-8. */
@@ -36,7 +36,7 @@ static sqlite3 *make_db(struct check *c)
         " (2, x'ffeeddccbbaa99887766554433221100', 's1', 'Stop', 1764219601000000000,"
         "  1764219601000000001, NULL, CAST(x'2f746d702fff' AS TEXT), 2, NULL, x'00ff7b', 3,"
         "  NULL, NULL)";
-    CHECK(c, sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_INT(c, sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     return db;
 }
 
@@ -56,14 +56,14 @@ static void ndjson_rows(struct check *c)
     CHECK(c, st != NULL);
     struct buf out = BUF_INIT;
     while (st && sqlite3_step(st) == SQLITE_ROW)
-        CHECK(c, export_ndjson_row(st, &out) == 0);
-    CHECK(c, buf_append(&out, "", 1) == 0);
+        CHECK_INT(c, export_ndjson_row(st, &out), 0);
+    CHECK_INT(c, buf_append(&out, "", 1), 0);
     char *line2 = strchr(out.data, '\n');
     CHECK(c, line2 != NULL && strchr(line2 + 1, '\n') == line2 + 1 + strlen(line2 + 1) - 1);
     json_error_t je;
     /* Strictly valid JSON, 30-digit number included (json_scan), then read
      * with jansson, which holds such a number only as a real. */
-    CHECK(c, json_walk(out.data, (size_t)(line2 - out.data), NULL, NULL, NULL) == JSON_OK);
+    CHECK_INT(c, json_walk(out.data, (size_t)(line2 - out.data), NULL, NULL, NULL), JSON_OK);
     json_t *a = json_loadb(out.data, (size_t)(line2 - out.data), JSON_DECODE_INT_AS_REAL, &je);
     json_t *b = json_loads(line2 + 1, 0, &je);
     CHECK(c, a != NULL && b != NULL);
@@ -91,11 +91,11 @@ static void csv_rows(struct check *c)
     sqlite3 *db = make_db(c);
     sqlite3_stmt *st = select_all(db);
     struct buf out = BUF_INIT;
-    CHECK(c, export_csv_header(&out) == 0);
+    CHECK_INT(c, export_csv_header(&out), 0);
     while (st && sqlite3_step(st) == SQLITE_ROW)
-        CHECK(c, export_csv_row(st, &out) == 0);
-    CHECK(c, buf_append(&out, "", 1) == 0);
-    CHECK(c, strncmp(out.data, "id,event_uid,session_id,event_type,time,", 40) == 0);
+        CHECK_INT(c, export_csv_row(st, &out), 0);
+    CHECK_INT(c, buf_append(&out, "", 1), 0);
+    CHECK_INT(c, strncmp(out.data, "id,event_uid,session_id,event_type,time,", 40), 0);
     CHECK(c, strstr(out.data, "\r\n1,00112233445566778899aabbccddeeff,\"s1\",\"PreToolUse\","
                               "2025-11-27T05:00:00.123456789Z,1764219600123456789,") != NULL);
     CHECK(c, strstr(out.data, ",\"/home/a \"\"b\"\", c\",") != NULL);
@@ -122,8 +122,8 @@ static void utf8_repair(struct check *c)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct buf b = BUF_INIT;
-        CHECK(c, export_utf8_repair(&b, (const unsigned char *)cases[i].in, strlen(cases[i].in)) == 0);
-        CHECK(c, buf_append(&b, "", 1) == 0);
+        CHECK_INT(c, export_utf8_repair(&b, (const unsigned char *)cases[i].in, strlen(cases[i].in)), 0);
+        CHECK_INT(c, buf_append(&b, "", 1), 0);
         CHECK_STR(c, b.data, cases[i].want);
         buf_free(&b);
     }
@@ -153,7 +153,7 @@ static void time_forms(struct check *c)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = time_arg_parse(bad[i], now, &t);
-        CHECK(c, rc == -1);
+        CHECK_INT(c, rc, -1);
         if (rc != -1)
             fprintf(stderr, "  accepted '%s'\n", bad[i]);
     }

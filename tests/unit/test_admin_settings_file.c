@@ -44,11 +44,11 @@ static void write_keeps_mode_and_backs_up(struct check *c)
     struct settings_file f;
     CHECK(c, settings_file_read(&f, path, err, sizeof err) == 0 && f.exists);
     CHECK(c, f.mode == 0640 && !settings_file_read_only(&f) && !settings_file_changed(&f));
-    CHECK(c, settings_file_backup(&f, backup, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_backup(&f, backup, err, sizeof err), 0);
     CHECK(c, strstr(backup, "/a.json.chronicle-backup-") != NULL);
     char second[PATH_MAX];
     CHECK(c, settings_file_backup(&f, second, err, sizeof err) == 0 && strcmp(second, backup) != 0);
-    CHECK(c, settings_file_write(&f, "{}\n", 3, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_write(&f, "{}\n", 3, err, sizeof err), 0);
     struct stat st;
     CHECK(c, stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
     CHECK_STR(c, slurp(path), "{}\n");
@@ -63,7 +63,7 @@ static void notices_other_writers(struct check *c)
     snprintf(path, sizeof path, "%s/b.json", dir);
     put(path, "{}", 0600);
     struct settings_file f;
-    CHECK(c, settings_file_read(&f, path, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_read(&f, path, err, sizeof err), 0);
     CHECK(c, !settings_file_changed(&f));
     put(path, "{\"x\":2}", 0600);        /* Claude Code adds a permission */
     CHECK(c, settings_file_changed(&f));
@@ -82,22 +82,22 @@ static void follows_symlinks_and_sees_read_only(struct check *c)
     snprintf(target, sizeof target, "%s/real.json", dir);
     snprintf(link, sizeof link, "%s/link.json", dir);
     put(target, "{}", 0444);
-    CHECK(c, symlink(target, link) == 0);
+    CHECK_INT(c, symlink(target, link), 0);
     struct settings_file f;
-    CHECK(c, settings_file_read(&f, link, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_read(&f, link, err, sizeof err), 0);
     CHECK(c, strcmp(f.real, target) == 0 || strstr(f.real, "/real.json") != NULL);
     CHECK(c, settings_file_read_only(&f));
     chmod(target, 0600);
     settings_file_free(&f);
-    CHECK(c, settings_file_read(&f, link, err, sizeof err) == 0);
-    CHECK(c, settings_file_write(&f, "{\"y\":1}", 7, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_read(&f, link, err, sizeof err), 0);
+    CHECK_INT(c, settings_file_write(&f, "{\"y\":1}", 7, err, sizeof err), 0);
     struct stat st;
     CHECK(c, lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
     CHECK_STR(c, slurp(target), "{\"y\":1}");
     settings_file_free(&f);
     char dangling[256];
     snprintf(dangling, sizeof dangling, "%s/dangling.json", dir);
-    CHECK(c, symlink("/nonexistent/x.json", dangling) == 0);
+    CHECK_INT(c, symlink("/nonexistent/x.json", dangling), 0);
     CHECK(c, settings_file_read(&f, dangling, err, sizeof err) == -1 && strstr(err, "dangling"));
 }
 
@@ -107,7 +107,7 @@ static void new_file_is_private(struct check *c)
     snprintf(path, sizeof path, "%s/sub/new.json", dir);
     struct settings_file f;
     CHECK(c, settings_file_read(&f, path, err, sizeof err) == 0 && !f.exists);
-    CHECK(c, settings_file_write(&f, "{}\n", 3, err, sizeof err) == 0);
+    CHECK_INT(c, settings_file_write(&f, "{}\n", 3, err, sizeof err), 0);
     struct stat st;
     CHECK(c, stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
     snprintf(path, sizeof path, "%s/sub", dir);
@@ -124,7 +124,7 @@ static void teardown(struct check *c)
 {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(c, system(cmd) == 0);
+    CHECK_INT(c, system(cmd), 0);
 }
 
 CHECK_MAIN(CASE(setup), CASE(write_keeps_mode_and_backs_up), CASE(notices_other_writers),

@@ -91,13 +91,13 @@ static void migration_sets_version(struct check *c)
     struct batch_writer *w = fresh();
     CHECK(c, w != NULL);
     int v = 0;
-    CHECK(c, schema_version(batch_writer_db(w), &v) == SQLITE_OK);
+    CHECK_INT(c, schema_version(batch_writer_db(w), &v), SQLITE_OK);
     CHECK(c, v == schema_latest_version());
     CHECK_STR(c, qs(w, "PRAGMA journal_mode"), "wal");
     /* A database from a newer build is refused, not mangled. */
     sqlite3_exec(batch_writer_db(w), "PRAGMA user_version=999", NULL, NULL, NULL);
     char err[256];
-    CHECK(c, schema_migrate(batch_writer_db(w), err, sizeof err) == SQLITE_MISMATCH);
+    CHECK_INT(c, schema_migrate(batch_writer_db(w), err, sizeof err), SQLITE_MISMATCH);
     CHECK(c, strstr(err, "newer") != NULL);
     cleanup(w);
 }
@@ -109,23 +109,23 @@ static void duplicates_are_skipped(struct check *c)
     stats_init(&s);
     const char *j = "{\"session_id\":\"s1\",\"hook_event_name\":\"Stop\"}";
     struct pending_event *v[3] = {ev(1, 100, j), ev(1, 100, j), ev(2, 200, j)};
-    CHECK(c, commit(w, &s, v, 3) == SQLITE_OK);
+    CHECK_INT(c, commit(w, &s, v, 3), SQLITE_OK);
     CHECK(c, v[0]->row_id > 0 && !v[0]->duplicate);
     CHECK(c, v[1]->duplicate);
-    CHECK(c, q(w, "SELECT count(*) FROM events") == 2);
-    CHECK(c, q(w, "SELECT event_count FROM sessions WHERE session_id='s1'") == 2);
+    CHECK_INT(c, q(w, "SELECT count(*) FROM events"), 2);
+    CHECK_INT(c, q(w, "SELECT event_count FROM sessions WHERE session_id='s1'"), 2);
     char err[256];
-    CHECK(c, batch_writer_flush_stats(w, &s, err, sizeof err) == SQLITE_OK);
-    CHECK(c, q(w, "SELECT value FROM collector_stats WHERE name='events_duplicate_total'") == 1);
+    CHECK_INT(c, batch_writer_flush_stats(w, &s, err, sizeof err), SQLITE_OK);
+    CHECK_INT(c, q(w, "SELECT value FROM collector_stats WHERE name='events_duplicate_total'"), 1);
     CHECK(c, q(w, "SELECT value FROM collector_stats WHERE name='events_committed_total'"
                   " AND label='Stop'") == 2);
     free_all(v, 3);
     /* Again in a later batch (the spool delivering after a lost ack). */
     struct pending_event *again[1] = {ev(2, 200, j)};
-    CHECK(c, commit(w, &s, again, 1) == SQLITE_OK);
+    CHECK_INT(c, commit(w, &s, again, 1), SQLITE_OK);
     CHECK(c, again[0]->duplicate);
-    CHECK(c, q(w, "SELECT count(*) FROM events") == 2);
-    CHECK(c, q(w, "SELECT event_count FROM sessions") == 2);
+    CHECK_INT(c, q(w, "SELECT count(*) FROM events"), 2);
+    CHECK_INT(c, q(w, "SELECT event_count FROM sessions"), 2);
     free_all(again, 1);
     cleanup(w);
 }
@@ -149,22 +149,22 @@ static void sessions_and_tool_calls(struct check *c)
                     "\"notification_type\":\"permission_prompt\"}"),
     };
     size_t n = sizeof v / sizeof v[0];
-    CHECK(c, commit(w, &s, v, n) == SQLITE_OK);
-    CHECK(c, q(w, "SELECT duration_ms FROM tool_calls WHERE tool_use_id='t1'") == 3000);
+    CHECK_INT(c, commit(w, &s, v, n), SQLITE_OK);
+    CHECK_INT(c, q(w, "SELECT duration_ms FROM tool_calls WHERE tool_use_id='t1'"), 3000);
     CHECK_STR(c, qs(w, "SELECT status FROM tool_calls WHERE tool_use_id='t1'"), "ok");
-    CHECK(c, q(w, "SELECT duration_ms FROM tool_calls WHERE tool_use_id='t2'") == 35);
+    CHECK_INT(c, q(w, "SELECT duration_ms FROM tool_calls WHERE tool_use_id='t2'"), 35);
     CHECK_STR(c, qs(w, "SELECT status FROM tool_calls WHERE tool_use_id='t2'"), "error");
     CHECK_STR(c, qs(w, "SELECT state FROM sessions"), "awaiting_input");
     /* Finished calls in the duration histogram: Bash 3000 ms (bucket of
      * bound 3000), Read 35 ms failed (bucket of bound 50). */
-    CHECK(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Bash' AND count=1 AND errors=0") == 20);
-    CHECK(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Read' AND count=1 AND errors=1") == 9);
+    CHECK_INT(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Bash' AND count=1 AND errors=0"), 20);
+    CHECK_INT(c, q(w, "SELECT le FROM tool_stats WHERE tool_name='Read' AND count=1 AND errors=1"), 9);
     CHECK_STR(c, qs(w, "SELECT model FROM sessions"), "claude-opus-4-5");
     CHECK_STR(c, qs(w, "SELECT source FROM sessions"), "startup");
-    CHECK(c, q(w, "SELECT tool_call_count FROM sessions") == 1);
-    CHECK(c, q(w, "SELECT error_count FROM sessions") == 1);
-    CHECK(c, q(w, "SELECT prompt_count FROM sessions") == 1);
-    CHECK(c, q(w, "SELECT first_seen_ns FROM sessions") == 1000);
+    CHECK_INT(c, q(w, "SELECT tool_call_count FROM sessions"), 1);
+    CHECK_INT(c, q(w, "SELECT error_count FROM sessions"), 1);
+    CHECK_INT(c, q(w, "SELECT prompt_count FROM sessions"), 1);
+    CHECK_INT(c, q(w, "SELECT first_seen_ns FROM sessions"), 1000);
     free_all(v, n);
 
     /* A late event (older timestamp, e.g. from the spool) counts but does
@@ -173,16 +173,16 @@ static void sessions_and_tool_calls(struct check *c)
         ev(7, 500, "{\"session_id\":\"s\",\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Grep\","
                    "\"tool_use_id\":\"t0\"}"),
     };
-    CHECK(c, commit(w, &s, late, 1) == SQLITE_OK);
+    CHECK_INT(c, commit(w, &s, late, 1), SQLITE_OK);
     CHECK_STR(c, qs(w, "SELECT state FROM sessions"), "awaiting_input");
-    CHECK(c, q(w, "SELECT first_seen_ns FROM sessions") == 500);
-    CHECK(c, q(w, "SELECT event_count FROM sessions") == 7);
+    CHECK_INT(c, q(w, "SELECT first_seen_ns FROM sessions"), 500);
+    CHECK_INT(c, q(w, "SELECT event_count FROM sessions"), 7);
     free_all(late, 1);
     struct pending_event *end[] = {
         ev(8, 6000000000LL, "{\"session_id\":\"s\",\"hook_event_name\":\"SessionEnd\","
                             "\"reason\":\"logout\"}"),
     };
-    CHECK(c, commit(w, &s, end, 1) == SQLITE_OK);
+    CHECK_INT(c, commit(w, &s, end, 1), SQLITE_OK);
     CHECK_STR(c, qs(w, "SELECT state FROM sessions"), "ended");
     CHECK_STR(c, qs(w, "SELECT end_reason FROM sessions"), "logout");
     CHECK(c, q(w, "SELECT last_event_id FROM sessions") == q(w, "SELECT max(id) FROM events"));
@@ -204,12 +204,12 @@ static void invalid_and_redacted_rows(struct check *c)
         ev(2, 10, "{\"session_id\":\"s\",\"hook_event_name\":\"UserPromptSubmit\","
                   "\"prompt\":\"use api_key=abcdef123456 now\"}"),
     };
-    CHECK(c, commit(w, &s, v, 2) == SQLITE_OK);
-    CHECK(c, q(w, "SELECT flags FROM events WHERE id=1") == WIRE_FLAG_INVALID);
-    CHECK(c, q(w, "SELECT length(raw) FROM events WHERE id=1") == 9);
-    CHECK(c, q(w, "SELECT payload IS NULL FROM events WHERE id=1") == 1);
+    CHECK_INT(c, commit(w, &s, v, 2), SQLITE_OK);
+    CHECK_INT(c, q(w, "SELECT flags FROM events WHERE id=1"), WIRE_FLAG_INVALID);
+    CHECK_INT(c, q(w, "SELECT length(raw) FROM events WHERE id=1"), 9);
+    CHECK_INT(c, q(w, "SELECT payload IS NULL FROM events WHERE id=1"), 1);
     CHECK_STR(c, qs(w, "SELECT event_type FROM events WHERE id=1"), "PreToolUse");
-    CHECK(c, q(w, "SELECT flags FROM events WHERE id=2") == WIRE_FLAG_REDACTED);
+    CHECK_INT(c, q(w, "SELECT flags FROM events WHERE id=2"), WIRE_FLAG_REDACTED);
     CHECK_STR(c, qs(w, "SELECT json_extract(payload,'$.prompt') FROM events WHERE id=2"),
               "use api_key=[REDACTED:secret] now");
     free_all(v, 2);

@@ -12,7 +12,7 @@ static void defaults(struct check *c)
     unsetenv("CHRONICLE_HOME");
     unsetenv("CHRONICLE_SEND_TIMEOUT_MS");
     setenv("HOME", "/home/u", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
     CHECK_STR(c, cfg.home, "/home/u/.claude/chronicle");
     CHECK_STR(c, cfg.socket_path, "/home/u/.claude/chronicle/collector.sock");
     CHECK_STR(c, cfg.db_path, "/home/u/.claude/chronicle/chronicle.db");
@@ -28,11 +28,11 @@ static void overrides(struct check *c)
     setenv("CHRONICLE_HOME", "/tmp/x", 1);
     setenv("CHRONICLE_MAX_PAYLOAD_BYTES", "2m", 1);
     setenv("CHRONICLE_REDACT", "off", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
     CHECK_STR(c, cfg.db_path, "/tmp/x/chronicle.db");
     CHECK(c, cfg.max_payload == 2 << 20);
-    CHECK(c, cfg.redact == 0);
-    CHECK(c, cfg.home_source == CONFIG_ENV);
+    CHECK_INT(c, cfg.redact, 0);
+    CHECK_INT(c, cfg.home_source, CONFIG_ENV);
     unsetenv("CHRONICLE_MAX_PAYLOAD_BYTES");
     unsetenv("CHRONICLE_REDACT");
 }
@@ -43,21 +43,21 @@ static void errors_name_the_variable(struct check *c)
     char err[256];
     setenv("CHRONICLE_HOME", "/tmp/x", 1);
     setenv("CHRONICLE_SEND_TIMEOUT_MS", "soon", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, "CHRONICLE_SEND_TIMEOUT_MS") != NULL);
-    CHECK(c, cfg.send_timeout_ms == 250); /* the default survives */
+    CHECK_INT(c, cfg.send_timeout_ms, 250); /* the default survives */
     setenv("CHRONICLE_SEND_TIMEOUT_MS", "0", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     unsetenv("CHRONICLE_SEND_TIMEOUT_MS");
     setenv("CHRONICLE_HOME", "relative/path", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, "absolute") != NULL);
     char longp[200];
     memset(longp, 'a', sizeof longp - 1);
     longp[0] = '/';
     longp[sizeof longp - 1] = '\0';
     setenv("CHRONICLE_HOME", longp, 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, "107") != NULL);
     unsetenv("CHRONICLE_HOME");
 }
@@ -81,19 +81,19 @@ static void config_file_layers(struct check *c)
     setenv("CHRONICLE_CONFIG", path, 1);
     write_file(path, "# Chronicle settings\n\nhome = /srv/chron  # comment\n"
                      "send_timeout_ms = 400\nredact = off\nretention_days=\"7\"\n");
-    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
     CHECK_STR(c, cfg.home, "/srv/chron");
     CHECK_STR(c, cfg.db_path, "/srv/chron/chronicle.db");
     CHECK(c, cfg.send_timeout_ms == 400 && cfg.redact == 0 && cfg.retention_days == 7);
-    CHECK(c, cfg.home_source == CONFIG_FILE);
+    CHECK_INT(c, cfg.home_source, CONFIG_FILE);
     /* The environment beats the file; a flag beats both. */
     setenv("CHRONICLE_SEND_TIMEOUT_MS", "300", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
-    CHECK(c, cfg.send_timeout_ms == 300);
-    CHECK(c, config_set(&cfg, "send_timeout_ms", "200", err, sizeof err) == 0);
-    CHECK(c, cfg.send_timeout_ms == 200);
-    CHECK(c, config_set(&cfg, "CHRONICLE_SEND_TIMEOUT_MS", "zero", err, sizeof err) == -1);
-    CHECK(c, config_set(&cfg, "no_such_setting", "1", err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK_INT(c, cfg.send_timeout_ms, 300);
+    CHECK_INT(c, config_set(&cfg, "send_timeout_ms", "200", err, sizeof err), 0);
+    CHECK_INT(c, cfg.send_timeout_ms, 200);
+    CHECK_INT(c, config_set(&cfg, "CHRONICLE_SEND_TIMEOUT_MS", "zero", err, sizeof err), -1);
+    CHECK_INT(c, config_set(&cfg, "no_such_setting", "1", err, sizeof err), -1);
     unsetenv("CHRONICLE_SEND_TIMEOUT_MS");
     /* --print-config says where each value came from. */
     char out[8192] = "";
@@ -106,21 +106,21 @@ static void config_file_layers(struct check *c)
     CHECK(c, strstr(out, "CHRONICLE_BATCH_MAX=1024  # default") != NULL);
     /* Unknown keys and bad values name the file, the line and the key. */
     write_file(path, "send_timeout_ms = 400\nsend_timeout = 5\n");
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, ":2: unknown key 'send_timeout'") != NULL);
     write_file(path, "\n\nbatch_max = lots\n");
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, ":3: batch_max='lots'") != NULL);
-    CHECK(c, cfg.batch_max == 1024);
+    CHECK_INT(c, cfg.batch_max, 1024);
     write_file(path, "this line has no equals sign\n");
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     CHECK(c, strstr(err, ":1: expected 'key = value'") != NULL);
     unlink(path);
     /* A file named explicitly must exist; the default one need not. */
-    CHECK(c, config_load(&cfg, err, sizeof err) == -1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
     unsetenv("CHRONICLE_CONFIG");
     setenv("XDG_CONFIG_HOME", "/nonexistent-dir", 1);
-    CHECK(c, config_load(&cfg, err, sizeof err) == 0);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
     CHECK_STR(c, cfg.config_file, "");
     unsetenv("XDG_CONFIG_HOME");
 }

@@ -101,33 +101,33 @@ static void install_realistic(struct check *c)
     struct hooks_install_opts o = install_opts(1);
     struct hooks_result r;
     char err[256];
-    CHECK(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r, err, sizeof err), 0);
     CHECK(c, r.changed);
-    CHECK(c, r.n_changes == N_DEFAULT);
+    CHECK_INT(c, r.n_changes, N_DEFAULT);
     json_t *before = parse(realistic, strlen(realistic)), *after = parse(r.text.data, r.text.len);
     CHECK(c, before != NULL && after != NULL);
     CHECK(c, same_except_hooks(before, after));
     for (size_t i = 0; i < N_DEFAULT; i++) {
         int ok;
-        CHECK(c, count_ours(after, all_default[i], 1, &ok) == 1);
+        CHECK_INT(c, count_ours(after, all_default[i], 1, &ok), 1);
         CHECK(c, ok);
     }
     /* The user's handlers are still there, first, and unchanged. */
     json_t *pre = json_object_get(json_object_get(after, "hooks"), "PreToolUse");
     json_t *old_pre = json_object_get(json_object_get(before, "hooks"), "PreToolUse");
-    CHECK(c, json_array_size(pre) == 2);
+    CHECK_INT(c, json_array_size(pre), 2);
     CHECK(c, json_equal(json_array_get(pre, 0), json_array_get(old_pre, 0)));
     CHECK_STR(c, json_string_value(json_object_get(json_array_get(pre, 1), "matcher")), "*");
     json_t *stop = json_object_get(json_object_get(after, "hooks"), "Stop");
-    CHECK(c, json_array_size(stop) == 2);
+    CHECK_INT(c, json_array_size(stop), 2);
     /* The user's own WorktreeCreate hook is theirs; we never add one. */
     int ok;
-    CHECK(c, count_ours(after, "WorktreeCreate", 1, &ok) == 0);
-    CHECK(c, json_array_size(json_object_get(json_object_get(after, "hooks"), "WorktreeCreate")) == 1);
+    CHECK_INT(c, count_ours(after, "WorktreeCreate", 1, &ok), 0);
+    CHECK_INT(c, json_array_size(json_object_get(json_object_get(after, "hooks"), "WorktreeCreate")), 1);
     /* Text outside "hooks" is byte for byte the original. */
     const char *h0 = strstr(realistic, "\t\"mcpServers\"");
     CHECK(c, h0 != NULL && strstr(r.text.data, h0) != NULL);
-    CHECK(c, strncmp(r.text.data, realistic, (size_t)(strstr(realistic, "\t\"hooks\"") - realistic)) == 0);
+    CHECK_INT(c, strncmp(r.text.data, realistic, (size_t)(strstr(realistic, "\t\"hooks\"") - realistic)), 0);
     json_decref(before);
     json_decref(after);
     hooks_result_free(&r);
@@ -138,17 +138,17 @@ static void idempotent_and_reversible(struct check *c)
     struct hooks_install_opts o = install_opts(1);
     struct hooks_result r1, r2, r3, r4;
     char err[256];
-    CHECK(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r1, err, sizeof err) == 0);
-    CHECK(c, hooks_settings_apply(r1.text.data, r1.text.len, &o, &r2, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r1, err, sizeof err), 0);
+    CHECK_INT(c, hooks_settings_apply(r1.text.data, r1.text.len, &o, &r2, err, sizeof err), 0);
     CHECK(c, !r2.changed && r2.n_changes == 0);
     CHECK(c, r2.text.len == r1.text.len && memcmp(r2.text.data, r1.text.data, r1.text.len) == 0);
-    CHECK(c, hooks_settings_apply(r1.text.data, r1.text.len, &uninstall, &r3, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(r1.text.data, r1.text.len, &uninstall, &r3, err, sizeof err), 0);
     CHECK(c, r3.changed);
     /* Uninstall gives back the original bytes, not just the same meaning. */
     CHECK(c, r3.text.len == strlen(realistic) && memcmp(r3.text.data, realistic, r3.text.len) == 0);
     if (r3.text.len != strlen(realistic) || memcmp(r3.text.data, realistic, r3.text.len) != 0)
         fprintf(stderr, "--- got:\n%.*s\n", (int)r3.text.len, r3.text.data);
-    CHECK(c, hooks_settings_apply(r3.text.data, r3.text.len, &uninstall, &r4, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(r3.text.data, r3.text.len, &uninstall, &r4, err, sizeof err), 0);
     CHECK(c, !r4.changed);
     hooks_result_free(&r1);
     hooks_result_free(&r2);
@@ -177,7 +177,7 @@ static void unusual_formatting_round_trips(struct check *c)
         char err[256];
         size_t len = strlen(docs[i]);
         int rc = hooks_settings_apply(docs[i], len, &o, &a, err, sizeof err);
-        CHECK(c, rc == 0);
+        CHECK_INT(c, rc, 0);
         if (rc != 0) {
             fprintf(stderr, "  doc %zu: %s\n", i, err);
             continue;
@@ -187,7 +187,7 @@ static void unusual_formatting_round_trips(struct check *c)
         int ok;
         CHECK(c, count_ours(after, "PreToolUse", i % 2, &ok) == 1 && ok);
         CHECK(c, hooks_settings_apply(a.text.data, a.text.len, &o, &b, err, sizeof err) == 0 && !b.changed);
-        CHECK(c, hooks_settings_apply(a.text.data, a.text.len, &uninstall, &u, err, sizeof err) == 0);
+        CHECK_INT(c, hooks_settings_apply(a.text.data, a.text.len, &uninstall, &u, err, sizeof err), 0);
         json_t *back = parse(u.text.data, u.text.len);
         /* An empty event list we filled and emptied again is dropped: only
          * doc 7's "hooks": {"Stop": []} comes back without it. */
@@ -216,10 +216,10 @@ static void missing_file_starts_empty(struct check *c)
     struct hooks_install_opts o = install_opts(1);
     struct hooks_result r;
     char err[256];
-    CHECK(c, hooks_settings_apply(NULL, 0, &o, &r, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(NULL, 0, &o, &r, err, sizeof err), 0);
     json_t *doc = parse(r.text.data, r.text.len);
     CHECK(c, doc != NULL && json_object_size(doc) == 1);
-    CHECK(c, json_object_size(json_object_get(doc, "hooks")) == N_DEFAULT);
+    CHECK_INT(c, json_object_size(json_object_get(doc, "hooks")), N_DEFAULT);
     CHECK(c, r.text.len > 0 && r.text.data[r.text.len - 1] == '\n');
     json_decref(doc);
     hooks_result_free(&r);
@@ -242,7 +242,7 @@ static void refuses_bad_documents(struct check *c)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct hooks_result r;
         char err[256] = "";
-        CHECK(c, hooks_settings_apply(bad[i].text, strlen(bad[i].text), &o, &r, err, sizeof err) == -1);
+        CHECK_INT(c, hooks_settings_apply(bad[i].text, strlen(bad[i].text), &o, &r, err, sizeof err), -1);
         CHECK(c, strstr(err, bad[i].want) != NULL);
         if (strstr(err, bad[i].want) == NULL)
             fprintf(stderr, "  case %zu: err '%s'\n", i, err);
@@ -263,15 +263,15 @@ static void converges_old_installs(struct check *c)
     struct hooks_install_opts o = install_opts(1);
     struct hooks_result r;
     char err[256];
-    CHECK(c, hooks_settings_apply(old, strlen(old), &o, &r, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(old, strlen(old), &o, &r, err, sizeof err), 0);
     json_t *doc = parse(r.text.data, r.text.len);
     int ok;
     CHECK(c, count_ours(doc, "PreToolUse", 1, &ok) == 1 && ok);
     json_t *pre = json_object_get(json_object_get(doc, "hooks"), "PreToolUse");
-    CHECK(c, json_array_size(pre) == 2);
-    CHECK(c, json_array_size(json_object_get(json_array_get(pre, 1), "hooks")) == 1);
+    CHECK_INT(c, json_array_size(pre), 2);
+    CHECK_INT(c, json_array_size(json_object_get(json_array_get(pre, 1), "hooks")), 1);
     /* Not asked for: MessageDisplay's handler (VAR=value prefix) is removed. */
-    CHECK(c, json_object_get(json_object_get(doc, "hooks"), "MessageDisplay") == NULL);
+    CHECK_INT(c, json_object_get(json_object_get(doc, "hooks"), "MessageDisplay"), NULL);
     json_decref(doc);
     hooks_result_free(&r);
 }
@@ -281,14 +281,14 @@ static void shell_form_quotes_paths(struct check *c)
     struct hooks_install_opts o = {"/home/a b/it's/chronicle-send", 0, 5, all_default, 1};
     struct hooks_result r;
     char err[256];
-    CHECK(c, hooks_settings_apply("{}", 2, &o, &r, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply("{}", 2, &o, &r, err, sizeof err), 0);
     json_t *doc = parse(r.text.data, r.text.len);
     json_t *h = json_array_get(json_object_get(json_array_get(
         json_object_get(json_object_get(doc, "hooks"), "SessionStart"), 0), "hooks"), 0);
     CHECK_STR(c, json_string_value(json_object_get(h, "command")),
               "'/home/a b/it'\\''s/chronicle-send' SessionStart");
     char prog[256];
-    CHECK(c, hooks_handler_program(h, prog, sizeof prog) == 0);
+    CHECK_INT(c, hooks_handler_program(h, prog, sizeof prog), 0);
     CHECK_STR(c, prog, "/home/a b/it's/chronicle-send");
     CHECK(c, hooks_is_chronicle_handler(h));
     json_decref(doc);
@@ -346,7 +346,7 @@ static void versions_choose_events_and_form(struct check *c)
         newest += hook_event_supported(&t[i], &v_new);
         old += hook_event_supported(&t[i], &v_old);
     }
-    CHECK(c, def == N_DEFAULT);
+    CHECK_INT(c, def, N_DEFAULT);
     for (size_t i = 0; i < N_DEFAULT; i++)
         CHECK(c, hook_event_supported(hook_event_find(all_default[i]), &unknown));
     CHECK(c, newest == n - 1);   /* all but MessageDisplay */
@@ -362,7 +362,7 @@ static void probe_missing_claude(struct check *c)
     struct claude_version v;
     CHECK(c, claude_version_probe("/nonexistent/claude", 2000, &v) == -1 && !v.known);
     /* A program that prints a version and exits. */
-    CHECK(c, claude_version_probe("true", 2000, &v) == -1);
+    CHECK_INT(c, claude_version_probe("true", 2000, &v), -1);
 }
 
 static void lists_registrations(struct check *c)
@@ -370,14 +370,14 @@ static void lists_registrations(struct check *c)
     struct hooks_install_opts o = install_opts(0);
     struct hooks_result r;
     char err[256];
-    CHECK(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r, err, sizeof err) == 0);
+    CHECK_INT(c, hooks_settings_apply(realistic, strlen(realistic), &o, &r, err, sizeof err), 0);
     struct hooks_registration regs[HOOKS_MAX_EVENTS];
     int n = hooks_settings_registered(r.text.data, r.text.len, regs, HOOKS_MAX_EVENTS, err, sizeof err);
     CHECK(c, n == (int)N_DEFAULT);
     CHECK(c, n > 0 && strcmp(regs[0].program, SEND) == 0 && !regs[0].exec_form);
     CHECK(c, hooks_settings_registered(realistic, strlen(realistic), regs, HOOKS_MAX_EVENTS, err,
                                        sizeof err) == 0);
-    CHECK(c, hooks_settings_registered("nope", 4, regs, HOOKS_MAX_EVENTS, err, sizeof err) == -1);
+    CHECK_INT(c, hooks_settings_registered("nope", 4, regs, HOOKS_MAX_EVENTS, err, sizeof err), -1);
     hooks_result_free(&r);
 }
 

@@ -152,15 +152,15 @@ static void completes_once_after_commit(struct check *c)
     for (int i = 1; i <= 200; i++)
         ingest_push(f.g, event(&f, i, "{\"session_id\":\"s1\",\"hook_event_name\":\"Stop\"}"));
     run_until(&f, 200);
-    CHECK(c, f.done == 200);
-    CHECK(c, f.committed_calls == 200);
-    CHECK(c, f.hook_committed == 200);
+    CHECK_INT(c, f.done, 200);
+    CHECK_INT(c, f.committed_calls, 200);
+    CHECK_INT(c, f.hook_committed, 200);
     CHECK(c, f.order_ok);
-    CHECK(c, ingest_committed(f.g) == 200);
+    CHECK_INT(c, ingest_committed(f.g), 200);
     CHECK(c, ingest_last_commit_mono(f.g) > 0);
     CHECK(c, ingest_queued(f.g) == 0 && ingest_queued_bytes(f.g) == 0);
-    CHECK(c, count_rows(&f, "SELECT count(*) FROM events") == 200);
-    CHECK(c, f.backlog_over == 0);
+    CHECK_INT(c, count_rows(&f, "SELECT count(*) FROM events"), 200);
+    CHECK_INT(c, f.backlog_over, 0);
     teardown(&f);
 }
 
@@ -173,8 +173,8 @@ static void duplicates_complete_without_a_row(struct check *c)
     ingest_push(f.g, event(&f, 7, "{\"session_id\":\"s1\"}"));
     run_until(&f, 2);
     CHECK(c, f.done == 2 && f.committed_calls == 2);
-    CHECK(c, ingest_committed(f.g) == 1); /* the second delivery was a duplicate */
-    CHECK(c, count_rows(&f, "SELECT count(*) FROM events") == 1);
+    CHECK_INT(c, ingest_committed(f.g), 1); /* the second delivery was a duplicate */
+    CHECK_INT(c, count_rows(&f, "SELECT count(*) FROM events"), 1);
     teardown(&f);
 }
 
@@ -183,10 +183,10 @@ static void duplicates_complete_without_a_row(struct check *c)
 static void backlog_hook(struct check *c)
 {
     struct fixture f;
-    CHECK(c, setup(&f, 1) == 0);
+    CHECK_INT(c, setup(&f, 1), 0);
     for (int i = 1; i <= 5; i++)
         ingest_push(f.g, event(&f, i, "{}"));
-    CHECK(c, f.backlog_over == 1);
+    CHECK_INT(c, f.backlog_over, 1);
     CHECK(c, !ingest_has_room(f.g) || f.done > 0);
     run_until(&f, 5);
     CHECK(c, f.backlog_under >= 1);
@@ -201,9 +201,9 @@ static void stop_commits_the_queue(struct check *c)
     CHECK(c, setup(&f, 64 << 20) == 0);
     for (int i = 1; i <= 50; i++)
         ingest_push(f.g, event(&f, i, "{}"));
-    CHECK(c, ingest_stop(f.g) == 0);
+    CHECK_INT(c, ingest_stop(f.g), 0);
     CHECK(c, f.done == 50 && f.committed_calls == 50);
-    CHECK(c, count_rows(&f, "SELECT count(*) FROM events") == 50);
+    CHECK_INT(c, count_rows(&f, "SELECT count(*) FROM events"), 50);
     teardown(&f);
 }
 
@@ -222,9 +222,9 @@ static void usage_batches_commit(struct check *c)
         b->rows[0].output_tokens = 5;
         ingest_push_usage(f.g, b);
     }
-    CHECK(c, ingest_stop(f.g) == 0);
-    CHECK(c, count_rows(&f, "SELECT count(*) FROM usage") == 3);
-    CHECK(c, count_rows(&f, "SELECT count(*) FROM transcripts") == 3);
+    CHECK_INT(c, ingest_stop(f.g), 0);
+    CHECK_INT(c, count_rows(&f, "SELECT count(*) FROM usage"), 3);
+    CHECK_INT(c, count_rows(&f, "SELECT count(*) FROM transcripts"), 3);
     teardown(&f);
 }
 

@@ -11,8 +11,8 @@ static int64_t utc(const char *s)
 
 static void forms(struct check *c)
 {
-    CHECK(c, utc("1970-01-01") == 0);
-    CHECK(c, utc("1970-01-01T00:00:01Z") == 1000000000LL);
+    CHECK_INT(c, utc("1970-01-01"), 0);
+    CHECK_INT(c, utc("1970-01-01T00:00:01Z"), 1000000000LL);
     CHECK(c, utc("2026-01-31T12:00:00Z") == 1769860800LL * 1000000000LL);
     CHECK(c, utc("2026-01-31t12:00:00.5z") == 1769860800LL * 1000000000LL + 500000000);
     CHECK(c, utc("2026-01-31 12:00:00,25+01:00") == (1769860800LL - 3600) * 1000000000LL + 250000000);
@@ -38,14 +38,14 @@ static void refused(struct check *c)
             c->failures++;
         }
     }
-    CHECK(c, iso8601_parse("2024-02-29", &t) == 0); /* leap day */
+    CHECK_INT(c, iso8601_parse("2024-02-29", &t), 0); /* leap day */
 }
 
 static void civil_days(struct check *c)
 {
-    CHECK(c, days_from_civil(1970, 1, 1) == 0);
-    CHECK(c, days_from_civil(2000, 3, 1) == 11017);
-    CHECK(c, days_from_civil(1969, 12, 31) == -1);
+    CHECK_INT(c, days_from_civil(1970, 1, 1), 0);
+    CHECK_INT(c, days_from_civil(2000, 3, 1), 11017);
+    CHECK_INT(c, days_from_civil(1969, 12, 31), -1);
 }
 
 CHECK_MAIN(CASE(forms), CASE(refused), CASE(civil_days))

@@ -17,7 +17,7 @@ static void valid_documents(struct check *c)
         "[1,[2,[3,{\"k\":[true,false,null]}]]]", "{\"a\":{}, \"b\":[]}",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        CHECK(c, walk(ok[i]) == JSON_OK);
+        CHECK_INT(c, walk(ok[i]), JSON_OK);
 }
 
 static void invalid_documents(struct check *c)
@@ -31,7 +31,7 @@ static void invalid_documents(struct check *c)
         enum json_status st = walk(bad[i]);
         if (st != JSON_INVALID)
             fprintf(stderr, "  case %zu: %s\n", i, json_status_name(st));
-        CHECK(c, st == JSON_INVALID);
+        CHECK_INT(c, st, JSON_INVALID);
     }
 }
 
@@ -39,7 +39,7 @@ static void incomplete_prefixes(struct check *c)
 {
     const char *part[] = {"", "{", "1.", "-", "nul", "{\"a\"", "{\"a\":", "[1,", "\"abc", "{\"a\":tr", "[1", "\"\xe6\x97"};
     for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
-        CHECK(c, walk(part[i]) == JSON_INCOMPLETE);
+        CHECK_INT(c, walk(part[i]), JSON_INCOMPLETE);
 }
 
 static void deep_nesting(struct check *c)
@@ -49,9 +49,9 @@ static void deep_nesting(struct check *c)
     memset(s, '[', depth);
     memset(s + depth, ']', depth);
     s[2 * depth] = '\0';
-    CHECK(c, walk(s) == JSON_OK);
+    CHECK_INT(c, walk(s), JSON_OK);
     s[2 * depth - 1] = '\0';
-    CHECK(c, walk(s) == JSON_INCOMPLETE);
+    CHECK_INT(c, walk(s), JSON_INCOMPLETE);
     free(s);
 }
 
@@ -76,9 +76,9 @@ static void visitor_depths(struct check *c)
 {
     const char *doc = "{\"a\":\"x\",\"b\":{\"c\":\"y\"},\"d\":[\"z\"]}";
     struct seen s = {0};
-    CHECK(c, json_walk(doc, strlen(doc), record, &s, NULL) == JSON_OK);
-    CHECK(c, s.depth1_keys == 3);
-    CHECK(c, s.strings == 3);
+    CHECK_INT(c, json_walk(doc, strlen(doc), record, &s, NULL), JSON_OK);
+    CHECK_INT(c, s.depth1_keys, 3);
+    CHECK_INT(c, s.strings, 3);
 }
 
 static void unescape_and_escape(struct check *c)
@@ -88,9 +88,9 @@ static void unescape_and_escape(struct check *c)
     size_t n = json_unescape(raw, strlen(raw), out);
     const char want[] = "a\n\"b\xc3\xa9\xf0\x9f\x98\x80\0\xef\xbf\xbdz";
     CHECK(c, n == sizeof want - 1);
-    CHECK(c, memcmp(out, want, n) == 0);
+    CHECK_INT(c, memcmp(out, want, n), 0);
     struct buf b = BUF_INIT;
-    CHECK(c, json_escape_append(&b, "q\"\\\n\x01é", 7) == 0);
+    CHECK_INT(c, json_escape_append(&b, "q\"\\\n\x01é", 7), 0);
     CHECK_STR(c, b.data, "q\\\"\\\\\\n\\u0001é");
     buf_free(&b);
 }
@@ -98,10 +98,10 @@ static void unescape_and_escape(struct check *c)
 static void value_end_offset(struct check *c)
 {
     size_t end = 0;
-    CHECK(c, json_walk("  {\"a\":1}  ", 11, NULL, NULL, &end) == JSON_OK);
-    CHECK(c, end == 9);
-    CHECK(c, json_walk("{\"a\":x}", 7, NULL, NULL, &end) == JSON_INVALID);
-    CHECK(c, end == 5);
+    CHECK_INT(c, json_walk("  {\"a\":1}  ", 11, NULL, NULL, &end), JSON_OK);
+    CHECK_INT(c, end, 9);
+    CHECK_INT(c, json_walk("{\"a\":x}", 7, NULL, NULL, &end), JSON_INVALID);
+    CHECK_INT(c, end, 5);
 }
 
 CHECK_MAIN(CASE(valid_documents), CASE(invalid_documents), CASE(incomplete_prefixes),

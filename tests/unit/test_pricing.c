@@ -11,15 +11,15 @@ static void shipped_table(struct check *c)
 {
     struct pricing p;
     char err[256];
-    CHECK(c, pricing_load(&p, "share/pricing.tsv", err, sizeof err) == 0);
+    CHECK_INT(c, pricing_load(&p, "share/pricing.tsv", err, sizeof err), 0);
     CHECK(c, p.n >= 8);
     CHECK_STR(c, p.written, "2026-11-27");
     const struct price *o45 = pricing_find(&p, "claude-opus-4-5-20251101");
     CHECK(c, o45 != NULL && strcmp(o45->prefix, "claude-opus-4-5") == 0);
     const struct price *o4 = pricing_find(&p, "claude-opus-4-20250514");
     CHECK(c, o4 != NULL && strcmp(o4->prefix, "claude-opus-4") == 0);
-    CHECK(c, pricing_find(&p, "claude-experimental-9") == NULL);
-    CHECK(c, pricing_find(&p, NULL) == NULL);
+    CHECK_INT(c, pricing_find(&p, "claude-experimental-9"), NULL);
+    CHECK_INT(c, pricing_find(&p, NULL), NULL);
     /* The session-a fixture's msg_A1 on Opus 4.5: 10 in, 50 out, 100 cache
      * write, 200 cache read = (50 + 1250 + 625 + 100) / 1e6 USD. */
     CHECK(c, fabs(pricing_cost(o45, 10, 50, 100, 200) - 0.002025) < 1e-12);
@@ -35,10 +35,10 @@ static void bad_lines_named(struct check *c)
     fclose(f);
     struct pricing p;
     char err[256];
-    CHECK(c, pricing_load(&p, path, err, sizeof err) == -1);
+    CHECK_INT(c, pricing_load(&p, path, err, sizeof err), -1);
     CHECK(c, strstr(err, ":3: expected") != NULL);
     unlink(path);
-    CHECK(c, pricing_load(&p, "/nonexistent/pricing.tsv", err, sizeof err) == -1);
+    CHECK_INT(c, pricing_load(&p, "/nonexistent/pricing.tsv", err, sizeof err), -1);
 }
 
 CHECK_MAIN(CASE(shipped_table), CASE(bad_lines_named))

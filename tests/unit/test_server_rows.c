@@ -13,8 +13,8 @@ static sqlite3 *open_db(struct check *c)
 {
     sqlite3 *db;
     char err[256];
-    CHECK(c, sqlite3_open(":memory:", &db) == SQLITE_OK);
-    CHECK(c, schema_migrate(db, err, sizeof err) == SQLITE_OK);
+    CHECK_INT(c, sqlite3_open(":memory:", &db), SQLITE_OK);
+    CHECK_INT(c, schema_migrate(db, err, sizeof err), SQLITE_OK);
     CHECK(c, sqlite3_exec(db,
         "INSERT INTO events (id, event_uid, session_id, event_type, ts_ns, stored_ns, tool_name, "
         "flags, payload, raw, payload_size) VALUES "
@@ -48,14 +48,14 @@ static void event_shape(struct check *c)
     sqlite3_stmt *st;
     CHECK(c, sqlite3_prepare_v2(db, "SELECT " EVENT_COLUMNS_FULL " FROM events ORDER BY id", -1,
                                 &st, NULL) == SQLITE_OK);
-    CHECK(c, sqlite3_step(st) == SQLITE_ROW);
+    CHECK_INT(c, sqlite3_step(st), SQLITE_ROW);
     json_t *e = event_json(st, 1);
     CHECK(c, e != NULL);
-    CHECK(c, json_integer_value(json_object_get(e, "id")) == 7);
+    CHECK_INT(c, json_integer_value(json_object_get(e, "id")), 7);
     CHECK_STR(c, json_string_value(json_object_get(e, "uid")), "00112233445566778899aabbccddeeff");
     CHECK_STR(c, json_string_value(json_object_get(e, "type")), "PreToolUse");
     CHECK_STR(c, json_string_value(json_object_get(e, "ts")), "2024-11-27T04:00:00.123Z");
-    CHECK(c, json_integer_value(json_object_get(e, "ts_ms")) == 1732680000123LL);
+    CHECK_INT(c, json_integer_value(json_object_get(e, "ts_ms")), 1732680000123LL);
     json_t *fl = json_object_get(e, "flags");
     CHECK(c, json_is_true(json_object_get(fl, "truncated")) &&
                  json_is_false(json_object_get(fl, "invalid")) &&
@@ -64,10 +64,10 @@ static void event_shape(struct check *c)
     json_t *p = json_object_get(e, "payload");
     CHECK(c, json_is_object(p) && json_is_string(json_object_get(p, "unparsed_text")));
     json_decref(e);
-    CHECK(c, sqlite3_step(st) == SQLITE_ROW);
+    CHECK_INT(c, sqlite3_step(st), SQLITE_ROW);
     e = event_json(st, 1);
     CHECK(c, json_is_null(json_object_get(e, "payload")));
-    CHECK(c, json_integer_value(json_object_get(e, "raw_size")) == 2);
+    CHECK_INT(c, json_integer_value(json_object_get(e, "raw_size")), 2);
     CHECK(c, json_is_null(json_object_get(e, "tool_name")));
     json_decref(e);
     sqlite3_finalize(st);
@@ -80,10 +80,10 @@ static void session_shape(struct check *c)
     sqlite3_stmt *st;
     CHECK(c, sqlite3_prepare_v2(db, "SELECT " SESSION_COLUMNS " FROM sessions", -1, &st, NULL) ==
                  SQLITE_OK);
-    CHECK(c, sqlite3_step(st) == SQLITE_ROW);
+    CHECK_INT(c, sqlite3_step(st), SQLITE_ROW);
     json_t *s = session_json(st, 3, 1000);
     CHECK_STR(c, json_string_value(json_object_get(s, "status")), "awaiting_input");
-    CHECK(c, json_integer_value(json_object_get(json_object_get(s, "counts"), "events")) == 2);
+    CHECK_INT(c, json_integer_value(json_object_get(json_object_get(s, "counts"), "events")), 2);
     json_decref(s);
     s = session_json(st, 5000, 1000);
     CHECK_STR(c, json_string_value(json_object_get(s, "status")), "idle");
@@ -106,8 +106,8 @@ static void sql_builder_binds(struct check *c)
     sqlb_sql(&sb, " AND id > ");
     sqlb_int(&sb, 0);
     sqlite3_stmt *st;
-    CHECK(c, sqlb_prepare(&sb, db, &st) == SQLITE_OK);
-    CHECK(c, strstr(sb.sql.data, "OR '1'") == NULL); /* values never reach the text */
+    CHECK_INT(c, sqlb_prepare(&sb, db, &st), SQLITE_OK);
+    CHECK_INT(c, strstr(sb.sql.data, "OR '1'"), NULL); /* values never reach the text */
     CHECK(c, sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
     sqlite3_finalize(st);
     sqlb_free(&sb);
@@ -134,7 +134,7 @@ static void event_text_matches_json(struct check *c)
         while (sqlite3_step(st) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(st, 0);
             struct buf b = BUF_INIT;
-            CHECK(c, event_text(&b, st, full) == 0);
+            CHECK_INT(c, event_text(&b, st, full), 0);
             json_t *e = event_json(st, full);
             char *want = json_dumps(e, JSON_COMPACT);
             if (full && id == 7) {

@@ -33,10 +33,10 @@ static void event_round_trip(struct check *c)
     struct buf b = BUF_INIT;
     char err[256];
     msgpack_unpacked up;
-    CHECK(c, wire_encode_event(&in, &b) == 0);
-    CHECK(c, decode(&b, &out, err, &up) == 0);
-    CHECK(c, out.kind == WIRE_EVENT);
-    CHECK(c, memcmp(out.id, in.id, WIRE_ID_LEN) == 0);
+    CHECK_INT(c, wire_encode_event(&in, &b), 0);
+    CHECK_INT(c, decode(&b, &out, err, &up), 0);
+    CHECK_INT(c, out.kind, WIRE_EVENT);
+    CHECK_INT(c, memcmp(out.id, in.id, WIRE_ID_LEN), 0);
     CHECK(c, out.ts_ns == in.ts_ns && out.uid == 1000 && out.pid == 42 && out.ppid == 41);
     CHECK(c, out.claude_pid == 40 && out.orig_size == 7 && out.flags == 0);
     CHECK(c, out.payload.len == 7 && memcmp(out.payload.ptr, "{\"a\":1}", 7) == 0);
@@ -55,8 +55,8 @@ static void raw_payload_is_bin(struct check *c)
     struct buf b = BUF_INIT;
     char err[256];
     msgpack_unpacked up;
-    CHECK(c, wire_encode_event(&in, &b) == 0);
-    CHECK(c, decode(&b, &out, err, &up) == 0);
+    CHECK_INT(c, wire_encode_event(&in, &b), 0);
+    CHECK_INT(c, decode(&b, &out, err, &up), 0);
     CHECK(c, out.flags == WIRE_FLAG_INVALID && out.payload.len == 3);
     CHECK(c, out.claude_pid == -1 && out.project_dir.ptr == NULL);
     msgpack_unpacked_destroy(&up);
@@ -106,9 +106,9 @@ static void rejects_bad_frames(struct check *c)
         pack_frame(&b, cases[i].v, cases[i].id, cases[i].fl, cases[i].bin, cases[i].ts);
         int rc = decode(&b, &ev, err, &up);
         if (cases[i].why == NULL)
-            CHECK(c, rc == 0);
+            CHECK_INT(c, rc, 0);
         else {
-            CHECK(c, rc == -1);
+            CHECK_INT(c, rc, -1);
             CHECK(c, strstr(err, cases[i].why) != NULL);
         }
         msgpack_unpacked_destroy(&up);
@@ -125,13 +125,13 @@ static void non_map_and_ping(struct check *c)
     struct wire_event ev;
     char err[256];
     msgpack_unpacked up;
-    CHECK(c, decode(&b, &ev, err, &up) == -1);
+    CHECK_INT(c, decode(&b, &ev, err, &up), -1);
     msgpack_unpacked_destroy(&up);
     buf_reset(&b);
     struct wire_event ping = {.kind = WIRE_PING};
-    CHECK(c, wire_encode_event(&ping, &b) == 0);
-    CHECK(c, decode(&b, &ev, err, &up) == 0);
-    CHECK(c, ev.kind == WIRE_PING);
+    CHECK_INT(c, wire_encode_event(&ping, &b), 0);
+    CHECK_INT(c, decode(&b, &ev, err, &up), 0);
+    CHECK_INT(c, ev.kind, WIRE_PING);
     msgpack_unpacked_destroy(&up);
     buf_free(&b);
 }
@@ -141,22 +141,22 @@ static void reply_round_trip(struct check *c)
     struct wire_reply in = {.ok = 1, .has_id = 1, .pong = 1, .committed = 5, .queue = 2}, out;
     memcpy(in.id, "0123456789abcdef", 16);
     struct buf b = BUF_INIT;
-    CHECK(c, wire_encode_reply(&in, &b) == 0);
+    CHECK_INT(c, wire_encode_reply(&in, &b), 0);
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
     size_t off = 0;
-    CHECK(c, msgpack_unpack_next(&up, b.data, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
-    CHECK(c, wire_decode_reply(&up.data, &out) == 0);
+    CHECK_INT(c, msgpack_unpack_next(&up, b.data, b.len, &off), MSGPACK_UNPACK_SUCCESS);
+    CHECK_INT(c, wire_decode_reply(&up.data, &out), 0);
     CHECK(c, out.ok && out.has_id && out.pong && out.committed == 5 && out.queue == 2);
-    CHECK(c, memcmp(out.id, in.id, 16) == 0);
+    CHECK_INT(c, memcmp(out.id, in.id, 16), 0);
     msgpack_unpacked_destroy(&up);
     buf_reset(&b);
     struct wire_reply bad = {.ok = 0, .err = {"nope", 4}};
-    CHECK(c, wire_encode_reply(&bad, &b) == 0);
+    CHECK_INT(c, wire_encode_reply(&bad, &b), 0);
     msgpack_unpacked_init(&up);
     off = 0;
-    CHECK(c, msgpack_unpack_next(&up, b.data, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
-    CHECK(c, wire_decode_reply(&up.data, &out) == 0);
+    CHECK_INT(c, msgpack_unpack_next(&up, b.data, b.len, &off), MSGPACK_UNPACK_SUCCESS);
+    CHECK_INT(c, wire_decode_reply(&up.data, &out), 0);
     CHECK(c, !out.ok && out.err.len == 4);
     msgpack_unpacked_destroy(&up);
     buf_free(&b);
@@ -177,14 +177,14 @@ static void shape_scanner(struct check *c)
 {
     struct wire_event in = sample();
     struct buf b = BUF_INIT;
-    CHECK(c, wire_encode_event(&in, &b) == 0);
-    CHECK(c, wire_encode_event(&in, &b) == 0);
+    CHECK_INT(c, wire_encode_event(&in, &b), 0);
+    CHECK_INT(c, wire_encode_event(&in, &b), 0);
     const char *why = "";
     uint64_t frames = 0;
     CHECK(c, scan(b.data, b.len, 1 << 20, &why, &frames) == 0);
-    CHECK(c, frames == 2);
+    CHECK_INT(c, frames, 2);
     CHECK(c, scan(b.data, b.len - 1, 1 << 20, &why, &frames) == 1); /* partial */
-    CHECK(c, scan(b.data, b.len, 40, &why, &frames) == -1);         /* over the cap */
+    CHECK_INT(c, scan(b.data, b.len, 40, &why, &frames), -1);         /* over the cap */
     CHECK(c, strstr(why, "larger") != NULL);
     CHECK(c, scan("\xdf\xff\xff\xff\xff", 5, 1 << 20, &why, &frames) == -1);
     CHECK(c, strstr(why, "too many keys") != NULL);
@@ -196,7 +196,7 @@ static void shape_scanner(struct check *c)
     CHECK(c, scan("\x81\xa1p\xc6\x7f\xff\xff\xff", 8, 1 << 20, &why, &frames) == -1);
     /* ext and fixext values are scalars too. */
     CHECK(c, scan("\x82\xa1" "a\xd4\x01\x02\xa1" "b\xc7\x02\x05" "ab", 13, 1 << 20, &why, &frames) == 0);
-    CHECK(c, frames == 1);
+    CHECK_INT(c, frames, 1);
     buf_free(&b);
 }
 

@@ -29,11 +29,11 @@ static void accept_key(struct check *c)
     /* The example of RFC 6455 section 1.3. */
     CHECK(c, ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out) == 0);
     CHECK_STR(c, out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    CHECK(c, ws_accept_key("short", out) == -1);
-    CHECK(c, ws_accept_key("dGhlIHNhbXBsZSBub25jZQ=", out) == -1);
+    CHECK_INT(c, ws_accept_key("short", out), -1);
+    CHECK_INT(c, ws_accept_key("dGhlIHNhbXBsZSBub25jZQ=", out), -1);
     CHECK(c, ws_accept_key("dGhlIHNhbXBsZSBub25jZR==", out) == -1); /* non-zero pad bits */
     CHECK(c, ws_accept_key("dGhlIHNhbXBsZSBub2!jZQ==", out) == -1);
-    CHECK(c, ws_accept_key(NULL, out) == -1);
+    CHECK_INT(c, ws_accept_key(NULL, out), -1);
 }
 
 static void header_tokens(struct check *c)
@@ -76,11 +76,11 @@ static void messages(struct check *c)
         int rc = ws_message_parse(bad[i], strlen(bad[i]), &t, &f, err, sizeof err);
         if (rc != -1)
             fprintf(stderr, "  accepted %s\n", bad[i]);
-        CHECK(c, rc == -1);
+        CHECK_INT(c, rc, -1);
     }
     CHECK(c, f.n_sessions == 2 && f.n_types == 1);
     const char *all = "{\"type\":\"subscribe\"}";
-    CHECK(c, ws_message_parse(all, strlen(all), &t, &f, err, sizeof err) == 0);
+    CHECK_INT(c, ws_message_parse(all, strlen(all), &t, &f, err, sizeof err), 0);
     CHECK(c, f.n_sessions == 0 && f.n_types == 0 && ws_filters_match(&f, NULL, NULL));
     ws_filters_free(&f);
 }

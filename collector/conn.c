@@ -39,6 +39,8 @@ struct conn {
     int has_unpacker;           /* up is initialised (not after a failed re-init) */
     struct wire_scan scan;      /* shape check ahead of the decoder */
     int inflight;               /* queued events that will ack here */
+    long frames;                /* frames handled (--verbose) */
+    long peer_pid;
     int closing;                /* close once the output is written */
 };
 
@@ -53,6 +55,9 @@ static void conn_close(struct conn *k)
     struct collector *c = k->c;
     if (k->bev == NULL)
         return;
+    if (c->verbose)
+        log_msg(TAG, LOG_DEBUG, "connection from pid %ld closed after %ld frame(s), %d awaiting "
+                "commit", k->peer_pid, k->frames, k->inflight);
     bufferevent_free(k->bev);
     k->bev = NULL;
     if (k->has_unpacker)
@@ -111,6 +116,7 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
     struct collector *c = k->c;
     struct wire_event ev;
     char err[256];
+    k->frames++;
     if (wire_decode_event(obj, &ev, err, sizeof err) != 0) {
         reject(k, "bad_frame", err);
         return;
@@ -239,21 +245,22 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-static int peer_allowed(evutil_socket_t fd)
+static int peer_allowed(evutil_socket_t fd, struct ucred *cred)
 {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    socklen_t len = sizeof *cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) != 0)
         return 0;
     /* The socket is 0600 in a 0700 directory; this double-checks that only
      * our own user (or root) feeds the database. */
-    return cred.uid == getuid() || cred.uid == 0;
+    return cred->uid == getuid() || cred->uid == 0;
 }
 
 void conn_accept(struct collector *c, evutil_socket_t fd)
 {
-    if (!peer_allowed(fd)) {
-        log_msg(TAG, LOG_WARN, "refused a connection from another user");
+    struct ucred cred = {0, 0, 0};
+    if (!peer_allowed(fd, &cred)) {
+        log_msg(TAG, LOG_WARN, "refused a connection from uid %ld (pid %ld): another user",
+                (long)cred.uid, (long)cred.pid);
         stats_add(&c->stats, "events_rejected_total", "foreign_uid", 1);
         close(fd);
         return;
@@ -284,6 +291,9 @@ void conn_accept(struct collector *c, evutil_socket_t fd)
         c->conns->prev = k;
     c->conns = k;
     c->nconns++;
+    k->peer_pid = (long)cred.pid;
+    if (c->verbose)
+        log_msg(TAG, LOG_DEBUG, "connection from pid %ld (%zu open)", k->peer_pid, c->nconns);
 }
 
 void conn_set_reading(struct collector *c, int on)

@@ -73,3 +73,11 @@ expect_eq secret_not_stored "$(sql "SELECT count(*) FROM events WHERE payload LI
 expect_eq redacted_flag "$(sql "SELECT flags & 4 FROM events WHERE session_id='r'")" 4
 
 stop_collector && pass collector_exits_0_on_sigterm || fail collector_exits_0_on_sigterm
+
+# --verbose logs each client connection (and nothing of it without).
+grep -q 'connection from pid' "$CHRONICLE_HOME/collector.log" && fail quiet_without_verbose || pass quiet_without_verbose
+start_collector --verbose || exit 1
+echo '{"session_id":"v","hook_event_name":"Stop"}' | "$SEND"
+stop_collector
+if grep -q 'debug: connection from pid [0-9]* closed after 1 frame(s), 0 awaiting commit' "$CHRONICLE_HOME/collector.log"; then
+    pass verbose_logs_connections; else fail verbose_logs_connections "$(cat "$CHRONICLE_HOME/collector.log")"; fi

@@ -14,6 +14,14 @@ static void table_complete(struct check *c)
         {"/assets/app.css", "text/css; charset=utf-8"},
         {"/assets/app.js", "text/javascript; charset=utf-8"},
         {"/assets/chart.min.js", "text/javascript; charset=utf-8"},
+        /* The ES modules (dashboard/js/): a browser runs a module only when
+         * it is served with a JavaScript type. */
+        {"/assets/event_meta.js", "text/javascript; charset=utf-8"},
+        {"/assets/filter.js", "text/javascript; charset=utf-8"},
+        {"/assets/format.js", "text/javascript; charset=utf-8"},
+        {"/assets/model.js", "text/javascript; charset=utf-8"},
+        {"/assets/series.js", "text/javascript; charset=utf-8"},
+        {"/assets/timeline.js", "text/javascript; charset=utf-8"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct static_asset *a = static_asset_find(want[i].path);

@@ -6,12 +6,13 @@
 # build, one self-contained file that defines window.Chart.
 #
 # Every ES module in dashboard/js/ is embedded, at /assets/NAME.js (the path
-# the modules import each other by): a new module needs no change here.  The
+# the modules import each other by; index.html loads /assets/main.js): a new
+# module needs no change here.  The
 # folder itself is a prerequisite, so removing a module regenerates too.
 CHART_JS ?= /usr/share/javascript/chart.js/chart.min.js
 DASHBOARD_MODULES := $(sort $(wildcard dashboard/js/*.js))
 DASHBOARD_ASSETS := /index.html=dashboard/index.html /assets/app.css=dashboard/app.css \
-                    /assets/app.js=dashboard/app.js /assets/chart.min.js=$(CHART_JS) \
+                    /assets/chart.min.js=$(CHART_JS) \
                     $(foreach m,$(DASHBOARD_MODULES),/assets/$(notdir $(m))=$(m))
 DASHBOARD_DEPS := $(foreach a,$(DASHBOARD_ASSETS),$(lastword $(subst =, ,$(a)))) \
                   dashboard/js scripts/embed-assets.sh dashboard/assets.mk

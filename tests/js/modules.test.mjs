@@ -10,7 +10,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.js')).sort();
 const source = (f) => readFileSync(new URL(f, DIR), 'utf8');
 
 test('the dashboard has its modules', () => {
-  for (const m of ['model.js', 'format.js', 'event_meta.js', 'filter.js', 'timeline.js', 'series.js']) {
+  for (const m of ['main.js', 'model.js', 'format.js', 'event_meta.js', 'filter.js', 'timeline.js', 'series.js']) {
     assert.ok(files.includes(m), m);
   }
 });

@@ -3,6 +3,7 @@
 // type names; presentation for every type.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as M from '/assets/event_meta.js';
 
 const names = (set) => [...set].sort();
@@ -59,5 +60,21 @@ test('a malformed /api/meta body is refused (the fallback stays)', () => {
     { event_types: [{ name: '', flags: [] }] }, { event_types: [{ name: 'X' }] },
     { event_types: [{ name: 'X', flags: [1] }] }, { event_types: [{ name: 7, flags: [] }] }]) {
     assert.equal(M.metaFromApi(bad), null, JSON.stringify(bad));
+  }
+});
+
+// The built-in table stands in for the server's: it must say what the C
+// table (common/event_type.c, served at /api/meta) says, flag for flag.
+test('fallback: the same meaning as common/event_type.c', () => {
+  const src = readFileSync(new URL('../../common/event_type.c', import.meta.url), 'utf8');
+  const macros = new Map([...src.matchAll(/^#define (TOOL_END_\w+) \(?([^)\n]+)\)?$/gm)].map((m) => [m[1], m[2]]));
+  const block = /table\[\] = \{([\s\S]*?)\n\};/.exec(src)[1];
+  const flagsOf = (expr) => expr.split('|').map((t) => t.trim()).flatMap((t) => macros.has(t) ? flagsOf(macros.get(t)) : [t])
+    .filter((t) => t !== '0').map((t) => t.replace(/^EVF_/, '').toLowerCase());
+  const c = new Map([...block.matchAll(/\{"(\w+)",\s*([^,]+),/g)].map((m) => [m[1], flagsOf(m[2]).filter((f) => M.FLAGS.includes(f)).sort()]));
+  assert.ok(c.size >= 17, 'parsed ' + c.size + ' rows');
+  for (const t of M.FALLBACK_EVENT_TYPES) assert.deepEqual([...t.flags].sort(), c.get(t.name), t.name);
+  for (const [name, flags] of c) {
+    if (flags.length) assert.deepEqual(M.FALLBACK_EVENT_TYPES.find((t) => t.name === name)?.flags.slice().sort(), flags, name);
   }
 });

@@ -99,5 +99,5 @@ export function setCharts(on) {
   renderFeed();
 }
 
-/* Redraws due (main.js's timers and frame loop call these). */
+/* The panel is shown and its charts exist: redraws are due (main.js's timers). */
 export function chartsShown() { return S.chartsOn && S.charts !== null; }

@@ -49,7 +49,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The sender links only what it needs, so it stays small and starts fast.
 SEND_COMMON := common/log.c common/clock.c common/buf.c common/config.c common/json_scan.c \
-               common/wire.c common/spool.c
+               common/wire.c common/spool.c common/home.c
 
 BINS := $(BUILD)/chronicle-send $(BUILD)/chronicle-collector
 ifneq ($(wildcard server/main.c),)

@@ -172,8 +172,9 @@ struct batch_writer *batch_writer_open(const char *path, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* NOFOLLOW: a chronicle.db symlinked elsewhere by someone else is refused. */
     int rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));

@@ -64,6 +64,7 @@ struct collector {
     size_t nconns;
     int paused;                   /* reads suspended: queue over its cap (main.c) */
 
+    int spool_fd, spool_bad_fd;        /* spool/ and spool/corrupt/, checked (home.h) */
     struct spool_file *spool_inflight; /* files whose events are queued */
     int spool_dirty;                   /* files may be waiting: rescan */
 

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chronicle/clock.h"
 #include "chronicle/event_type.h"
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "chronicle/schema.h"
 #include "chronicle/wire.h"
@@ -51,7 +53,7 @@ static int take_lock(struct collector *c, char *err, size_t errlen)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/collector.lock", c->cfg.home);
-    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c->lock_fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
@@ -154,8 +156,11 @@ static int start_ingest(struct collector *c, char *err, size_t errlen)
 
 static int start(struct collector *c, char *err, size_t errlen)
 {
-    if (config_make_dirs(&c->cfg, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
+    struct home_report tightened = {0};
+    if (home_secure(&c->cfg, &tightened, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
         return -1;
+    for (int i = 0; i < tightened.n; i++)
+        log_msg(TAG, LOG_WARN, "%s was open to other users: made private", tightened.tightened[i]);
     if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0)
         return -1;
     c->writer = batch_writer_open(c->cfg.db_path, err, errlen);
@@ -229,6 +234,7 @@ int main(int argc, char **argv)
     struct collector *c = &ctx;
     c->lock_fd = -1;
     c->inotify_fd = -1;
+    c->spool_fd = c->spool_bad_fd = -1;
     int show_config = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -257,6 +263,8 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The database, its -wal/-shm, the spool: the user's alone. */
+    umask(077);
     int rc = 0;
     if (start(c, err, sizeof err) != 0) {
         log_msg(TAG, LOG_ERROR, "%s", err);

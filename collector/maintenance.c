@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "collector.h"
 
@@ -78,17 +79,18 @@ void maintenance_idle(struct collector *c)
 static void count_drops(struct collector *c)
 {
     struct stat st;
-    if (stat(c->cfg.drop_file, &st) != 0)
+    int fd = open(c->cfg.drop_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return;
+    if (fstat(fd, &st) != 0 || !home_file_is_ours(fd)) {
+        close(fd); /* not a file of ours (home.h): its lines are not our losses */
+        return;
+    }
     int64_t off = stats_get(&c->stats, "drop_file_offset", "");
     if (st.st_size < off)
         off = 0; /* truncated by a human: start over */
-    if (st.st_size == off)
-        return;
-    int fd = open(c->cfg.drop_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || lseek(fd, off, SEEK_SET) < 0) {
-        if (fd >= 0)
-            close(fd);
+    if (st.st_size == off || lseek(fd, off, SEEK_SET) < 0) {
+        close(fd);
         return;
     }
     char chunk[8192];

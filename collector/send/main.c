@@ -177,9 +177,7 @@ static void deliver(struct send_ctx *c)
     }
     if (c->verbose)
         log_msg(TAG, LOG_WARN, "not acknowledged (%s); spooling", why);
-    char err[256];
-    if (config_make_dirs(&c->cfg, err, sizeof err) == 0 &&
-        spool_write(&c->cfg, c->frame.data, c->frame.len, c->ev.ts_ns, c->ev.id) == 0) {
+    if (spool_write(&c->cfg, c->frame.data, c->frame.len, c->ev.ts_ns, c->ev.id) == 0) {
         if (c->verbose)
             log_msg(TAG, LOG_INFO, "spooled in %s", c->cfg.spool_dir);
         return;
@@ -233,6 +231,9 @@ int main(int argc, char **argv)
     int check = 0;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Everything it creates (spool files, the drop file, directories) is
+     * the user's alone. */
+    umask(077);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

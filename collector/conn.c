@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/clock.h"
 #include "chronicle/log.h"
 #include "chronicle/wire.h"
 #include "collector.h"
@@ -122,8 +123,15 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         return;
     }
     if (ev.kind == WIRE_PING) {
-        struct wire_reply r = {.ok = 1, .pong = 1, .committed = ingest_committed(c->ingest),
-                               .queue = (int64_t)ingest_queued(c->ingest)};
+        /* Answered from memory, so that it works while nothing can be
+         * committed (a full disk): what waits, and for how long. */
+        struct ingest_status st;
+        ingest_get_status(c->ingest, &st);
+        int64_t now = clock_wall_ns();
+        struct wire_reply r = {
+            .ok = 1, .pong = 1, .committed = st.committed, .queue = (int64_t)st.pending,
+            .oldest_ms = st.oldest_received_ns ? (now - st.oldest_received_ns) / NS_PER_MS : 0,
+            .failing_ms = st.failing_since_ns ? (now - st.failing_since_ns) / NS_PER_MS : 0};
         send_reply(k, &r);
         return;
     }

@@ -144,12 +144,14 @@ static void on_committed(const struct pending_event *p, void *arg)
 
 static void on_after_commit(int queue_empty, void *arg) { maintenance_after_commit(arg, queue_empty); }
 static void on_idle(void *arg) { maintenance_idle(arg); }
+static void on_reopen_db(void *arg) { maintenance_reopen_db(arg); }
 
 static int start_ingest(struct collector *c, char *err, size_t errlen)
 {
     struct ingest_limits lim = {(size_t)c->cfg.batch_max, (size_t)c->cfg.queue_max_bytes,
                                 USAGE_BATCHES_MAX};
-    struct ingest_hooks hooks = {on_backlog, on_committed, on_after_commit, on_idle, c};
+    struct ingest_hooks hooks = {on_backlog, on_committed, on_after_commit, on_idle, on_reopen_db,
+                                 c};
     c->ingest = ingest_new(c->base, c->writer, &c->stats, &lim, &hooks, err, errlen);
     return c->ingest != NULL ? ingest_start(c->ingest, err, errlen) : -1;
 }
@@ -161,7 +163,8 @@ static int start(struct collector *c, char *err, size_t errlen)
         return -1;
     for (int i = 0; i < tightened.n; i++)
         log_msg(TAG, LOG_WARN, "%s was open to other users: made private", tightened.tightened[i]);
-    if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0)
+    if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0 ||
+        maintenance_open_state(c, err, errlen) != 0)
         return -1;
     c->writer = batch_writer_open(c->cfg.db_path, err, errlen);
     if (c->writer == NULL)
@@ -226,6 +229,8 @@ static void teardown(struct collector *c)
         event_base_free(c->base);
     if (c->lock_fd >= 0)
         close(c->lock_fd);
+    if (c->state_fd >= 0)
+        close(c->state_fd);
 }
 
 int main(int argc, char **argv)
@@ -235,6 +240,7 @@ int main(int argc, char **argv)
     c->lock_fd = -1;
     c->inotify_fd = -1;
     c->spool_fd = c->spool_bad_fd = -1;
+    c->state_fd = -1;
     int show_config = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -33,18 +33,20 @@ struct spool_file {
     struct spool_file *next;
     struct collector *c;
     int remaining;            /* queued events not yet committed */
+    int lost;                 /* one of them was not stored (pending_event.h) */
     char name[256];
 };
 
 static void file_done(struct spool_file *f);
 
 /* A spooled event's completion callback: the file goes once all its events
- * are committed. */
+ * are committed; if one was not, the file stays and is loaded again. */
 static void event_done(struct pending_event *p, int committed, void *arg)
 {
     (void)p;
-    (void)committed;
-    file_done(arg);
+    struct spool_file *f = arg;
+    f->lost |= !committed;
+    file_done(f);
 }
 
 static int in_flight(const struct collector *c, const char *name)
@@ -339,7 +341,9 @@ static void file_done(struct spool_file *f)
     struct collector *c = f->c;
     if (--f->remaining > 0)
         return;
-    if (unlinkat(c->spool_fd, f->name, 0) != 0 && errno != ENOENT)
+    if (f->lost)
+        c->spool_dirty = 1; /* kept: the next scan loads it again */
+    else if (unlinkat(c->spool_fd, f->name, 0) != 0 && errno != ENOENT)
         log_msg(TAG, LOG_ERROR, "cannot remove committed spool file %s/%s: %s",
                 c->cfg.spool_dir, f->name, strerror(errno));
     for (struct spool_file **pp = &c->spool_inflight; *pp; pp = &(*pp)->next) {

@@ -206,6 +206,13 @@ static int run_check(struct send_ctx *c)
         up = 1;
         printf("collector: answering (%lld events committed since start, %lld queued)\n",
                (long long)reply.committed, (long long)reply.queue);
+        if (reply.failing_ms > 0)
+            printf("commits:   FAILING for %lld s; the oldest waiting event is %lld s old "
+                   "(disk full? see the collector's log)\n", (long long)reply.failing_ms / 1000,
+                   (long long)reply.oldest_ms / 1000);
+        else if (reply.oldest_ms > 0)
+            printf("commits:   working; the oldest waiting event is %lld ms old\n",
+                   (long long)reply.oldest_ms);
     } else {
         printf("collector: NOT answering: %s\n", why);
     }

@@ -56,6 +56,14 @@ static void leaves_ordinary_text(struct check *c)
         "pytest -q tests/test_webhook.py", "see https://example.com/a:b", "time 12:30",
         "skip-this-one", "the token count was high", "Foo::Token::new()", "a == b",
         "/home/dev/shop", "tool_use_id", "PWD=/home/dev",
+        /* Near misses of the command-line, prefix and name rules. */
+        "git push -u origin main", "docker run -u 1000:1000 img", "sort -u names.txt",
+        "ssh -p 2222 host", "mkdir -p /tmp/x && mysql -h db", "the basic idea is simple",
+        "Basic usage", "AIza is short", "SKIP this", "hf_dataset", "npm_config_cache=/tmp",
+        "if password == \"\":", "public_key=ssh-ed25519 AAAAC3Nz", "OLDPWD=/tmp",
+        "risk_test_case_0123456789abcdef", "docker login --password-stdin reg.io",
+        "Authorization header is missing", "see https://hooks.slack.com/ docs",
+        "max_tokens: 4096", "input_tokens=12",
     };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         int n;

@@ -2,10 +2,10 @@
  *
  * Regular expressions would be the obvious tool, but POSIX regexec over
  * every string of every payload costs far more than the insert itself.
- * These scanners skip, with one table load per byte, everything that cannot
- * start a secret, and do work only at a few trigger bytes: the first letters
- * of known token prefixes (at the start of a word), '-' (PEM blocks and
- * command-line options), ':' and '=' (URLs and key=value pairs). */
+ * These scanners look at each word once, at its first byte (a known token
+ * prefix's first letter, or '-' for PEM blocks and command-line options),
+ * skip the rest of it with one table load per byte, and between words work
+ * only at ':' and '=' (URLs and key=value pairs). */
 #include "redact_scan.h"
 
 #include <string.h>
@@ -38,14 +38,14 @@ static const unsigned char cls[256] = {
     ['~'] = C_TOKEN,
 };
 
-/* What a byte may start: a token (at a word start), an option or PEM block,
- * a URL or pair (':'), a pair ('='). */
-enum { T_WORD = 1, T_DASH, T_COLON, T_EQUALS };
+/* What the first byte of a word may start: a token, or (a dash) an option
+ * or a PEM block. */
+enum { T_WORD = 1, T_DASH };
 static const unsigned char trigger[256] = {
     ['s'] = T_WORD, ['r'] = T_WORD, ['w'] = T_WORD, ['A'] = T_WORD, ['g'] = T_WORD,
     ['x'] = T_WORD, ['e'] = T_WORD, ['B'] = T_WORD, ['b'] = T_WORD, ['n'] = T_WORD,
     ['h'] = T_WORD, ['S'] = T_WORD, ['d'] = T_WORD, ['p'] = T_WORD,
-    ['-'] = T_DASH, [':'] = T_COLON, ['='] = T_EQUALS,
+    ['-'] = T_DASH,
 };
 
 static int is(unsigned char c, int mask) { return (cls[c] & mask) != 0; }
@@ -87,44 +87,47 @@ static int found(struct redact_match *m, size_t start, size_t end, const char *k
 
 /* ---- names ------------------------------------------------------------ */
 
-struct word {
-    const char *s;
-    size_t n;
-};
-#define W(x) {x, sizeof x - 1}
-/* The normalised name ends with one of these. */
-static const struct word secret_endings[] = {
-    W("password"), W("passwd"), W("secret"), W("token"), W("apikey"), W("accesskey"),
-    W("privatekey"), W("authorization"), W("credential"), W("credentials"), W("passphrase"),
-    W("sessionkey"), W("cookie"), W("accountkey"), W("signature"), W("passcode"),
-};
-/* The normalised name is one of these. */
-static const struct word secret_names[] = {W("pass"), W("pin"), W("auth"), W("sig"), W("otp")};
-/* The lower-cased name ends with a separator and one of these. */
-static const struct word secret_suffixes[] = {
-    W("pass"), W("pwd"), W("passwd"), W("pw"), W("key"), W("secret"), W("token"),
-    W("credentials"), W("pin"), W("auth"),
-};
-#undef W
-
-static int ends_with(const char *s, size_t n, const struct word *w)
+static inline int ends_with(const char *s, size_t n, const char *w, size_t k)
 {
-    return n >= w->n && memcmp(s + n - w->n, w->s, w->n) == 0;
+    return n >= k && memcmp(s + n - k, w, k) == 0;
 }
 
-static int any_ending(const char *s, size_t n, const struct word *ws, size_t count, int exact,
-                      int after_sep)
+/* s (lower-cased, separators kept) ends with a separator and w. */
+static inline int sep_suffix(const char *s, size_t n, const char *w, size_t k)
 {
-    for (size_t i = 0; i < count; i++) {
-        const struct word *w = &ws[i];
-        if (!ends_with(s, n, w) || (exact && n != w->n))
-            continue;
-        if (!after_sep || (n > w->n && strchr("_-.", s[n - w->n - 1]) != NULL))
-            return 1;
+    return n > k && (s[n - k - 1] == '_' || s[n - k - 1] == '-' || s[n - k - 1] == '.') &&
+           memcmp(s + n - k, w, k) == 0;
+}
+
+/* The rules of redact_name_is_secret, chosen by the last letter, so that a
+ * name costs a few comparisons (every JSON key goes through here):
+ * END the normalised name ends with it, IS it is it, SEP the lower-cased
+ * name ends with a separator and it. */
+#define END(w) ends_with(norm, nn, w, sizeof w - 1)
+#define IS(w) (nn == sizeof w - 1 && memcmp(norm, w, nn) == 0)
+#define SEP(w) sep_suffix(low, nl, w, sizeof w - 1)
+static int secret_by_last_letter(const char *norm, size_t nn, const char *low, size_t nl)
+{
+    switch (norm[nn - 1]) {
+    case 'd': return END("password") || END("passwd") || SEP("pwd");
+    case 'n': return END("token") || END("authorization") || IS("pin") || SEP("pin");
+    case 't': return END("secret");
+    case 'l': return END("credential");
+    case 's': return END("credentials") || IS("pass") || SEP("pass");
+    case 'e': return END("passphrase") || END("cookie") || END("signature") || END("passcode");
+    case 'h': return IS("auth") || SEP("auth");
+    case 'g': return IS("sig");
+    case 'p': return IS("otp");
+    case 'w': return SEP("pw");
+    case 'y': /* public keys are not secrets */
+        return !END("publickey") && (END("apikey") || END("accesskey") || END("privatekey") ||
+                                     END("sessionkey") || END("accountkey") || SEP("key"));
+    default: return 0;
     }
-    return 0;
 }
-#define ANY(s, n, ws, exact, sep) any_ending(s, n, ws, sizeof ws / sizeof ws[0], exact, sep)
+#undef END
+#undef IS
+#undef SEP
 
 int redact_name_is_secret(const char *name, size_t n)
 {
@@ -140,15 +143,9 @@ int redact_name_is_secret(const char *name, size_t n)
         if (c != '_' && c != '-' && c != '.')
             norm[nn++] = low[nl - 1];
     }
-    if (nn < 3)
-        return 0;
     /* "tokens" and "*_id" names (input_tokens, tool_use_id) end with no
-     * secret word; public keys are not secrets. */
-    static const struct word public_key = {"publickey", 9};
-    if (ends_with(norm, nn, &public_key))
-        return 0;
-    return ANY(norm, nn, secret_endings, 0, 0) || ANY(norm, nn, secret_names, 1, 0) ||
-           ANY(low, nl, secret_suffixes, 0, 1);
+     * secret word, and are left alone. */
+    return nn >= 3 && secret_by_last_letter(norm, nn, low, nl);
 }
 
 /* ---- tokens with a known prefix ---------------------------------------- */
@@ -208,7 +205,7 @@ static int match_prefixed(const struct prefix *t, size_t count, const char *s, s
                           struct redact_match *m)
 {
     for (const struct prefix *p = t; p < t + count; p++) {
-        if (!has_prefix(s, i, n, p->p, p->plen))
+        if (i + p->plen > n || s[i + 1] != p->p[1] || memcmp(s + i, p->p, p->plen) != 0)
             continue;
         size_t body = i + p->plen, len = run_of(s, body, n, p->mask);
         if (len < p->min)
@@ -408,12 +405,9 @@ static int match_short_option(const char *s, size_t i, size_t n, struct redact_m
 
 static int match_dash(const char *s, size_t i, size_t n, struct redact_match *m)
 {
-    if (i + 1 < n && s[i + 1] == '-') {
-        if (match_pem(s, i, n, m))
-            return 1;
-        return word_start(s, i) && match_long_option(s, i, n, m);
-    }
-    return word_start(s, i) && match_short_option(s, i, n, m);
+    if (i + 1 < n && s[i + 1] == '-')
+        return match_pem(s, i, n, m) || match_long_option(s, i, n, m);
+    return match_short_option(s, i, n, m);
 }
 
 /* ---- URLs ------------------------------------------------------------------ */
@@ -564,31 +558,40 @@ static int match_assignment(const char *s, size_t i, size_t n, struct redact_mat
     return found(m, v, e, azure ? azure : "secret");
 }
 
+/* A token, option or PEM block starting at s[i], the start of a word. */
+static int at_word(const char *s, size_t i, size_t n, struct redact_match *m)
+{
+    switch (trigger[(unsigned char)s[i]]) {
+    case T_WORD: return match_token(s, i, n, m);
+    case T_DASH: return match_dash(s, i, n, m);
+    default: return 0;
+    }
+}
+
+/* Word by word: a word (a run of letters, digits, '_' and '-') is looked at
+ * once, at its start, then skipped in a tight loop; between words only ':'
+ * and '=' do work. */
 int redact_scan_next(const char *s, size_t from, size_t n, struct redact_match *m)
 {
-    for (size_t i = from; i < n; i++) {
-        while (i < n && !trigger[(unsigned char)s[i]])
-            i++;
-        if (i >= n)
-            break;
-        switch (trigger[(unsigned char)s[i]]) {
-        case T_WORD:
-            if (word_start(s, i) && match_token(s, i, n, m))
+    size_t i = from;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (is(c, C_B64URL)) {
+            if ((i != from || word_start(s, i)) && at_word(s, i, n, m))
                 return 1;
-            break;
-        case T_DASH:
-            if (match_dash(s, i, n, m))
+            /* "\nghp_...": a word right after a JSON escape's letter. */
+            if (i > 0 && s[i - 1] == '\\' && (c == 'n' || c == 't' || c == 'r') && i + 1 < n &&
+                at_word(s, i + 1, n, m))
                 return 1;
-            break;
-        case T_COLON:
-            if (match_url(s, i, n, m) || match_assignment(s, i, n, m))
-                return 1;
-            break;
-        default:
-            if (match_assignment(s, i, n, m))
-                return 1;
-            break;
+            for (i++; i < n && is((unsigned char)s[i], C_B64URL); i++)
+                ;
+            continue;
         }
+        if (c == ':' && (match_url(s, i, n, m) || match_assignment(s, i, n, m)))
+            return 1;
+        if (c == '=' && match_assignment(s, i, n, m))
+            return 1;
+        i++;
     }
     return 0;
 }

@@ -22,13 +22,31 @@ cpid=
 trap '[ -n "$cpid" ] && kill "$cpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 export CHRONICLE_CONFIG=/dev/null
 
-echo "-- receive-time work per event (pending_event_new), medians of 5 interleaved rounds"
-echo "this tree:"
-"$BUILD/bench/redact_bench" 5 tests/fixtures/hooks/*.json
-if [ -n "$BASELINE" ]; then
-    echo "baseline ($BASELINE):"
-    "$BASELINE/bench/redact_bench" 5 tests/fixtures/hooks/*.json
-fi
+# One redact_bench run per tree and round, alternating; then per payload set
+# the median of each tree's ns/event with redaction off and on.
+echo "-- receive-time work per event (pending_event_new), $ROUNDS interleaved rounds of 5, medians"
+trees=("$BUILD")
+[ -n "$BASELINE" ] && trees+=("$BASELINE")
+for r in $(seq "$ROUNDS"); do
+    for t in "${!trees[@]}"; do
+        "${trees[$t]}/bench/redact_bench" 5 tests/fixtures/hooks/*.json | sed "s/^/$t /" >>"$work/cpu"
+    done
+done
+median_of() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# cpu_col TREE SET WORD: that column ("off" or "on" ns/event) of every round.
+cpu_col() {
+    awk -v t="$1" -v s="$2" -v w="$3" '$1 == t && $3 == s { for (i = 1; i <= NF; i++) if ($i == w) print $(i + 1) }' "$work/cpu"
+}
+for set in ingest hooks read64k; do
+    for t in "${!trees[@]}"; do
+        off=$(cpu_col "$t" "$set" off | median_of); on=$(cpu_col "$t" "$set" on | median_of)
+        printf "%-8s %-24s off %6.0f ns/event, on %6.0f ns/event, on/off %.2f\n" "$set" "${trees[$t]}" \
+            "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN {print a / b}')"
+        [ "$t" = 0 ] && this_on=$on
+    done
+    [ -n "$BASELINE" ] && printf "%-8s redaction on, this tree / baseline: %.2f\n" "$set" \
+        "$(awk -v a="$this_on" -v b="$on" 'BEGIN {print a / b}')"
+done
 
 # ingest COLLECTOR REDACT: events/s of one fresh collector.
 ingest() {
@@ -51,7 +69,7 @@ for r in $(seq "$ROUNDS"); do
         echo "$k $(ingest "$1" "$2")" >>"$work/rates"
     done
 done
-median() { awk -v k="$1" '$1 == k {print $2}' "$work/rates" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { awk -v k="$1" '$1 == k {print $2}' "$work/rates" | median_of; }
 off=$(median 0); on=$(median 1)
 printf "ingest, redaction off: %.0f events/s; on: %.0f events/s; on/off %.2f\n" "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN {print a / b}')"
 if [ -n "$BASELINE" ]; then

@@ -5,6 +5,9 @@
  * builds against an older tree, so two builds' outputs compare.
  *
  *   redact_bench ROUNDS FIXTURE.json...
+ *   redact_bench --once off|on FIXTURE.json...   one untimed pass over the
+ *       "ingest" set, for callgrind: the difference of the two runs'
+ *       instruction counts is what redaction costs for its 1000 payloads
  *
  * Sets: "ingest" the ingest benchmark's payloads (bench_payload.h);
  * "hooks" the given fixture payloads; "read64k" a Read tool result of 64 KB
@@ -114,9 +117,16 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi(argv[1]) : 5;
-    if (rounds < 1 || rounds > 99 || argc < 3) {
-        fprintf(stderr, "usage: redact_bench ROUNDS FIXTURE.json...\n");
+    const char *once = NULL; /* "off" or "on": one untimed pass */
+    int rounds = 5, first = 2;
+    if (argc > 2 && strcmp(argv[1], "--once") == 0) {
+        once = argv[2];
+        first = 3;
+    } else if (argc > 1) {
+        rounds = atoi(argv[1]);
+    }
+    if (rounds < 1 || rounds > 99 || argc <= first) {
+        fprintf(stderr, "usage: redact_bench ROUNDS|--once off|on FIXTURE.json...\n");
         return 2;
     }
     struct set sets[3] = {{"ingest", NULL, 0, 0, 200}, {"hooks", NULL, 0, 0, 2000}, {"read64k", NULL, 0, 0, 300}};
@@ -125,13 +135,18 @@ int main(int argc, char **argv)
         bench_row_make(&row, i);
         add(&sets[0], row.payload, (size_t)row.payload_len);
     }
-    for (int i = 2; i < argc; i++)
+    for (int i = first; i < argc; i++)
         load_file(&sets[1], argv[i]);
     make_read64k(&sets[2]);
     struct redact_rules off, on;
     char err[128];
     if (redact_rules_init(&off, 0, NULL, err, sizeof err) != 0 || redact_rules_init(&on, 1, NULL, err, sizeof err) != 0)
         return 1;
+    if (once != NULL) {
+        sets[0].reps = 1;
+        measure(&sets[0], strcmp(once, "on") == 0 ? &on : &off);
+        return 0;
+    }
     for (int k = 0; k < 3; k++) {
         double t_off[99], t_on[99];
         for (int r = 0; r < rounds; r++) { /* interleaved: drift hits both alike */

@@ -537,6 +537,27 @@ static size_t bracket_end(const char *s, size_t v, size_t n)
     return n;
 }
 
+/* Values that hold no secret, though a secret name precedes them: code
+ * ("have_key = 1;", "token: null") and shell variables ("$DB_PASS",
+ * "${TOKEN}"); anything shorter than 3 bytes.  Leaving them keeps source
+ * code readable at no risk. */
+static int is_placeholder(const char *v, size_t n)
+{
+    static const char *const words[] = {"true", "false", "null", "None", "nil", "NULL", "undefined"};
+    if (n < 3)
+        return 1;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && memcmp(v, words[i], n) == 0)
+            return 1;
+    size_t a = v[0] == '$' ? (n > 1 && v[1] == '{' ? 2 : 1) : 0, b = n - (a == 2 && v[n - 1] == '}');
+    if (a == 0 || a >= b)
+        return 0;
+    for (size_t i = a; i < b; i++)
+        if (!is((unsigned char)v[i], C_ALNUM) && v[i] != '_')
+            return 0;
+    return 1;
+}
+
 /* At '=' or ':' : "name = value" where the name names a secret. */
 static int match_assignment(const char *s, size_t i, size_t n, struct redact_match *m)
 {
@@ -553,7 +574,7 @@ static int match_assignment(const char *s, size_t i, size_t n, struct redact_mat
     size_t v, e = value_after(s, i, n, azure != NULL, &v);
     if (v < n && (s[v] == '{' || s[v] == '['))
         e = bracket_end(s, v, n); /* "credentials": [...] in text: all of it */
-    if (e <= v || HAS(s, v, n, "[REDACTED"))
+    if (e <= v || HAS(s, v, n, "[REDACTED") || is_placeholder(s + v, e - v))
         return 0;
     return found(m, v, e, azure ? azure : "secret");
 }

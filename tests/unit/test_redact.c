@@ -32,6 +32,7 @@ static void catches_each_kind(struct check *c)
         {"api_key: abc123XYZ", "abc123XYZ", "secret"},
         {"{\"password\": \"pa55\"}", "pa55", "secret"},
         {"my api_key=sk-ant-XXXXXXXXXXXXXXXXXXXXXXXXXX please", "XXXXXXXX", NULL},
+        {"hash password=$2b$12$abcdefghijklmnopqrstuv", "abcdefghijklmnop", "secret"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int n;
@@ -64,6 +65,9 @@ static void leaves_ordinary_text(struct check *c)
         "risk_test_case_0123456789abcdef", "docker login --password-stdin reg.io",
         "Authorization header is missing", "see https://hooks.slack.com/ docs",
         "max_tokens: 4096", "input_tokens=12",
+        /* Values that cannot be secrets, after secret names: code and variables. */
+        "ps->have_key = 1;", "token: null,", "int secret = 0;", "PASSWORD=$DB_PASS ./run",
+        "export TOKEN=${GH_TOKEN}",
     };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         int n;

@@ -216,7 +216,7 @@ static int commit_with_retry(struct ingest *g, size_t n, int64_t stop_deadline)
             return 0;
         stats_add(g->stats, "commit_retries_total", "", 1);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && backoff == 0)
-            log_msg(TAG, LOG_ERROR, "commit of %zu events failed (will retry): %s", n, err);
+            log_msg(TAG, LOG_LEVEL_ERROR, "commit of %zu events failed (will retry): %s", n, err);
         pthread_mutex_lock(&g->mu);
         int stopping = g->stop;
         if (g->failing_since_ns == 0)
@@ -236,7 +236,7 @@ static void commit_usage(struct ingest *g, struct usage_batch *b)
     if (batch_writer_commit_usage(g->writer, b, err, sizeof err) != SQLITE_OK) {
         /* The offset was not stored either: the rows are read again on the
          * next pass over this file. */
-        log_msg(TAG, LOG_WARN, "usage of %s not stored: %s", b->path, err);
+        log_msg(TAG, LOG_LEVEL_WARN, "usage of %s not stored: %s", b->path, err);
         stats_add(g->stats, "usage_batches_failed_total", "", 1);
     } else {
         stats_add(g->stats, "usage_rows_total", "", (int64_t)b->n);
@@ -275,7 +275,7 @@ static int batch_is_on_disk(struct ingest *g)
     if (batch_writer_file_ok(g->writer, why, sizeof why))
         return 1;
     stats_add(g->stats, "database_replaced_total", "", 1);
-    log_msg(TAG, LOG_ERROR, "%s: the last batch was not acknowledged; opening the path again",
+    log_msg(TAG, LOG_LEVEL_ERROR, "%s: the last batch was not acknowledged; opening the path again",
             why);
     if (g->hooks.reopen_db)
         g->hooks.reopen_db(g->hooks.arg);
@@ -344,7 +344,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&g->mu);
         uint64_t one = 1;
         if (write(g->done_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-            log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
+            log_msg(TAG, LOG_LEVEL_ERROR, "eventfd: %s", strerror(errno));
         if (g->hooks.after_commit)
             g->hooks.after_commit(empty, g->hooks.arg);
         pthread_mutex_lock(&g->mu);
@@ -388,7 +388,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     (void)what;
     uint64_t n;
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
+        log_msg(TAG, LOG_LEVEL_ERROR, "eventfd: %s", strerror(errno));
     complete(arg);
 }
 

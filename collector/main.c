@@ -65,7 +65,7 @@ static int take_lock(struct collector *c, char *err, size_t errlen)
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(c->lock_fd, 0) != 0 || write(c->lock_fd, pid, (size_t)n) != n)
-        log_msg(TAG, LOG_WARN, "cannot write the pid into %s", path);
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot write the pid into %s", path);
     return 0;
 }
 
@@ -73,7 +73,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct collector *c = arg;
-    log_msg(TAG, LOG_INFO, "signal %d: finishing", (int)sig);
+    log_msg(TAG, LOG_LEVEL_INFO, "signal %d: finishing", (int)sig);
     event_base_loopbreak(c->base);
 }
 
@@ -118,12 +118,12 @@ static void on_backlog(int over, void *arg)
     if (over && !c->paused) {
         c->paused = 1;
         conn_set_reading(c, 0);
-        log_msg(TAG, LOG_WARN, "queue over %ld bytes: pausing reads until it drains",
+        log_msg(TAG, LOG_LEVEL_WARN, "queue over %ld bytes: pausing reads until it drains",
                 c->cfg.queue_max_bytes);
     } else if (!over && c->paused) {
         c->paused = 0;
         conn_set_reading(c, 1);
-        log_msg(TAG, LOG_INFO, "queue drained: reading again");
+        log_msg(TAG, LOG_LEVEL_INFO, "queue drained: reading again");
     }
     if (!over && c->spool_dirty && !c->stopping)
         event_active(c->spool_ev, EV_WRITE, 0);
@@ -162,7 +162,7 @@ static int start(struct collector *c, char *err, size_t errlen)
     if (home_secure(&c->cfg, &tightened, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
         return -1;
     for (int i = 0; i < tightened.n; i++)
-        log_msg(TAG, LOG_WARN, "%s was open to other users: made private", tightened.tightened[i]);
+        log_msg(TAG, LOG_LEVEL_WARN, "%s was open to other users: made private", tightened.tightened[i]);
     if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0 ||
         maintenance_open_state(c, err, errlen) != 0)
         return -1;
@@ -171,13 +171,13 @@ static int start(struct collector *c, char *err, size_t errlen)
         return -1;
     stats_init(&c->stats);
     if (stats_load(&c->stats, batch_writer_db(c->writer)) != SQLITE_OK)
-        log_msg(TAG, LOG_WARN, "could not load counters; starting them from zero");
+        log_msg(TAG, LOG_LEVEL_WARN, "could not load counters; starting them from zero");
     c->started_ns = clock_wall_ns();
     stats_set(&c->stats, "started_ns", "", c->started_ns);
     stats_set(&c->stats, "collector_pid", "", (int64_t)getpid());
     char e2[256];
     if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
-        log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
+        log_msg(TAG, LOG_LEVEL_WARN, "initial heartbeat not written: %s", e2);
     /* From here on only the writer thread touches the database. */
     if (setup_events(c, err, errlen) != 0 || start_ingest(c, err, errlen) != 0 ||
         transcript_reader_start(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
@@ -196,7 +196,7 @@ static int finish(struct collector *c)
     transcript_reader_stop(c); /* before the writer: it may wait for the writer's queue */
     int rc = 0;
     if (ingest_stop(c->ingest) != 0) {
-        log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
+        log_msg(TAG, LOG_LEVEL_ERROR, "%zu event(s) could not be committed before exit; their senders "
                 "were not acknowledged and have spooled them", ingest_queued(c->ingest));
         rc = 1;
     }
@@ -206,7 +206,7 @@ static int finish(struct collector *c)
         batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err);
         batch_writer_checkpoint(c->writer, 1);
     }
-    log_msg(TAG, LOG_INFO, "stopped: %lld event(s) committed since start",
+    log_msg(TAG, LOG_LEVEL_INFO, "stopped: %lld event(s) committed since start",
             (long long)ingest_committed(c->ingest));
     return rc;
 }
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     }
     char err[512];
     if (config_load(&c->cfg, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "configuration: %s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "configuration: %s", err);
         return 2;
     }
     if (show_config) {
@@ -273,14 +273,14 @@ int main(int argc, char **argv)
     umask(077);
     int rc = 0;
     if (start(c, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         rc = 1;
     } else {
-        log_msg(TAG, LOG_INFO, "ready: database %s, redaction %s", c->cfg.db_path,
+        log_msg(TAG, LOG_LEVEL_INFO, "ready: database %s, redaction %s", c->cfg.db_path,
                 c->cfg.redact ? "on" : "off");
         notify_systemd("READY=1");
         if (event_base_dispatch(c->base) < 0) {
-            log_msg(TAG, LOG_ERROR, "event loop failed");
+            log_msg(TAG, LOG_LEVEL_ERROR, "event loop failed");
             rc = 1;
         }
         rc |= finish(c);

@@ -65,7 +65,7 @@ static void check_database(struct collector *c)
         return;
     if (batch_writer_db(c->writer) != NULL) {
         stats_add(&c->stats, "database_replaced_total", "", 1);
-        log_msg(TAG, LOG_ERROR, "%s: opening the path again", why);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s: opening the path again", why);
     }
     maintenance_reopen_db(c);
 }
@@ -77,11 +77,11 @@ void maintenance_reopen_db(struct collector *c)
     retention_close(&c->maint.retention);
     char err[256];
     if (batch_writer_reopen(c->writer, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "reopening the database: %s (will retry)", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "reopening the database: %s (will retry)", err);
         return;
     }
     stats_mark_all_dirty(&c->stats); /* the new file gets every counter */
-    log_msg(TAG, LOG_INFO, "database %s opened again", c->cfg.db_path);
+    log_msg(TAG, LOG_LEVEL_INFO, "database %s opened again", c->cfg.db_path);
 }
 
 /* Writer thread, once a second while nothing is queued. */
@@ -98,7 +98,7 @@ void maintenance_idle(struct collector *c)
         char err[256];
         c->maint.last_heartbeat = now;
         if (batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err) != SQLITE_OK)
-            log_msg(TAG, LOG_WARN, "heartbeat not written: %s", err);
+            log_msg(TAG, LOG_LEVEL_WARN, "heartbeat not written: %s", err);
     }
     expire(c, 20 * NS_PER_MS); /* up to 20 ms of chunks per idle second */
     if (batch_writer_wal_pages(c->writer) > 0)
@@ -137,7 +137,7 @@ static void count_drops(struct collector *c)
     }
     close(fd);
     if (lines > 0) {
-        log_msg(TAG, LOG_ERROR, "%lld event(s) were lost by senders that could not spool "
+        log_msg(TAG, LOG_LEVEL_ERROR, "%lld event(s) were lost by senders that could not spool "
                 "(see %s)", (long long)lines, c->cfg.drop_file);
         stats_add(&c->stats, "events_dropped_total", "", lines);
     }
@@ -157,7 +157,7 @@ int maintenance_open_state(struct collector *c, char *err, size_t errlen)
      * place needs none, so the file keeps telling the truth on a full disk. */
     int rc = posix_fallocate(c->state_fd, 0, STATE_FILE_BYTES);
     if (rc != 0)
-        log_msg(TAG, LOG_WARN, "cannot allocate %s: %s", path, strerror(rc));
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot allocate %s: %s", path, strerror(rc));
     return 0;
 }
 
@@ -182,7 +182,7 @@ static void write_state(struct collector *c)
     memset(text + n, '\n', sizeof text - (size_t)n); /* readers skip empty lines */
     if (pwrite(c->state_fd, text, sizeof text, 0) != (ssize_t)sizeof text && !c->state_warned) {
         c->state_warned = 1;
-        log_msg(TAG, LOG_WARN, "cannot write collector.state: %s", strerror(errno));
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot write collector.state: %s", strerror(errno));
     }
 }
 

@@ -33,7 +33,7 @@ static int prepare(sqlite3 *db, struct retention *r)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int rc = sqlite3_prepare_v3(db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL);
         if (rc != SQLITE_OK) {
-            log_msg(TAG, LOG_ERROR, "retention: %s", sqlite3_errmsg(db));
+            log_msg(TAG, LOG_LEVEL_ERROR, "retention: %s", sqlite3_errmsg(db));
             return rc;
         }
     }
@@ -117,7 +117,7 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        log_msg(TAG, LOG_ERROR, "retention: %s", sqlite3_errmsg(db));
+        log_msg(TAG, LOG_LEVEL_ERROR, "retention: %s", sqlite3_errmsg(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

@@ -73,10 +73,10 @@ static void move_aside(struct collector *c, const char *name, const char *why,
 {
     stats_add(&c->stats, counter, "", 1);
     if (renameat(c->spool_fd, name, c->spool_bad_fd, name) != 0)
-        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s) and cannot be moved aside: %s",
+        log_msg(TAG, LOG_LEVEL_ERROR, "spool file %s is unreadable (%s) and cannot be moved aside: %s",
                 name, why, strerror(errno));
     else
-        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s): moved to %s", name, why,
+        log_msg(TAG, LOG_LEVEL_ERROR, "spool file %s is unreadable (%s): moved to %s", name, why,
                 c->cfg.spool_bad);
 }
 
@@ -248,7 +248,7 @@ static void scan(struct collector *c)
     if (d == NULL) {
         if (dfd >= 0)
             close(dfd);
-        log_msg(TAG, LOG_ERROR, "cannot read spool %s: %s", c->cfg.spool_dir, strerror(errno));
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot read spool %s: %s", c->cfg.spool_dir, strerror(errno));
         return;
     }
     char **names = NULL;
@@ -322,7 +322,7 @@ int spool_reader_start(struct collector *c, char *err, size_t errlen)
     if (c->inotify_fd < 0 ||
         inotify_add_watch(c->inotify_fd, c->cfg.spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
         /* Not fatal: the periodic tick rescans the spool anyway. */
-        log_msg(TAG, LOG_WARN, "inotify on %s: %s (falling back to periodic scans)",
+        log_msg(TAG, LOG_LEVEL_WARN, "inotify on %s: %s (falling back to periodic scans)",
                 c->cfg.spool_dir, strerror(errno));
     } else {
         c->inotify_ev = event_new(c->base, c->inotify_fd, EV_READ | EV_PERSIST, on_inotify, c);
@@ -344,7 +344,7 @@ static void file_done(struct spool_file *f)
     if (f->lost)
         c->spool_dirty = 1; /* kept: the next scan loads it again */
     else if (unlinkat(c->spool_fd, f->name, 0) != 0 && errno != ENOENT)
-        log_msg(TAG, LOG_ERROR, "cannot remove committed spool file %s/%s: %s",
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot remove committed spool file %s/%s: %s",
                 c->cfg.spool_dir, f->name, strerror(errno));
     for (struct spool_file **pp = &c->spool_inflight; *pp; pp = &(*pp)->next) {
         if (*pp == f) {

@@ -68,7 +68,7 @@ static void make_read64k(struct set *s)
         "static int parse_config(const char *path, struct config *cfg)\n", "{\n",
         "    if (cfg->timeout_ms <= 0) cfg->timeout_ms = 5000; /* \"default\" */\n",
         "    url = \"https://example.com/api/v1/items?page=2&limit=50\";\n",
-        "    log_msg(TAG, LOG_INFO, \"ready: %s (%d items)\", path, n);\n", "}\n",
+        "    log_msg(TAG, LOG_LEVEL_INFO, \"ready: %s (%d items)\", path, n);\n", "}\n",
         "# Settings: retries=3, backoff: exponential, mode = fast\n",
     };
     struct buf text = BUF_INIT, json = BUF_INIT;

@@ -19,6 +19,17 @@ int cmd_status(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_vacuum(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_endpoint(int argc, char **argv);
+
+struct endpoint;
+
+/* Loads the configuration and resolves the server's endpoint
+ * (chronicle/endpoint.h), then applies server_flag (--server HOST:PORT, or
+ * NULL) on top.  A token file that cannot be used is a warning on stderr.
+ * 0, or the exit status after an error printed on stderr: 1 configuration,
+ * 2 a bad flag. */
+int admin_endpoint_load(struct endpoint *ep, const char *server_flag);
 
 /* Path of chronicle-send beside the running chronicle binary (from
  * /proc/self/exe).  0, or -1 with errno set. */

@@ -113,6 +113,11 @@ int endpoint_resolve(struct endpoint *ep, const struct chronicle_config *cfg, ch
         return -1;
     }
     if (cfg->token[0] != '\0') {
+        if (!token_valid(cfg->token)) {
+            snprintf(err, errlen, "CHRONICLE_TOKEN (or the config file's token) is not a token: "
+                     "visible ASCII characters only");
+            return -1;
+        }
         snprintf(ep->token, sizeof ep->token, "%s", cfg->token);
         ep->token_source = ENDPOINT_TOKEN_FROM_CONFIG;
         return 0;

@@ -124,6 +124,12 @@ static void configured_token_wins_and_is_encoded(struct check *c)
     CHECK(c, ep.token_source == ENDPOINT_TOKEN_FROM_CONFIG);
     CHECK(c, endpoint_dashboard_url(&ep, url, sizeof url) == 0);
     CHECK_STR(c, url, "http://127.0.0.1:8510/?token=s3cret-_.~");
+    setenv("CHRONICLE_TOKEN", "line\r\nX-Evil: 1", 1);
+    CHECK(c, resolve(&ep, err, sizeof err) == -1);
+    CHECK(c, ep.token_source == ENDPOINT_TOKEN_NONE && strstr(err, "visible ASCII") != NULL);
+    unsetenv("CHRONICLE_TOKEN");
+    reset("token = s3cret-_.~\n");
+    CHECK(c, resolve(&ep, err, sizeof err) == 0);
     /* Too small a buffer is an error, never a cut URL. */
     CHECK(c, endpoint_dashboard_url(&ep, url, 30) == -1);
 }

@@ -1,13 +1,18 @@
 # Chronicle - observability for Claude Code agent sessions.
 #
-#   make            build build/chronicle-send, build/chronicle-collector, build/chronicle-server
-#   make test       install missing packages, build, run every test (unit + integration)
-#   make run        install missing packages, build, run collector + server in the foreground
+#   make            install missing build packages, build build/chronicle-send,
+#                   build/chronicle-collector, build/chronicle-server, build/chronicle
+#   make run        the same, then run collector + server in the foreground
+#   make test       install missing build and test packages, build, run every test
 #   make bench      benchmarks (ratios against floors measured in the same run)
 #   make asan       the whole test suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make analyze    gcc -fanalyzer over collector/, server/, common/
+#   make test-fresh make run in a clean Debian 12 root, as a newcomer would
 #   make install PREFIX=~/.local   (DESTDIR honoured)
+#
+# Packages: scripts/deps.sh installs each target's group only (build, test,
+# bench, e2e, fresh); `make all` builds without looking at packages.
 
 PREFIX ?= $(HOME)/.local
 DESTDIR ?=
@@ -65,7 +70,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test tests-build run bench asan fuzz install uninstall clean check-deps
+.PHONY: default all test tests-build run bench asan fuzz install uninstall clean check-deps \
+        deps-build deps-test deps-bench deps-e2e deps-fresh
+default: deps-build
+	@$(MAKE) --no-print-directory all
+
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -141,10 +150,21 @@ $(BUILD)/bench/floor_client: tests/bench/floor/floor_client.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -static -o $@ $<
 
+deps-build:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh build test
+deps-bench:
+	@scripts/deps.sh build bench
+deps-e2e:
+	@scripts/deps.sh build test e2e
+deps-fresh:
+	@scripts/deps.sh fresh
+# Everything every target needs (what CI installs first).
 check-deps:
-	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	@scripts/deps.sh build test bench e2e fresh
 
-test: check-deps
+test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
 	@BUILD=$(BUILD) tests/run.sh
 
@@ -153,11 +173,11 @@ tests-build: $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/bench/chronicle-send-dynamic
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan SAN=1 CFLAGS="-O1 -g"
 
-bench: check-deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client $(BUILD)/bench/chronicle-send-dynamic
 	@BUILD=$(BUILD) tests/bench/run.sh
 
-run: check-deps
+run: deps-build
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/run.sh
 
@@ -170,7 +190,8 @@ fuzz:
 analyze:
 	@scripts/analyze.sh
 
-install: all
+install: deps-build
+	@$(MAKE) --no-print-directory all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/chronicle
@@ -180,14 +201,14 @@ install: all
 # The dashboard with five simulated sessions played through chronicle-send
 # (scripts/demo.sh; PORT=8510 by default).
 .PHONY: demo
-demo: check-deps
+demo: deps-test
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
 # End to end with the real Claude Code CLI (npm, cached under $(BUILD)/e2e)
 # against build/tools/messages_standin, a local Messages API stand-in.
 .PHONY: test-e2e
-test-e2e: check-deps
+test-e2e: deps-e2e
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/messages_standin
 	@BUILD=$(BUILD) bash tests/e2e/test_claude_cli.sh
 

@@ -212,20 +212,23 @@ test-e2e: deps-e2e
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/messages_standin
 	@BUILD=$(BUILD) bash tests/e2e/test_claude_cli.sh
 
-# systemd user units (systemd/): @BINDIR@ becomes the installed binaries'
-# directory.  A PREFIX under $HOME installs to ~/.config/systemd/user, any
+# systemd user units (systemd/), rendered by scripts/units-render.sh:
+# @BINDIR@ becomes the installed binaries' directory, @CHRONICLE_HOME@ the data
+# directory: for a per-user install the one `chronicle endpoint home` resolves
+# now (config file, CHRONICLE_HOME, as every program does), for a system-wide
+# or staged one %h/.claude/chronicle (the installing user's settings are not
+# every user's).  A PREFIX under $HOME installs to ~/.config/systemd/user, any
 # other to PREFIX/lib/systemd/user (in every user's unit search path).
 # Enables and starts them when a user systemd is reachable (scripts/units-enable.sh).
 USER_UNITDIR ?= $(if $(filter $(HOME)/%,$(PREFIX)),$(or $(XDG_CONFIG_HOME),$(HOME)/.config)/systemd/user,$(PREFIX)/lib/systemd/user)
 UNIT_FILES := $(wildcard systemd/*.socket systemd/*.service)
 .PHONY: install-units uninstall-units check-units
-install-units:
-	install -d $(DESTDIR)$(USER_UNITDIR)
-	@for u in $(UNIT_FILES); do \
-	    dst=$(DESTDIR)$(USER_UNITDIR)/$$(basename $$u); \
-	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst && \
-	    echo "installed $$dst" || exit 1; \
-	done
+install-units: $(BUILD)/chronicle
+	@home='%h/.claude/chronicle'; \
+	if [ -z "$(DESTDIR)" ] && [ -n "$(filter $(HOME)/%,$(PREFIX))" ]; then \
+	    home=$$($(BUILD)/chronicle endpoint home) || exit 1; \
+	fi; \
+	scripts/units-render.sh "$(PREFIX)/bin" "$$home" "$(DESTDIR)$(USER_UNITDIR)"
 	@scripts/units-enable.sh "$(DESTDIR)"
 
 uninstall-units:

@@ -54,9 +54,8 @@ CH=$HOME/.claude/chronicle
 DB=$CH/chronicle.db
 UNITS=$HOME/.config/systemd/user
 mkdir -p "$UNITS/chronicle-server.service.d"
-for u in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service; do
-    sed "s|@BINDIR@|$UNIT_BIN|g" "$u" >"$UNITS/$(basename "$u")"
-done
+"$ROOT/scripts/units-render.sh" "$UNIT_BIN" '%h/.claude/chronicle' "$UNITS" >/dev/null ||
+    { fail units_render; exit 1; }
 # Not 8510: other checkouts' tests may use it.
 PORT=$(( 20000 + RANDOM % 20000 ))
 printf '[Service]\nEnvironment=CHRONICLE_PORT=%s\n' "$PORT" >"$UNITS/chronicle-server.service.d/port.conf"

@@ -177,8 +177,10 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client $(BUILD)/bench/chronicle-send-dynamic
 	@BUILD=$(BUILD) tests/bench/run.sh
 
+# Quiet: one line for the build (the compiler speaks only on errors).
 run: deps-build
-	@$(MAKE) --no-print-directory all
+	@echo "make run: building $(BUILD)/ (make all shows the commands)"
+	@$(MAKE) --no-print-directory -s all
 	@BUILD=$(BUILD) scripts/run.sh
 
 fuzz:
@@ -211,6 +213,14 @@ demo: deps-test
 test-e2e: deps-e2e
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/messages_standin
 	@BUILD=$(BUILD) bash tests/e2e/test_claude_cli.sh
+
+# make run in a clean Debian 12 root (debootstrap minbase + git, make,
+# ca-certificates; pivot_root in private namespaces), from a clone of HEAD:
+# tests/fresh/test_fresh.sh.  Needs root and the host's package mirror.
+.PHONY: test-fresh
+test-fresh: deps-fresh
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) TEST_SCRIPTS=tests/fresh/test_fresh.sh tests/run.sh
 
 # systemd user units (systemd/), rendered by scripts/units-render.sh:
 # @BINDIR@ becomes the installed binaries' directory, @CHRONICLE_HOME@ the data

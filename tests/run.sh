@@ -4,13 +4,14 @@
 # that dies without reporting (crash, sanitizer abort) counts as one failure.
 #
 #   tests/run.sh [PATTERN]    only tests whose file name contains PATTERN
+#   TEST_SCRIPTS="a.sh b.sh" tests/run.sh   those scripts instead (make test-fresh)
 #
 # "SKIP name: reason" is what a test prints when this machine lacks a kernel
 # feature it needs (tests/integration/lib.sh: skip, have_userns, ...).  With
 # CHRONICLE_TEST_NO_SKIP=1 (set by .ci/run) every SKIP counts as a failure,
 # so nothing stops being tested in CI without failing it.  "N/A name: reason"
 # is a check that does not apply to this build (valgrind in the ASan build),
-# counted nowhere.
+# counted nowhere; "NOTE text" a measurement worth showing (timings).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -51,7 +52,7 @@ run_one() {
     [ "$f" -gt 0 ] && counts="$counts, $f failed"
     [ "$s" -gt 0 ] && counts="$counts, $s skipped"
     echo "--- $name: $counts"
-    grep -E '^(SKIP|N/A) ' "$log.out" | sed 's/^/    /'
+    grep -E '^(SKIP|N/A|NOTE) ' "$log.out" | sed 's/^/    /'
     if [ "$f" -gt 0 ]; then
         failed_names+=("$name")
         grep '^FAIL ' "$log.out" | sed 's/^/    /'
@@ -60,16 +61,25 @@ run_one() {
     fi
 }
 
-for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] || continue
-    case "$t" in *"$pattern"*) ;; *) continue ;; esac
-    run_one "unit/$(basename "$t")" "$t"
-done
-for t in tests/integration/test_*.sh; do
-    [ -f "$t" ] || continue
-    case "$t" in *"$pattern"*) ;; *) continue ;; esac
-    run_one "integration/$(basename "$t")" bash "$t"
-done
+run_all() {
+    local t
+    for t in "$BUILD"/tests/test_*; do
+        [ -x "$t" ] || continue
+        case "$t" in *"$pattern"*) ;; *) continue ;; esac
+        run_one "unit/$(basename "$t")" "$t"
+    done
+    for t in tests/integration/test_*.sh; do
+        [ -f "$t" ] || continue
+        case "$t" in *"$pattern"*) ;; *) continue ;; esac
+        run_one "integration/$(basename "$t")" bash "$t"
+    done
+}
+
+if [ -n "${TEST_SCRIPTS:-}" ]; then
+    for t in $TEST_SCRIPTS; do run_one "$t" bash "$t"; done
+else
+    run_all
+fi
 
 rm -rf "$logdir"
 if [ "$failed" -gt 0 ]; then

@@ -18,7 +18,7 @@ printf 'run:\n\t@BUILD=%s %s/scripts/run.sh\n' "$BIN" "$ROOT" >"$MK"
 leftovers() {
     local e
     for e in /proc/[0-9]*/environ; do
-        tr '\0' '\n' <"$e" 2>/dev/null | grep -q "^CHRONICLE_HOME=$CHRONICLE_HOME/" &&
+        { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -q "^CHRONICLE_HOME=$CHRONICLE_HOME/" &&
             { e=${e#/proc/}; echo "${e%/environ}"; }
     done
 }
@@ -31,9 +31,10 @@ trap finish EXIT
 
 # pane_run NAME PORT: make run in a new tmux window NAME (its shell stays for
 # `stty -a` afterwards); the pane's output goes to $CHRONICLE_HOME/NAME.out.
+# make starts as from a user's shell, not as a sub-make of `make test`.
 pane_run() {
     local home=$CHRONICLE_HOME/$1
-    $TM new-window -d -n "$1" "cd '$ROOT' && CHRONICLE_HOME='$home' CHRONICLE_PORT=$2 make -f '$MK' run; echo \"EXIT=\$?\"; stty -a; sleep 600"
+    $TM new-window -d -n "$1" "cd '$ROOT' && CHRONICLE_HOME='$home' CHRONICLE_PORT=$2 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -f '$MK' run; echo \"EXIT=\$?\"; stty -a; sleep 600"
     $TM pipe-pane -t "$1" "cat >>'$CHRONICLE_HOME/$1.out'"
 }
 out_of() { tr -d '\r' <"$CHRONICLE_HOME/$1.out" 2>/dev/null; }

@@ -51,10 +51,11 @@ static int read_token_fd(struct endpoint *ep, int fd, char *err, size_t errlen)
                  (long)st.st_uid);
         return -1;
     }
-    char text[sizeof ep->token + 1];
+    /* One byte more than a token can hold tells "too long" from "fits". */
+    char text[sizeof ep->token + 2];
     ssize_t n;
     do
-        n = read(fd, text, sizeof text);
+        n = read(fd, text, sizeof text - 1);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         snprintf(err, errlen, "%s: %s", ep->token_file, strerror(errno));

@@ -135,7 +135,8 @@ if listening | grep -qx 9090; then fail fresh_no_prometheus_port "something list
 token=$(printf '%s' "$url" | sed -n 's/.*[?&]token=\([^&]*\).*/\1/p')
 auth=()
 [ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
-if curl -sf -c "$CHRONICLE_HOME/cookies" "$url" | grep -qi '<title>'; then pass fresh_dashboard_served
+# -L and a cookie jar: the server may trade the URL's token for a cookie.
+if curl -sfL -c "$CHRONICLE_HOME/cookies" -b "$CHRONICLE_HOME/cookies" "$url" | grep -qi '<title>'; then pass fresh_dashboard_served
 else fail fresh_dashboard_served "$url: $(curl -s -o /dev/null -w '%{http_code}' "$url")"; fi
 inside() { nsenter -t "$pane_pid" -m -- env -i HOME=/root PATH=/usr/bin:/bin "$@"; }
 inside /root/chronicle/build/chronicle-send <"$R/root/chronicle/tests/fixtures/hooks/SessionStart.json"

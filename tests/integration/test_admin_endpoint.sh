@@ -14,6 +14,21 @@ CHRONICLE_PORT=$PORT "$SERVER" 2>>"$CHRONICLE_HOME/server.log" &
 SERVER_PID=$!
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PORT/health" || { fail server_start "$(cat "$CHRONICLE_HOME/server.log")"; exit 1; }
 
+# A server that keeps a token in $CHRONICLE_HOME/server.token: the URL and
+# the token's origin carry it; one that has none: neither does.
+TOKEN_FILE=$CHRONICLE_HOME/server.token
+if [ -f "$TOKEN_FILE" ]; then
+    SUFFIX="?token=$(cat "$TOKEN_FILE")"; ORIGIN=$TOKEN_FILE
+    cp -p "$TOKEN_FILE" "$CHRONICLE_HOME/server.token.orig"
+else
+    SUFFIX=; ORIGIN=none
+fi
+restore_token() {
+    rm -f "$TOKEN_FILE"
+    [ -f "$CHRONICLE_HOME/server.token.orig" ] && cp -p "$CHRONICLE_HOME/server.token.orig" "$TOKEN_FILE"
+    return 0
+}
+
 out=$(CHRONICLE_PORT=$PORT "$CHRONICLE" status 2>&1)
 if grep -q "^server     up      http://127.0.0.1:$PORT/" <<<"$out"; then pass status_port_from_environment
 else fail status_port_from_environment "$out"; fi
@@ -39,10 +54,10 @@ expect_eq endpoint_all "$(CHRONICLE_PORT=$PORT "$CHRONICLE" endpoint)" "home=$CH
 host=127.0.0.1
 port=$PORT
 server=127.0.0.1:$PORT
-token=none"
+token=$ORIGIN"
 expect_eq endpoint_bad_field "$("$CHRONICLE" endpoint nope >/dev/null 2>&1; echo $?)" 2
 
-expect_eq open_url "$(CHRONICLE_PORT=$PORT "$CHRONICLE" open)" "http://127.0.0.1:$PORT/"
+expect_eq open_url "$(CHRONICLE_PORT=$PORT "$CHRONICLE" open)" "http://127.0.0.1:$PORT/$SUFFIX"
 out=$(CHRONICLE_PORT=$other "$CHRONICLE" open 2>"$CHRONICLE_HOME/open.err"); rc=$?
 expect_eq open_down_exit "$rc" 1
 expect_eq open_down_stdout_empty "$out" ""
@@ -50,6 +65,7 @@ if grep -q "does not answer on 127.0.0.1:$other" "$CHRONICLE_HOME/open.err"; the
 else fail open_down_says_where "$(cat "$CHRONICLE_HOME/open.err")"; fi
 
 # The token file the server keeps: used when no token is configured.
+rm -f "$TOKEN_FILE"
 printf 'f1le-t0ken\n' >"$CHRONICLE_HOME/server.token"
 chmod 600 "$CHRONICLE_HOME/server.token"
 expect_eq open_token_from_file "$(CHRONICLE_PORT=$PORT "$CHRONICLE" open)" "http://127.0.0.1:$PORT/?token=f1le-t0ken"
@@ -70,7 +86,7 @@ else fail open_symlinked_token_warned "$(cat "$CHRONICLE_HOME/open.err")"; fi
 out=$(CHRONICLE_PORT=$PORT "$CHRONICLE" status 2>&1)
 if grep -q "WARNING: .*server.token is a symbolic link" <<<"$out"; then pass status_symlinked_token_warned
 else fail status_symlinked_token_warned "$out"; fi
-rm "$CHRONICLE_HOME/server.token"
+restore_token
 stop_server
 
 # The bearer token reaches the server: a stand-in that records the request.
@@ -93,7 +109,9 @@ host 127.0.0.1:$PORT
 authorization Bearer s3cret"
     rm -f "$rec"
     CHRONICLE_PORT=$PORT "$CHRONICLE" open >/dev/null 2>&1
-    expect_eq open_without_token_sends_none "$(sed -n 3p "$rec" 2>/dev/null)" "authorization -"
+    want="authorization -"
+    [ -f "$TOKEN_FILE" ] && want="authorization Bearer $(cat "$TOKEN_FILE")"
+    expect_eq open_sends_the_token_file_or_none "$(sed -n 3p "$rec" 2>/dev/null)" "$want"
 else
     fail status_sends_bearer "node is missing (scripts/deps.sh test installs nodejs)"
 fi

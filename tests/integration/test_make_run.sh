@@ -60,7 +60,8 @@ else fail make_run_prints_url "$(out_of ok | tail -5)"; fi
 # The URL came after /health answered: it answers now, without retrying.
 expect_eq make_run_health_before_url "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" 200
 url=$(out_of ok | sed -n 's/^ *dashboard: *//p' | head -n1)
-if curl -sf "$url" | grep -qi '<html'; then pass make_run_dashboard_served; else fail make_run_dashboard_served "$url"; fi
+# -L and a cookie jar: a token in the URL may be traded for a cookie.
+if curl -sfL -c "$CHRONICLE_HOME/jar" -b "$CHRONICLE_HOME/jar" "$url" | grep -qi '<html'; then pass make_run_dashboard_served; else fail make_run_dashboard_served "$url"; fi
 expect_eq make_run_data_line "$(out_of ok | sed -n 's/^ *data: *//p' | head -n1)" "$CHRONICLE_HOME/ok"
 CHRONICLE_HOME=$CHRONICLE_HOME/ok "$SEND" <"$FIXTURES/SessionStart.json"
 wait_for 10 sh -c "[ \"\$(sqlite3 -batch '$CHRONICLE_HOME/ok/chronicle.db' 'SELECT count(*) FROM events' 2>/dev/null)\" = 1 ]" &&

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "chronicle/clock.h"
 #include "chronicle/config.h"
 #include "chronicle/endpoint.h"
 #include "chronicle/spool.h"
@@ -119,7 +120,7 @@ static void show_database(const struct status_cmd *c)
     localtime_r(&now, &tm);
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
-    long long midnight_ns = (long long)mktime(&tm) * 1000000000LL;
+    long long midnight_ns = (long long)mktime(&tm) * NS_PER_S;
     long long today = 0, total = 0, sessions = 0, last = 0;
     if (db_reader_int(db, "SELECT count(*) FROM events WHERE ts_ns >= ?1", midnight_ns, &today) != 0 ||
         db_reader_int(db, "SELECT count(*) FROM events", 0, &total) != 0 ||
@@ -129,7 +130,7 @@ static void show_database(const struct status_cmd *c)
     } else {
         char when[64] = "never";
         if (last > 0) {
-            time_t t = (time_t)(last / 1000000000LL);
+            time_t t = (time_t)(last / NS_PER_S);
             struct tm lt;
             localtime_r(&t, &lt);
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &lt);

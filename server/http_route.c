@@ -1,21 +1,15 @@
 /*
  * http_route.c - the request entry point: limits, security checks, routing,
- * and the per-request metrics.  Also the listener: chronicle-server accepts
- * and the connection cap (TCP_NODELAY, tracking of open connections).
+ * and the per-request metrics.  The connections themselves (the listener,
+ * the cap) are http_conn.c's.
  */
 #include "server.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
 #include "chronicle/clock.h"
@@ -201,55 +195,12 @@ out:
     hc->path_arg = NULL;
 }
 
-/*
- * Connection tracking.  evhttp accepts sockets itself and offers one hook per
- * connection, the close callback; it is attached on a connection's first
- * request.  srv->conns lists the connections that have made a request (a
- * plain array: at most max_connections entries, scanned once per request,
- * well under a microsecond at the default cap).  Sockets that never send a
- * request are bounded by evhttp's timeout and the listen backlog.
- */
-static void on_conn_close(struct evhttp_connection *evcon, void *arg)
-{
-    struct server *srv = arg;
-    for (long i = 0; i < srv->connections; i++) {
-        if (srv->conns[i] == evcon) {
-            srv->conns[i] = srv->conns[--srv->connections];
-            return;
-        }
-    }
-}
-
-/* 0 when the connection is (now) tracked, -1 when the cap is reached. */
-static int track(struct server *srv, struct evhttp_request *req)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (evcon == NULL)
-        return 0;
-    for (long i = 0; i < srv->connections; i++)
-        if (srv->conns[i] == evcon)
-            return 0;
-    if (srv->connections >= srv->cfg.max_connections)
-        return -1;
-    srv->conns[srv->connections++] = evcon;
-    evhttp_connection_set_closecb(evcon, on_conn_close, srv);
-    /* Nagle + delayed ACK was measured at a 44 ms floor for a 26 KB answer.
-     * Linux passes the listener's TCP_NODELAY on to accepted sockets; set it
-     * again here so that the rule does not depend on that. */
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    int one = 1;
-    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "TCP_NODELAY: %s", strerror(errno));
-    return 0;
-}
-
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct server *srv = arg;
     int64_t t0 = clock_mono_ns();
     struct http_ctx hc = {srv, req, ROUTE_OTHER, 0, NULL, NULL};
-    if (track(srv, req) != 0) {
+    if (http_conn_track(srv, req) != 0) {
         srv->metrics.connections_rejected++;
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         http_reply_error(&hc, 503, "too_many_connections",
@@ -264,51 +215,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     metrics_record(&srv->metrics, hc.route, hc.status, (double)(clock_mono_ns() - t0) / 1e9);
 }
 
-/* The bufferevent of each new connection: large single writes, so a big
- * answer leaves in one write(2) instead of 16 KiB pieces. */
-static struct bufferevent *make_bev(struct event_base *base, void *arg)
-{
-    (void)arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (bev != NULL)
-        bufferevent_set_max_single_write(bev, 1 << 20);
-    return bev;
-}
-
-int http_listen(struct server *srv, const char *bind_addr, int port, char *err, size_t errlen)
-{
-    srv->conns = calloc((size_t)srv->cfg.max_connections, sizeof *srv->conns);
-    if (srv->conns == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    struct evhttp_bound_socket *bs =
-        evhttp_bind_socket_with_handle(srv->http, bind_addr, (ev_uint16_t)port);
-    if (bs == NULL) {
-        snprintf(err, errlen, "cannot listen on %s port %d: %s", bind_addr, port,
-                 strerror(errno));
-        return -1;
-    }
-    srv->bound = bs;
-    evutil_socket_t lfd = evhttp_bound_socket_get_fd(bs);
-    int one = 1;
-    if (setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "TCP_NODELAY on the listener: %s", strerror(errno));
-    struct sockaddr_storage got;
-    socklen_t gl = sizeof got;
-    if (getsockname(lfd, (struct sockaddr *)&got, &gl) == 0) {
-        if (got.ss_family == AF_INET)
-            srv->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
-        else if (got.ss_family == AF_INET6)
-            srv->port = ntohs(((struct sockaddr_in6 *)&got)->sin6_port);
-    }
-    return 0;
-}
-
 void http_route_install(struct server *srv)
 {
     evhttp_set_gencb(srv->http, on_request, srv);
-    evhttp_set_bevcb(srv->http, make_bev, srv);
     /* Limits: request line + headers, body, idle/slow timeout. */
     evhttp_set_max_headers_size(srv->http, 16 * 1024);
     evhttp_set_max_body_size(srv->http, 4096);

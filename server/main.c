@@ -149,6 +149,7 @@ static int setup(struct server *srv)
         return -1;
     }
     http_route_install(srv);
+    http_conn_install(srv);
     if (http_listen(srv, srv->cfg.bind, (int)srv->cfg.port, err, sizeof err) != 0) {
         log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         return -1;

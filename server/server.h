@@ -117,8 +117,16 @@ struct http_ctx {
 
 /* Registers the generic callback and the limits on srv->http. */
 void http_route_install(struct server *srv);
+
+/* ---- connections (http_conn.c) ----------------------------------------- */
+
+/* Registers the per-connection hooks on srv->http. */
+void http_conn_install(struct server *srv);
 /* Binds bind_addr:port (0 = any free port; srv->port gets the real one). */
 int http_listen(struct server *srv, const char *bind_addr, int port, char *err, size_t errlen);
+/* Called for each request: 0 when its connection is (now) tracked, -1 when
+ * the connection cap is reached. */
+int http_conn_track(struct server *srv, struct evhttp_request *req);
 
 /* Sends body (stolen: decref'd here) as JSON with status. */
 void http_reply_json(struct http_ctx *hc, int status, json_t *body);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chronicle/iso8601.h"
+#include "ws_message.h"
 
 static int hexval(int c)
 {
@@ -84,12 +85,22 @@ int query_parse(struct query *q, const char *s, char *err, size_t errlen)
             return -1;
         }
         out += strlen(k) + 1;
+        /* Every parameter is compared with or stored as UTF-8 text (and
+         * echoed in JSON errors): other bytes cannot match anything. */
+        if (!utf8_valid((const uint8_t *)k, strlen(k))) {
+            snprintf(err, errlen, "a query parameter name is not valid UTF-8");
+            return -1;
+        }
         char *v = out;
         if (decode(val, (size_t)(pair_end - val), v) != 0) {
             snprintf(err, errlen, "malformed %%-escape or NUL in query parameter '%.64s'", k);
             return -1;
         }
         out += strlen(v) + 1;
+        if (!utf8_valid((const uint8_t *)v, strlen(v))) {
+            snprintf(err, errlen, "query parameter '%.64s' is not valid UTF-8", k);
+            return -1;
+        }
         if (*k == '\0') {
             snprintf(err, errlen, "query parameter with an empty name");
             return -1;

@@ -5,9 +5,10 @@
  * Query strings are outside bytes: the parser is strict and bounded.  It
  * decodes application/x-www-form-urlencoded pairs ('+' is a space, %XX is a
  * byte) into one heap block owned by the struct query; query_free() releases
- * it.  Keys and values are NUL-terminated; a value holding a decoded NUL, a
- * bad %-escape, more than QUERY_MAX_PARAMS pairs or more than QUERY_MAX_LEN
- * bytes is refused with a message naming the problem.
+ * it.  Keys and values are NUL-terminated UTF-8; a key or value holding a
+ * decoded NUL or bytes that are not UTF-8, a bad %-escape, more than
+ * QUERY_MAX_PARAMS pairs or more than QUERY_MAX_LEN bytes is refused with a
+ * message naming the problem (and the parameter).
  *
  * The readers return QUERY_ABSENT, QUERY_OK or QUERY_BAD; on QUERY_BAD they
  * write a message naming the parameter into err, ready for a 400 answer.

@@ -12,6 +12,7 @@
 
 #include "http_query.h"
 #include "chronicle/log.h"
+#include "ws_message.h"
 
 static const char *reason(int status)
 {
@@ -114,6 +115,24 @@ void http_reply_json_text(struct http_ctx *hc, int status, struct buf *body)
     send_owned(hc, status, "application/json", data, len);
 }
 
+/* Replaces each byte that does not start a well-formed UTF-8 sequence with
+ * '?'.  Error messages quote what the client sent (a path, a header) and cut
+ * it to a length, maybe inside a character: jansson refuses such a string,
+ * and the answer would turn into a 500. */
+static void utf8_scrub(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (n <= len - i && utf8_valid((const uint8_t *)s + i, n)) {
+            i += n;
+        } else {
+            s[i++] = '?';
+        }
+    }
+}
+
 void http_reply_error(struct http_ctx *hc, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
@@ -121,6 +140,7 @@ void http_reply_error(struct http_ctx *hc, int status, const char *code, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_scrub(msg);
     json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
     http_reply_json(hc, status, body);
 }

@@ -17,6 +17,7 @@
 #include "http_query.h"
 #include "chronicle/log.h"
 #include "static_serve.h"
+#include "ws_message.h"
 
 #define MAX_URI_BYTES 8192
 #define MAX_ID_BYTES 256
@@ -99,7 +100,10 @@ static enum route_id match(const char *path, char **id)
         seg[n] = '\0';
         size_t dlen = 0;
         *id = evhttp_uridecode(seg, 0, &dlen);
-        if (*id == NULL || dlen != strlen(*id) || dlen == 0 || dlen > MAX_ID_BYTES) {
+        /* No stored id holds a NUL or bytes that are not UTF-8: such a path
+         * names nothing (404). */
+        if (*id == NULL || dlen != strlen(*id) || dlen == 0 || dlen > MAX_ID_BYTES ||
+            !utf8_valid((const uint8_t *)*id, dlen)) {
             free(*id);
             *id = NULL;
             return ROUTE_OTHER;

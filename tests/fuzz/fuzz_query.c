@@ -1,6 +1,7 @@
 /* fuzz_query.c - libFuzzer target: the REST query-string parser, its typed
- * readers, and the header checks (Host, Origin, bearer, WebSocket key) that
- * read outside bytes before any route runs. */
+ * readers (names and values always UTF-8), and the header checks (Host,
+ * Origin, bearer, WebSocket key) that read outside bytes before any route
+ * runs. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "http_guard.h"
 #include "http_query.h"
 #include "ws_handshake.h"
+#include "ws_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,8 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort(); /* the reader promised no empty items */
             free(store);
         }
-        for (size_t i = 0; i < q.n; i++)
+        for (size_t i = 0; i < q.n; i++) {
+            /* The parser promised UTF-8 names and values. */
+            if (!utf8_valid((const uint8_t *)q.p[i].key, strlen(q.p[i].key)) ||
+                !utf8_valid((const uint8_t *)q.p[i].val, strlen(q.p[i].val)))
+                abort();
             (void)query_parse_time(q.p[i].val, &ns);
+        }
     }
     query_free(&q);
     (void)guard_host_allowed(s, "127.0.0.1", "a.example,b.example");

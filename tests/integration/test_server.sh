@@ -126,6 +126,22 @@ raw() { printf "$1" | curl -s --max-time 2 telnet://127.0.0.1:"$SERVER_PORT" | h
 expect_eq "garbage request line -> 400" "$(raw 'garbage\r\n\r\n')" "HTTP/1.1 400 Bad Request"
 expect_eq "binary garbage -> 400" "$(raw '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n')" "HTTP/1.1 400 Bad Request"
 expect_eq "server alive after garbage" "$(http_status /health)" 200
+# Bytes that are not UTF-8 (in a parameter, the path, a header) or a message
+# cut inside a character: 400/404/403 naming the culprit, never 500.
+out=$(http "/api/sessions?status=%ff%fe")
+expect_eq "invalid UTF-8 value -> 400 naming it" "$(printf '%s' "$out" | sed '$d' | jq -r '.error.code + ": " + .error.message')" \
+    "bad_parameter: query parameter 'status' is not valid UTF-8"
+expect_eq "truncated UTF-8 value -> 400" "$(http_status "/api/events?session_id=%c3")" 400
+expect_eq "invalid UTF-8 name -> 400" "$(http_status "/api/events?%ff=1")" 400
+expect_eq "invalid UTF-8 in the path -> 404" "$(http_status "/api/sessions/%ff%fe")" 404
+expect_eq "invalid UTF-8 on /ws -> 400" "$(http_status "/ws?session_id=%ff")" 400
+long=a$(printf '%%C3%%A9%.0s' $(seq 1 150))
+expect_eq "message cut inside a character -> valid JSON 400" "$(http "/api/sessions?status=$long" | sed '$d' | jq -r .error.code)" bad_parameter
+raw_answer() { printf "$1" | curl -s --max-time 2 telnet://127.0.0.1:"$SERVER_PORT" | tr -d '\r'; }
+out=$(raw_answer 'GET /api/\xff\xfe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+expect_eq "raw non-UTF-8 path -> 404 JSON" "$(printf '%s\n' "$out" | head -n1) $(printf '%s\n' "$out" | tail -n1 | jq -r .error.code)" "HTTP/1.1 404 Not Found not_found"
+out=$(raw_answer 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://\xff\r\nConnection: close\r\n\r\n')
+expect_eq "raw non-UTF-8 Origin -> 403 JSON" "$(printf '%s\n' "$out" | head -n1) $(printf '%s\n' "$out" | tail -n1 | jq -r .error.code)" "HTTP/1.1 403 Forbidden forbidden_origin"
 out=$(http /api/events -X PUT)
 if printf '%s' "$out" | grep -q '^{"error":{"code":"method_not_allowed"'; then pass "errors are JSON"; else fail "errors are JSON" "$out"; fi
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
@@ -137,9 +139,34 @@ static void preflight(struct http_ctx *hc)
     http_reply_text(hc, 204, "text/plain", "", 0);
 }
 
+/* Two Content-Length headers that disagree (request smuggling): evhttp
+ * reads the body by the first, a proxy in front may have used the other, so
+ * the connection's next bytes are no longer known to start a request.
+ * Answers 400 and closes; returns 1 then. */
+static int reply_if_lengths_conflict(struct http_ctx *hc)
+{
+    const char *first = NULL;
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(hc->req), next) {
+        if (strcasecmp(h->key, "Content-Length") != 0)
+            continue;
+        if (first == NULL) {
+            first = h->value;
+        } else if (strcmp(first, h->value) != 0) {
+            evhttp_add_header(evhttp_request_get_output_headers(hc->req), "Connection", "close");
+            http_reply_error(hc, 400, "conflicting_content_length",
+                             "Content-Length headers that disagree");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void dispatch(struct http_ctx *hc)
 {
     struct evhttp_request *req = hc->req;
+    if (reply_if_lengths_conflict(hc))
+        return;
     const char *uri = evhttp_request_get_uri(req);
     if (uri == NULL || strlen(uri) > MAX_URI_BYTES) {
         http_reply_error(hc, 414, "uri_too_long", "request URI longer than %d bytes",

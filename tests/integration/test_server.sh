@@ -142,6 +142,12 @@ out=$(raw_answer 'GET /api/\xff\xfe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: c
 expect_eq "raw non-UTF-8 path -> 404 JSON" "$(printf '%s\n' "$out" | head -n1) $(printf '%s\n' "$out" | tail -n1 | jq -r .error.code)" "HTTP/1.1 404 Not Found not_found"
 out=$(raw_answer 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://\xff\r\nConnection: close\r\n\r\n')
 expect_eq "raw non-UTF-8 Origin -> 403 JSON" "$(printf '%s\n' "$out" | head -n1) $(printf '%s\n' "$out" | tail -n1 | jq -r .error.code)" "HTTP/1.1 403 Forbidden forbidden_origin"
+# Request smuggling: two Content-Length headers that disagree -> 400 and the
+# connection closed, so the "body" is never read as a second request.
+out=$(raw_answer 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 29\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n')
+expect_eq "differing Content-Length -> 400, one answer" "$(printf '%s\n' "$out" | grep -c '^HTTP/1.1') $(printf '%s\n' "$out" | head -n1) $(printf '%s\n' "$out" | tail -n1 | jq -r .error.code)" \
+    "1 HTTP/1.1 400 Bad Request conflicting_content_length"
+expect_eq "equal Content-Length twice is one" "$(raw_answer 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' | head -n1)" "HTTP/1.1 200 OK"
 out=$(http /api/events -X PUT)
 if printf '%s' "$out" | grep -q '^{"error":{"code":"method_not_allowed"'; then pass "errors are JSON"; else fail "errors are JSON" "$out"; fi
 

@@ -120,3 +120,52 @@ int guard_bearer_ok(const char *authorization, const char *token)
         given++;
     return guard_secret_equal(given, token);
 }
+
+int guard_cookie_encode(const char *token, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *t = (const unsigned char *)token; *t; t++) {
+        int plain = (*t >= 'A' && *t <= 'Z') || (*t >= 'a' && *t <= 'z') ||
+                    (*t >= '0' && *t <= '9') || *t == '-' || *t == '.' || *t == '_' || *t == '~';
+        if (o + (plain ? 1 : 3) >= outlen)
+            return -1;
+        if (plain) {
+            out[o++] = (char)*t;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*t >> 4];
+            out[o++] = hex[*t & 15];
+        }
+    }
+    if (o >= outlen)
+        return -1;
+    out[o] = '\0';
+    return 0;
+}
+
+int guard_cookie_ok(const char *cookie_header, const char *name, const char *value)
+{
+    if (cookie_header == NULL || name == NULL || value == NULL || value[0] == '\0')
+        return 0;
+    size_t nl = strlen(name);
+    int ok = 0;
+    for (const char *p = cookie_header; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        size_t n = strcspn(p, ";");
+        if (n > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            char given[1024];
+            size_t vl = n - nl - 1;
+            while (vl > 0 && (p[nl + 1 + vl - 1] == ' ' || p[nl + 1 + vl - 1] == '\t'))
+                vl--; /* trailing white space before the next ';' */
+            if (vl < sizeof given) {
+                memcpy(given, p + nl + 1, vl);
+                given[vl] = '\0';
+                ok |= guard_secret_equal(given, value);
+            }
+        }
+        p += n;
+    }
+    return ok;
+}

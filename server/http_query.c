@@ -113,6 +113,32 @@ int query_parse(struct query *q, const char *s, char *err, size_t errlen)
     return 0;
 }
 
+int query_without(const char *s, const char *key, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen == 0)
+        return -1;
+    out[0] = '\0';
+    for (const char *p = s ? s : ""; *p;) {
+        size_t n = strcspn(p, "&");
+        size_t kn = strcspn(p, "=&");
+        char name[QUERY_MAX_LEN + 1];
+        if (kn > QUERY_MAX_LEN || decode(p, kn, name) != 0)
+            return -1;
+        if (n > 0 && strcmp(name, key) != 0) {
+            if (o + (o > 0) + n >= outlen)
+                return -1;
+            if (o > 0)
+                out[o++] = '&';
+            memcpy(out + o, p, n);
+            o += n;
+            out[o] = '\0';
+        }
+        p += n + (p[n] == '&');
+    }
+    return 0;
+}
+
 void query_free(struct query *q)
 {
     free(q->block);

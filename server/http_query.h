@@ -41,6 +41,11 @@ enum query_status { QUERY_ABSENT = 0, QUERY_OK = 1, QUERY_BAD = -1 };
 int query_parse(struct query *q, const char *s, char *err, size_t errlen);
 void query_free(struct query *q);
 
+/* The raw query string s (may be NULL) without the pairs whose decoded name
+ * is key, into out: "" when nothing is left, the other pairs as they were
+ * sent otherwise.  0, or -1 when out is too small or a name is malformed. */
+int query_without(const char *s, const char *key, char *out, size_t outlen);
+
 /* The value of the last occurrence of key, or NULL. */
 const char *query_get(const struct query *q, const char *key);
 

@@ -20,6 +20,7 @@ static const char *reason(int status)
     case 101: return "Switching Protocols";
     case 200: return "OK";
     case 204: return "No Content";
+    case 303: return "See Other";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";

@@ -53,24 +53,41 @@ int http_reply_if_bad_host(struct http_ctx *hc)
     return 1;
 }
 
-int http_guard(struct http_ctx *hc)
+/* The dashboard's cookie (dashboard_gate.c sets it), in any Cookie header. */
+static int cookie_ok(struct http_ctx *hc)
+{
+    const struct server *srv = hc->srv;
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(hc->req), next)
+        if (strcasecmp(h->key, "Cookie") == 0 &&
+            guard_cookie_ok(h->value, srv->cookie_name, srv->cookie_value))
+            return 1;
+    return 0;
+}
+
+int http_authorized(struct http_ctx *hc)
 {
     const struct chronicle_config *cfg = &hc->srv->cfg;
-    struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);
-    if (http_reply_if_bad_host(hc))
-        return -1;
-    if (cfg->token[0] != '\0') {
-        const char *auth = evhttp_find_header(in, "Authorization");
-        if (!guard_bearer_ok(auth, cfg->token) && !ws_query_token_ok(hc)) {
-            evhttp_add_header(evhttp_request_get_output_headers(hc->req), "WWW-Authenticate",
-                              "Bearer realm=\"chronicle\"");
-            http_reply_error(hc, 401, "unauthorized",
-                             auth ? "wrong bearer token" : "this server requires "
-                             "'Authorization: Bearer <CHRONICLE_TOKEN>'");
-            return -1;
-        }
-    }
-    return 0;
+    if (cfg->token[0] == '\0')
+        return 1; /* --no-token */
+    const char *auth =
+        evhttp_find_header(evhttp_request_get_input_headers(hc->req), "Authorization");
+    return guard_bearer_ok(auth, cfg->token) || cookie_ok(hc) || ws_query_token_ok(hc);
+}
+
+int http_reply_if_unauthorized(struct http_ctx *hc)
+{
+    if (http_authorized(hc))
+        return 0;
+    const char *auth =
+        evhttp_find_header(evhttp_request_get_input_headers(hc->req), "Authorization");
+    evhttp_add_header(evhttp_request_get_output_headers(hc->req), "WWW-Authenticate",
+                      "Bearer realm=\"chronicle\"");
+    http_reply_error(hc, 401, "unauthorized",
+                     auth ? "wrong bearer token" : "this server requires 'Authorization: Bearer "
+                     "<token>', the token being CHRONICLE_TOKEN or the contents of "
+                     "$CHRONICLE_HOME/server.token; `chronicle open` prints the dashboard's link");
+    return 1;
 }
 
 /* Picks the route and decodes the {id} segment into *id (malloc'd). */
@@ -181,20 +198,26 @@ static void dispatch(struct http_ctx *hc)
     }
     hc->query = evhttp_uri_get_query(u);
     /* The embedded dashboard (static_serve.c) answers its own paths: Host
-     * check, but no token, since a browser cannot attach one to a page load. */
+     * check; the page itself is behind its door (dashboard_gate.c), its
+     * scripts and styles hold no data and are served to anyone. */
     hc->route = ROUTE_STATIC;
     if (static_serve(hc, path))
         return;
     char *id = NULL;
     hc->route = match(path, &id);
     hc->path_arg = id;
-    if (http_guard(hc) != 0)
+    if (http_reply_if_bad_host(hc))
         goto out;
+    /* A CORS preflight never carries credentials, and answers no data. */
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (cmd == EVHTTP_REQ_OPTIONS) {
         preflight(hc);
         goto out;
     }
+    /* /health says whether the server and the collector run, nothing of
+     * what they hold: probes and `chronicle status` ask it without a token. */
+    if (hc->route != ROUTE_HEALTH && http_reply_if_unauthorized(hc))
+        goto out;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
         http_reply_error(hc, 405, "method_not_allowed", "only GET and HEAD are served");

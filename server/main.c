@@ -19,17 +19,22 @@
 #include "http_guard.h"
 #include "chronicle/log.h"
 #include "server.h"
+#include "server_token.h"
 
 #define DB_RETRY_MS 250
 #define SHUTDOWN_GRACE_MS 2000
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chronicle-server [--port N] [--bind ADDR]\n"
+    fprintf(out, "usage: chronicle-server [--port N] [--bind ADDR] [--no-token]\n"
                  "  --port N     TCP port (default CHRONICLE_PORT or 8510; 0 picks a free one)\n"
                  "  --bind ADDR  numeric address to listen on (default CHRONICLE_BIND or "
-                 "127.0.0.1);\n"
-                 "               a non-loopback address requires CHRONICLE_TOKEN\n"
+                 "127.0.0.1)\n"
+                 "  --no-token   serve without a token: every local user can read every event\n"
+                 "               (single-user machines only; refused off loopback)\n"
+                 "Every request but /health needs the token: CHRONICLE_TOKEN, else the one in\n"
+                 "$CHRONICLE_HOME/server.token (made on the first start).  `chronicle open`\n"
+                 "opens the dashboard with it.\n"
                  "Environment: CHRONICLE_HOME, CHRONICLE_TOKEN, CHRONICLE_ALLOWED_HOSTS,\n"
                  "  CHRONICLE_CORS_ORIGIN and the tunables listed in docs/API.md.\n");
 }
@@ -46,6 +51,10 @@ static int parse_args(int argc, char **argv, struct server *srv)
         if (strcmp(a, "--version") == 0) {
             printf("chronicle-server %s\n", CHRONICLE_VERSION);
             return 1;
+        }
+        if (strcmp(a, "--no-token") == 0) {
+            srv->no_token = 1;
+            continue;
         }
         if ((strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0) && i + 1 < argc) {
             const char *v = argv[++i];
@@ -70,6 +79,45 @@ static int parse_args(int argc, char **argv, struct server *srv)
         log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "unknown argument '%s' (try --help)", a);
         return -1;
     }
+    return 0;
+}
+
+/* The token every request but /health must carry: CHRONICLE_TOKEN, else
+ * $CHRONICLE_HOME/server.token (made now if absent), else none with
+ * --no-token (loopback only).  0, or -1 after logging why. */
+static int resolve_token(struct server *srv)
+{
+    struct chronicle_config *cfg = &srv->cfg;
+    char err[PATH_MAX + 256];
+    if (srv->no_token) {
+        if (!srv->loopback) {
+            log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "--no-token with --bind %s (not loopback): refused; "
+                    "off loopback every request needs the token", cfg->bind);
+            return -1;
+        }
+        cfg->token[0] = '\0';
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "--no-token: no token required; every user of this "
+                "machine can read every event, prompt and tool output");
+        return 0;
+    }
+    if (cfg->token[0] != '\0') {
+        if (!server_token_valid(cfg->token)) {
+            log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "CHRONICLE_TOKEN must be 1 to %d visible ASCII "
+                    "characters (no spaces)", SERVER_TOKEN_MAX);
+            return -1;
+        }
+        log_msg(SERVER_TAG, LOG_LEVEL_INFO, "token: CHRONICLE_TOKEN");
+        return 0;
+    }
+    int created = 0;
+    if (config_make_dirs(cfg, err, sizeof err) != 0 ||
+        server_token_load(cfg->home, cfg->token, sizeof cfg->token, &created, err,
+                          sizeof err) != 0) {
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
+        return -1;
+    }
+    log_msg(SERVER_TAG, LOG_LEVEL_INFO, "token: %s %s/%s", created ? "created" : "read", cfg->home,
+            SERVER_TOKEN_FILE);
     return 0;
 }
 
@@ -154,6 +202,13 @@ static int setup(struct server *srv)
         log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         return -1;
     }
+    /* Named after the port: a browser sends a host's cookies to all its
+     * ports, and two servers on one machine have different tokens. */
+    snprintf(srv->cookie_name, sizeof srv->cookie_name, "chronicle_token_%d", srv->port);
+    if (guard_cookie_encode(srv->cfg.token, srv->cookie_value, sizeof srv->cookie_value) != 0) {
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "the token is too long for a cookie");
+        return -1;
+    }
     srv->feed = live_feed_new(srv);
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -234,11 +289,8 @@ int main(int argc, char **argv)
     if (a != 0)
         return a > 0 ? 0 : 2;
     srv.loopback = guard_is_loopback(srv.cfg.bind);
-    if (!srv.loopback && srv.cfg.token[0] == '\0') {
-        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "binding %s (not loopback) requires CHRONICLE_TOKEN: "
-                "every request must then carry 'Authorization: Bearer <token>'", srv.cfg.bind);
+    if (resolve_token(&srv) != 0)
         return 2;
-    }
     load_pricing(&srv);
     snprintf(srv.db.path, sizeof srv.db.path, "%s", srv.cfg.db_path);
     snprintf(srv.db.wal_path, sizeof srv.db.wal_path, "%s-wal", srv.cfg.db_path);

@@ -94,6 +94,9 @@ struct server {
     struct event *sig_term, *sig_int, *db_retry, *shutdown_timer;
     int64_t started_wall_ns, started_mono_ns, shutdown_started_ns;
     int loopback;          /* bound to a loopback address */
+    int no_token;          /* --no-token: cfg.token is empty, nothing is asked */
+    char cookie_name[32];  /* chronicle_token_<port>: cookies ignore ports, servers must not */
+    char cookie_value[3 * sizeof(((struct chronicle_config *)0)->token)]; /* percent-encoded token */
     int shutting_down;
     long connections;      /* connections that made a request (HTTP + WebSocket) */
     struct evhttp_connection **conns; /* owned array [max_connections]; see http_route.c */
@@ -146,12 +149,14 @@ int http_reply_if_params(struct http_ctx *hc);
 /* 500 for an SQLite failure, logged once here. */
 void http_reply_db_error(struct http_ctx *hc, int rc);
 
-/* Security checks shared by HTTP and WebSocket: Host allowlist, bearer token,
- * Origin.  0 when allowed, else an error was sent. */
-int http_guard(struct http_ctx *hc);
-/* The Host allowlist alone (DNS rebinding), for every request including the
+/* The Host allowlist (DNS rebinding), for every request including the
  * dashboard's files: answers 400/403 and returns 1 when refused, else 0. */
 int http_reply_if_bad_host(struct http_ctx *hc);
+/* 1 when the request carries the token: 'Authorization: Bearer', the
+ * dashboard's cookie, or on /ws ?access_token=; always 1 with --no-token. */
+int http_authorized(struct http_ctx *hc);
+/* Answers 401 and returns 1 unless http_authorized(). */
+int http_reply_if_unauthorized(struct http_ctx *hc);
 
 /* ---- REST handlers (api_*.c) ----------------------------------------- */
 

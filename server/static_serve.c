@@ -1,6 +1,7 @@
 /*
  * static_serve.c - the dashboard's files over HTTP: Host check, GET/HEAD
- * only, ETag revalidation (304), and headers that keep a page showing
+ * only, the page behind its door (dashboard_gate.c), ETag revalidation
+ * (304), and headers that keep a page showing
  * untrusted agent output safe (CSP without inline script, nosniff, no
  * framing).
  */
@@ -12,6 +13,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "dashboard_gate.h"
 #include "static_assets.h"
 
 /* No inline script or style anywhere in dashboard/: a payload that ever
@@ -51,6 +53,8 @@ int static_serve(struct http_ctx *hc, const char *path)
         http_reply_error(hc, 413, "body_not_allowed", "GET requests take no body");
         return 1;
     }
+    if (strcmp(a->path, "/index.html") == 0 && dashboard_gate(hc))
+        return 1;
     struct evkeyvalq *out = evhttp_request_get_output_headers(hc->req);
     asset_headers(out, a);
     struct evkeyvalq *in = evhttp_request_get_input_headers(hc->req);

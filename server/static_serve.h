@@ -10,9 +10,9 @@
 /*
  * If path names an embedded asset, answers the request (200, 304, or an
  * error) and returns 1; otherwise returns 0 and sends nothing.  Applies the
- * same Host check as the API (DNS rebinding) but not the bearer token: the
- * files hold no data, a browser cannot attach a header to a page load, and
- * every API call the page makes carries the token itself.
+ * same Host check as the API (DNS rebinding).  The page itself needs the
+ * token (dashboard_gate.h: ?token= for a cookie, else a sign-in page); the
+ * scripts and styles hold no data and need nothing.
  */
 int static_serve(struct http_ctx *hc, const char *path);
 

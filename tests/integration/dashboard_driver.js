@@ -3,8 +3,10 @@
  * protocol over a pipe, cdp_pipe.js) against the real collector and server
  * that test_dashboard.sh started, and prints PASS/FAIL lines for tests/run.sh.
  *
- * Environment (from test_dashboard.sh): BASE_URL, SEND, SERVER, SERVER_PORT,
- * SERVER_PID, CHRONICLE_HOME, DB, FIXTURES, ARTIFACTS, CHROMIUM.
+ * Environment (from test_dashboard.sh): BASE_URL, TOKEN (the server's
+ * token: the page is opened once with ?token=, as `chronicle open` prints it,
+ * and the cookie it is exchanged for does the rest), SEND, SERVER,
+ * SERVER_PORT, SERVER_PID, CHRONICLE_HOME, DB, FIXTURES, ARTIFACTS, CHROMIUM.
  */
 'use strict';
 const { execFileSync, spawn } = require('child_process');
@@ -81,10 +83,12 @@ async function main() {
     // add, say) is a bug: record them in every document the page loads.
     await page.cmd('Page.addScriptToEvaluateOnNewDocument', { source:
       "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));" });
-    await page.goto(BASE + '/');
+    await page.goto(BASE + '/?token=' + encodeURIComponent(env.TOKEN));
     const ready = await page.waitFor("document.body.dataset.ready === '1'", 15000);
     check('page loads and starts', ready, page.errors.join('; '));
     if (!ready) return;
+    check('sign-in: ?token= exchanged, the address bar is the bare URL', (await page.eval('location.href')) === BASE + '/', await page.eval('location.href'));
+    check('sign-in: the cookie is HttpOnly (not in document.cookie)', !(await page.eval('document.cookie')).includes('chronicle_token'));
 
     // History: everything the database holds is loaded.
     const dbCount = Number(sql('SELECT count(*) FROM events'));
@@ -343,17 +347,23 @@ async function main() {
   }
 }
 
-/* With CHRONICLE_TOKEN set: the page loads without it, takes it from
- * #token=, and its REST calls and WebSocket carry it. */
+/* With CHRONICLE_TOKEN set: without the token the page is the sign-in page
+ * (no blank screen); the link with ?token= signs in, the token leaves the
+ * address bar, and REST and the WebSocket work on the cookie alone. */
 async function tokenScenario() {
   const browser = await Browser.launch(env.CHROMIUM || '/usr/bin/chromium');
   try {
     const page = await browser.newPage(1280, 800);
-    await page.goto(env.TOKEN_URL + '/#token=' + encodeURIComponent(env.TOKEN));
-    check('token: page loads with #token=', await page.waitFor("document.body.dataset.ready === '1'", 15000));
+    await page.goto(env.TOKEN_URL + '/');
+    check('token: without it, the sign-in page says how to get the link', await page.waitFor("document.body && document.body.textContent.includes('chronicle open')", 5000),
+      await page.eval('document.body ? document.body.textContent.slice(0, 200) : ""'));
+    await page.goto(env.TOKEN_URL + '/?token=not-the-token');
+    check('token: a wrong token says so', await page.waitFor("document.body && document.body.textContent.includes('not this server')", 5000));
+    await page.goto(env.TOKEN_URL + '/?token=' + encodeURIComponent(env.TOKEN));
+    check('token: page loads with ?token=', await page.waitFor("document.body.dataset.ready === '1'", 15000));
     const n = Number(sql('SELECT count(*) FROM events'));
-    check('token: history read with the bearer token', await page.waitFor(`window.chronicle.state.events.length === ${n}`, 5000));
-    check('token: WebSocket live with access_token', await page.waitFor("document.getElementById('conn-text').textContent === 'live'", 5000));
+    check('token: history read with the cookie', await page.waitFor(`window.chronicle.state.events.length === ${n}`, 5000));
+    check('token: WebSocket live with the cookie', await page.waitFor("document.getElementById('conn-text').textContent === 'live'", 5000));
     check('token: removed from the address bar', !(await page.eval('location.href')).includes('token'));
     send(ev(S2, 'UserPromptSubmit', { prompt: 'token-live-marker' }));
     check('token: live events arrive', await page.waitFor(js.rowWith('token-live-marker'), 3000));

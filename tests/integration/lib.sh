@@ -130,7 +130,9 @@ free_port() {
 }
 
 # start_server [ARGS...]: starts chronicle-server on a free port (SERVER_PORT)
-# and waits until it answers /health (any status).
+# and waits until it answers /health (any status).  TOKEN is then the token
+# it asks for: CHRONICLE_TOKEN, else the server.token it made on start-up.
+TOKEN=
 start_server() {
     SERVER_PORT=${SERVER_PORT:-$(free_port)}
     "$SERVER" --port "$SERVER_PORT" "$@" 2>>"$CHRONICLE_HOME/server.log" &
@@ -140,6 +142,8 @@ start_server() {
         cat "$CHRONICLE_HOME/server.log" >&2
         return 1
     fi
+    TOKEN=${CHRONICLE_TOKEN:-$(cat "$CHRONICLE_HOME/server.token" 2>/dev/null)}
+    return 0
 }
 
 stop_server() {
@@ -159,15 +163,25 @@ kill9_server() {
 }
 
 # http PATH [CURL ARGS...]: body on stdout, then a last line "HTTP <status>".
+# Both send 'Authorization: Bearer $TOKEN': `TOKEN= http ...` sends none,
+# `TOKEN=wrong http ...` a wrong one.
 http() {
     local path=$1; shift
-    curl -s -w '\nHTTP %{http_code}\n' "$@" "http://127.0.0.1:$SERVER_PORT$path"
+    curl -s -w '\nHTTP %{http_code}\n' ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@" \
+        "http://127.0.0.1:$SERVER_PORT$path"
 }
 
 # http_status PATH [CURL ARGS...]: the status code only.
 http_status() {
     local path=$1; shift
-    curl -s -o /dev/null -w '%{http_code}' "$@" "http://127.0.0.1:$SERVER_PORT$path"
+    curl -s -o /dev/null -w '%{http_code}' ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@" \
+        "http://127.0.0.1:$SERVER_PORT$path"
+}
+
+# http_body PATH [CURL ARGS...]: the body only (for /metrics and the like).
+http_body() {
+    local path=$1; shift
+    curl -s ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@" "http://127.0.0.1:$SERVER_PORT$path"
 }
 
 # json_get JSON KEY: the first scalar value of "KEY" in JSON text (enough for
@@ -177,6 +191,8 @@ json_get() {
 }
 
 WSCLIENT=$BIN/bench/server_wsclient
+# wsclient ARGS...: server_wsclient with the bearer token, as http() sends it.
+wsclient() { "$WSCLIENT" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@"; }
 SEED=$BIN/bench/server_seed
 # build_server_tools: the WebSocket client and the database seeder, compiled
 # directly from their few sources (not through libchronicle.a, so a module

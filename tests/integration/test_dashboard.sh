@@ -61,7 +61,7 @@ dashboard_port() {
 }
 SERVER_PORT=$(dashboard_port)
 start_server || { fail "server start"; exit 1; }
-expect_eq "GET / is the dashboard" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$SERVER_PORT/")" \
+expect_eq "GET / is the dashboard" "$(http_body / -o /dev/null -w '%{http_code} %{content_type}')" \
     "200 text/html; charset=utf-8"
 # Every ES module, with a JavaScript type (a browser refuses to run a module
 # served as anything else) and the bytes of its file.
@@ -81,7 +81,7 @@ expect_eq "assets keep the Host check" \
 expect_eq "assets refuse POST" \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$SERVER_PORT/")" 405
 expect_eq "unknown asset is a JSON 404" \
-    "$(curl -s "http://127.0.0.1:$SERVER_PORT/assets/nope.js")" \
+    "$(http_body /assets/nope.js)" \
     '{"error":{"code":"not_found","message":"no such endpoint: /assets/nope.js"}}'
 # HEAD: the headers and the length, no body (the next answer on the same
 # connection must follow the headers directly).
@@ -91,13 +91,13 @@ head_then_get=$( (exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
 expect_eq "HEAD sends no body" "$(printf '%s\n' "$head_then_get" | grep -c '^HTTP/1.1 ')|$(printf '%s\n' "$head_then_get" | grep -c ':root')" "2|0"
 expect_eq "HEAD states the length" "$(printf '%s\n' "$head_then_get" | sed -n 's/^Content-Length: //p' | head -n1)" \
     "$(wc -c <"$ROOT/dashboard/app.css" | tr -d ' ')"
-csp=$(curl -s -D - -o /dev/null "http://127.0.0.1:$SERVER_PORT/" | tr -d '\r' | sed -n 's/^Content-Security-Policy: //Ip')
+csp=$(http_body / -D - -o /dev/null | tr -d '\r' | sed -n 's/^Content-Security-Policy: //Ip')
 case "$csp" in *"script-src 'self'"*) pass "page served with a CSP" ;; *) fail "page served with a CSP" "$csp" ;; esac
 
 # A history to start from: every fixture once.
 for f in "$FIXTURES"/*.json; do send "$f" || fail "send $(basename "$f")"; done
 
-BASE_URL="http://127.0.0.1:$SERVER_PORT" SEND=$SEND SERVER=$SERVER SERVER_PORT=$SERVER_PORT \
+BASE_URL="http://127.0.0.1:$SERVER_PORT" TOKEN=$TOKEN SEND=$SEND SERVER=$SERVER SERVER_PORT=$SERVER_PORT \
     SERVER_PID=$SERVER_PID CHRONICLE_HOME=$CHRONICLE_HOME DB=$DB FIXTURES=$FIXTURES \
     ARTIFACTS=$ARTIFACTS CHROMIUM=$CHROMIUM \
     timeout 180 node "$ROOT/tests/integration/dashboard_driver.js"
@@ -105,15 +105,15 @@ rc=$?
 # The driver restarts the server; make sure its second server goes too.
 [ -f "$CHRONICLE_HOME/server2.pid" ] && kill -TERM "$(cat "$CHRONICLE_HOME/server2.pid")" 2>/dev/null
 
-# With a token: the files are served without it (they hold no data), the API
-# is not, and the page carries the token it was given in #token=.
-TOKEN=dashboard-test-token-$$
+# With CHRONICLE_TOKEN: scripts and styles are served without it (they hold
+# no data), the page and the API are not; the page signs in with ?token=.
 SERVER_PID=
 SERVER_PORT=$(dashboard_port)
-CHRONICLE_TOKEN=$TOKEN start_server || fail "server start with a token"
-expect_eq "token: / served without the token" "$(http_status /)" 200
-expect_eq "token: the API still needs it" "$(http_status /api/events)" 401
-expect_eq "token: the API with it" "$(http_status /api/events -H "Authorization: Bearer $TOKEN")" 200
+CHRONICLE_TOKEN=dashboard-test-token-$$ start_server || fail "server start with a token"
+expect_eq "token: assets served without the token" "$(TOKEN= http_status /assets/app.css)" 200
+expect_eq "token: / without it is the sign-in page" "$(TOKEN= http_body / -o /dev/null -w '%{http_code} %{content_type}')" "401 text/html; charset=utf-8"
+expect_eq "token: the API still needs it" "$(TOKEN= http_status /api/events)" 401
+expect_eq "token: the API with it" "$(http_status /api/events)" 200
 TOKEN_URL="http://127.0.0.1:$SERVER_PORT" TOKEN=$TOKEN SEND=$SEND DB=$DB CHROMIUM=$CHROMIUM \
     timeout 60 node "$ROOT/tests/integration/dashboard_driver.js" || rc=1
 if [ $rc -ne 0 ]; then echo "driver exit $rc; server logs:" >&2; tail -n 20 "$CHRONICLE_HOME"/server*.log >&2; fi

@@ -15,7 +15,7 @@ pass server_starts
 # --- fixtures: live on the WebSocket and through REST --------------------------
 n=$(ls "$FIXTURES"/*.json | wc -l)
 ws=$CHRONICLE_HOME/ws.out
-"$WSCLIENT" -t 8000 -e -n "$n" "$SERVER_PORT" >"$ws" &
+wsclient -t 8000 -e -n "$n" "$SERVER_PORT" >"$ws" &
 wsp=$!
 sleep 0.3
 for f in "$FIXTURES"/*.json; do send "$f" || fail "send $(basename "$f")"; done
@@ -46,13 +46,13 @@ expect_eq "rest: session" "$(json_get "$out" session_id)" "$sid"
 expect_eq "rest: session event count" "$(json_get "$out" events)" "$(sql "SELECT COUNT(*) FROM events WHERE session_id = '$sid'")"
 out=$(http /health)
 expect_eq "health ok with a live collector" "$(json_get "$out" status)" ok
-metrics=$(curl -s "http://127.0.0.1:$SERVER_PORT/metrics")
+metrics=$(http_body /metrics)
 if printf '%s\n' "$metrics" | promtool check metrics >/dev/null 2>&1; then pass "promtool with the collector's counters"; else fail "promtool with the collector's counters" "$(printf '%s\n' "$metrics" | promtool check metrics 2>&1 | head -5)"; fi
 
 # --- restart during a flood: resume with ?after= -------------------------------
 start=$(sql 'SELECT MAX(id) FROM events')
 a=$CHRONICLE_HOME/a.out b=$CHRONICLE_HOME/b.out
-"$WSCLIENT" -t 30000 -p "/ws?after=$start" "$SERVER_PORT" >"$a" &
+wsclient -t 30000 -p "/ws?after=$start" "$SERVER_PORT" >"$a" &
 ap=$!
 sleep 0.3
 FLOOD=500
@@ -66,7 +66,7 @@ wait "$ap"
 got_a=$(ids_of "$a" | wc -l)
 start_server || fail server_restarts
 last=$(ids_of "$a" | tail -n1)
-"$WSCLIENT" -t 30000 -e -n $((FLOOD - got_a)) -p "/ws?after=${last:-$start}" "$SERVER_PORT" >"$b" &
+wsclient -t 30000 -e -n $((FLOOD - got_a)) -p "/ws?after=${last:-$start}" "$SERVER_PORT" >"$b" &
 bp=$!
 wait "$flood"; flood_rc=$?
 expect_eq "flood sent" "$flood_rc" 0

@@ -13,10 +13,10 @@ rss_before=$(rss_kb)
 
 # The slow client: a handshake, then never a read.
 exec 5<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
-printf 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' >&5
+printf 'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' "$TOKEN" >&5
 N=40000
 fast=$CHRONICLE_HOME/fast.out
-"$WSCLIENT" -t 15000 -e -n "$N" "$SERVER_PORT" >"$fast" &
+wsclient -t 15000 -e -n "$N" "$SERVER_PORT" >"$fast" &
 fp=$!
 sleep 0.5
 # 40,000 events of ~600 bytes each on the wire: far beyond the kernel's
@@ -26,7 +26,7 @@ sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N
      SELECT randomblob(16), 'sess-slow', 'PreToolUse', i, i, printf('%.200c', 'x'), 0 FROM n;"
 wait "$fp"
 expect_eq "reading client gets every event" "$(grep -c '"type":"event"' "$fast")" "$N"
-metrics=$(curl -s "http://127.0.0.1:$SERVER_PORT/metrics")
+metrics=$(http_body /metrics)
 gaps=$(printf '%s\n' "$metrics" | awk '/^chronicle_websocket_gaps_total/ {print $2}')
 if [ "${gaps:-0}" -ge 1 ]; then pass "slow client skipped ahead (gaps=$gaps)"; else fail "slow client skipped ahead" "gaps=$gaps"; fi
 queued=$(printf '%s\n' "$metrics" | awk '/^chronicle_websocket_queued_bytes/ {print $2}')

@@ -61,5 +61,34 @@ static void bearer(struct check *c)
     CHECK(c, !guard_secret_equal("abcd", "abc"));
 }
 
+static void cookies(struct check *c)
+{
+    const char *n = "chronicle_token_8510";
+    CHECK(c, guard_cookie_ok("chronicle_token_8510=abc", n, "abc"));
+    CHECK(c, guard_cookie_ok("a=1; chronicle_token_8510=abc; b=2", n, "abc"));
+    CHECK(c, guard_cookie_ok("a=1;chronicle_token_8510=abc ", n, "abc"));
+    /* Two servers' cookies on one host (cookies ignore ports), or two paths. */
+    CHECK(c, guard_cookie_ok("chronicle_token_8511=zzz; chronicle_token_8510=abc", n, "abc"));
+    CHECK(c, guard_cookie_ok("chronicle_token_8510=old; chronicle_token_8510=abc", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8511=abc", n, "abc"));
+    CHECK(c, !guard_cookie_ok("xchronicle_token_8510=abc", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_85100=abc", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8510=abcd", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8510=ab", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8510=", n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8510", n, "abc"));
+    CHECK(c, !guard_cookie_ok("a=chronicle_token_8510=abc", n, "abc"));
+    CHECK(c, !guard_cookie_ok(NULL, n, "abc"));
+    CHECK(c, !guard_cookie_ok("chronicle_token_8510=", n, "")); /* no token: no cookie */
+    char v[64];
+    CHECK_INT(c, guard_cookie_encode("aZ09-._~", v, sizeof v), 0);
+    CHECK_STR(c, v, "aZ09-._~");
+    CHECK_INT(c, guard_cookie_encode("a;b c\"%,", v, sizeof v), 0);
+    CHECK_STR(c, v, "a%3Bb%20c%22%25%2C");
+    CHECK_INT(c, guard_cookie_encode("abc", v, 4), 0);
+    CHECK_INT(c, guard_cookie_encode("abc", v, 3), -1);
+    CHECK_INT(c, guard_cookie_encode(";", v, 3), -1);
+}
+
 CHECK_MAIN(CASE(loopback_hosts), CASE(rebinding_refused), CASE(configured_hosts), CASE(origins),
-           CASE(bearer))
+           CASE(bearer), CASE(cookies))

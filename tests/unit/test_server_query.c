@@ -66,6 +66,24 @@ static void refuses_invalid_utf8(struct check *c)
     query_free(&q);
 }
 
+static void without_a_key(struct check *c)
+{
+    char out[64];
+    CHECK_INT(c, query_without("token=abc", "token", out, sizeof out), 0);
+    CHECK_STR(c, out, "");
+    CHECK_INT(c, query_without("type=Stop,Notification&token=abc&session=s%201", "token", out,
+                               sizeof out), 0);
+    CHECK_STR(c, out, "type=Stop,Notification&session=s%201");
+    CHECK_INT(c, query_without("%74oken=abc&a=1&token&&b", "token", out, sizeof out), 0);
+    CHECK_STR(c, out, "a=1&b");
+    CHECK_INT(c, query_without(NULL, "token", out, sizeof out), 0);
+    CHECK_STR(c, out, "");
+    CHECK_INT(c, query_without("tokens=1", "token", out, sizeof out), 0);
+    CHECK_STR(c, out, "tokens=1");
+    CHECK_INT(c, query_without("a=1234567890", "token", out, 8), -1);
+    CHECK_INT(c, query_without("%zz=1", "token", out, sizeof out), -1);
+}
+
 static void allowlist_names_the_key(struct check *c)
 {
     struct query q;
@@ -171,5 +189,5 @@ static void fuzz_regressions(struct check *c)
 }
 
 CHECK_MAIN(CASE(parses_and_decodes), CASE(fuzz_regressions), CASE(refuses_bad_input),
-           CASE(refuses_invalid_utf8), CASE(allowlist_names_the_key),
+           CASE(refuses_invalid_utf8), CASE(without_a_key), CASE(allowlist_names_the_key),
            CASE(integers), CASE(times), CASE(durations_and_lists))

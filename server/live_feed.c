@@ -404,7 +404,9 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
     event_add(f->recheck_ev, &tv);
 }
 
-/* Sends a ping and a heartbeat message, or closes an unresponsive client. */
+/* Sends a ping and a heartbeat message, or closes an unresponsive client.
+ * A client at its cap gets neither (nothing more is queued to it); as its
+ * input is not read meanwhile, three heartbeats later it is closed (1008). */
 static void heartbeat(struct subscriber *c, int64_t now_mono, int64_t timeout_ns)
 {
     if (ws_conn_closing(c->ws))
@@ -413,6 +415,8 @@ static void heartbeat(struct subscriber *c, int64_t now_mono, int64_t timeout_ns
         ws_conn_close(c->ws, WS_CLOSE_POLICY_VIOLATION, "no pong received");
         return;
     }
+    if (ws_conn_backlog(c->ws) >= client_cap(c->feed))
+        return;
     char msg[96];
     int n = snprintf(msg, sizeof msg, "{\"type\":\"heartbeat\",\"ts_ms\":%lld}",
                      (long long)(clock_wall_ns() / NS_PER_MS));
@@ -540,6 +544,15 @@ static void on_close(struct ws_conn *ws, void *arg)
     unlink_subscriber(arg);
 }
 
+/* The transport reads no more of a client's input while this much is
+ * queued to it: replies and pongs count against the same cap as events. */
+static size_t on_output_cap(struct ws_conn *ws, void *arg)
+{
+    (void)ws;
+    const struct subscriber *c = arg;
+    return client_cap(c->feed);
+}
+
 static const char *const ws_keys[] = {"after", "session_id", "event_type", "access_token", NULL};
 
 /* Initial filters from the URL: /ws?session_id=a,b&event_type=Stop */
@@ -599,7 +612,7 @@ static int admit(struct http_ctx *hc, struct query *q, long *after, struct ws_fi
 
 void live_feed_upgrade(struct http_ctx *hc)
 {
-    static const struct ws_conn_callbacks cbs = {on_text, on_writable, on_close};
+    static const struct ws_conn_callbacks cbs = {on_text, on_writable, on_close, on_output_cap};
     struct live_feed *f = hc->srv->feed;
     struct query q;
     long after = -1;
@@ -609,6 +622,7 @@ void live_feed_upgrade(struct http_ctx *hc)
         http_reply_error(hc, 500, "out_of_memory", "out of memory");
         return;
     }
+    c->feed = f; /* before the transport exists: its output_cap reads it */
     if (admit(hc, &q, &after, &c->filters, accept) != 0 ||
         (c->ws = ws_conn_accept(hc, accept, &cbs, c)) == NULL) {
         ws_filters_free(&c->filters);
@@ -617,7 +631,6 @@ void live_feed_upgrade(struct http_ctx *hc)
         return;
     }
     query_free(&q);
-    c->feed = f;
     c->next = f->subs;
     if (f->subs)
         f->subs->prev = c;

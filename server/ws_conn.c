@@ -8,7 +8,9 @@
  * evhttp_connection_free().
  *
  * wslay's send callback appends to the bufferevent's output buffer, which
- * always accepts; the user bounds what it queues with ws_conn_backlog().
+ * always accepts; the user bounds what it queues with ws_conn_backlog(), and
+ * what the client's own frames cause (pongs, replies) is bounded by reading
+ * them only within the cap (may_take_frame).
  * Pre-framed bytes (events, framed once for every client) bypass wslay.
  *
  * One deferred-end rule: the functions the user calls never free the
@@ -45,6 +47,12 @@ struct ws_conn {
     void *arg;
     struct event *later_ev;       /* next loop turn: end if doomed, else read */
     int64_t last_rx_mono;
+    struct evbuffer_cb_entry *out_cb; /* counts what the socket takes */
+    uint64_t out_drained;         /* bytes the socket has taken from the output */
+    uint64_t pong_mark;           /* ... once out_drained reaches it, our last pong is gone */
+    uint64_t rx_frame_left;       /* bytes of the client's current frame not yet given to wslay */
+    int pong_flush;               /* a ping was read: its pong is in wslay's queue */
+    int read_paused;              /* EV_READ off until the output drains */
     int in_wslay;                 /* wslay is running one of our callbacks */
     int doomed;                   /* end at the next safe point */
     int proto_error;              /* we failed the connection: ignore further input */
@@ -69,6 +77,8 @@ void ws_conn_free(struct ws_conn *ws)
 {
     if (ws == NULL)
         return;
+    if (ws->out_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_output(ws->bev), ws->out_cb);
     wslay_event_context_free(ws->ctx);
     if (ws->later_ev)
         event_free(ws->later_ev);
@@ -109,6 +119,86 @@ static void on_later(evutil_socket_t fd, short what, void *arg)
         on_read(ws->bev, ws);
 }
 
+/* ---- taking input: one frame at a time, within the caps ------------------ */
+
+static size_t output_cap(struct ws_conn *ws)
+{
+    return ws->cb.output_cap ? ws->cb.output_cap(ws, ws->arg) : WS_DEFAULT_OUTPUT_CAP;
+}
+
+/* 1 when the client's next frame may be read: what its previous frames
+ * caused has left wslay's queue, its last pong has left the output, and the
+ * output is under the cap. */
+static int may_take_frame(struct ws_conn *ws)
+{
+    return wslay_event_get_queued_msg_count(ws->ctx) == 0 && !ws->pong_flush &&
+           ws->out_drained >= ws->pong_mark && ws_conn_backlog(ws) < output_cap(ws);
+}
+
+/* The length of the frame starting the input (header and payload), once its
+ * header is all there: 0, or -1 when more bytes are needed. */
+static int next_frame_length(struct evbuffer *in, uint64_t *total)
+{
+    unsigned char h[14];
+    ev_ssize_t got = evbuffer_copyout(in, h, sizeof h);
+    if (got < 2)
+        return -1;
+    unsigned len7 = h[1] & 127;
+    size_t hlen = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((h[1] & 0x80) ? 4 : 0);
+    if ((size_t)got < hlen)
+        return -1;
+    uint64_t payload = len7;
+    if (len7 >= 126) {
+        payload = 0;
+        for (size_t i = 2; i < (len7 == 126 ? 4u : 10u); i++)
+            payload = payload << 8 | h[i];
+    }
+    /* (wslay refuses what is too long as soon as it reads the header) */
+    *total = payload > UINT64_MAX - hlen ? UINT64_MAX : hlen + payload;
+    return 0;
+}
+
+/* 1 when on_read should run wslay again: at a frame boundary, with the next
+ * frame's header buffered, and allowed to take it. */
+static int frame_waiting(struct ws_conn *ws)
+{
+    uint64_t n;
+    return ws->rx_frame_left == 0 && !ws_conn_closing(ws) && wslay_event_want_read(ws->ctx) &&
+           next_frame_length(bufferevent_get_input(ws->bev), &n) == 0 && may_take_frame(ws);
+}
+
+/* Turns reading off at a frame boundary while the next frame may not be
+ * taken, and back on (handling what is already buffered) once it may. */
+static void update_reading(struct ws_conn *ws)
+{
+    if (ws->doomed || ws->proto_error)
+        return;
+    int pause = ws->rx_frame_left == 0 && !may_take_frame(ws);
+    if (pause && !ws->read_paused) {
+        ws->read_paused = 1;
+        bufferevent_disable(ws->bev, EV_READ);
+    } else if (!pause && ws->read_paused) {
+        ws->read_paused = 0;
+        bufferevent_enable(ws->bev, EV_READ);
+        if (evbuffer_get_length(bufferevent_get_input(ws->bev)) > 0)
+            event_active(ws->later_ev, EV_TIMEOUT, 0); /* no read event will come for it */
+    }
+}
+
+/* The output evbuffer changed: count what the socket took, and resume
+ * reading once the client has read enough.  (Runs inside libevent's write
+ * handling: nothing here ends the connection.) */
+static void on_output_change(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    (void)buf;
+    struct ws_conn *ws = arg;
+    if (info->n_deleted == 0)
+        return;
+    ws->out_drained += info->n_deleted;
+    if (ws->read_paused && !ws->in_wslay)
+        update_reading(ws);
+}
+
 /* ---- wslay callbacks -------------------------------------------------- */
 
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -116,11 +206,20 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 {
     (void)flags;
     struct ws_conn *ws = user;
-    int n = evbuffer_remove(bufferevent_get_input(ws->bev), buf, len);
+    struct evbuffer *in = bufferevent_get_input(ws->bev);
+    if (ws->rx_frame_left == 0 &&
+        (!may_take_frame(ws) || next_frame_length(in, &ws->rx_frame_left) != 0)) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > ws->rx_frame_left)
+        len = (size_t)ws->rx_frame_left;
+    int n = evbuffer_remove(in, buf, len);
     if (n <= 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
+    ws->rx_frame_left -= (uint64_t)n;
     return n;
 }
 
@@ -146,6 +245,8 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
         ws_conn_close(ws, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not accepted");
         return;
     }
+    if (arg->opcode == WSLAY_PING)
+        ws->pong_flush = 1; /* wslay queued the pong: no frame more until it is gone */
     if (arg->opcode != WSLAY_TEXT_FRAME)
         return; /* ping/pong/close: wslay answers them itself */
     if (!utf8_valid(arg->msg, arg->msg_length)) {
@@ -182,8 +283,14 @@ void ws_conn_flush(struct ws_conn *ws)
     ws->in_wslay++;
     int r = wslay_event_send(ws->ctx);
     ws->in_wslay--;
-    if (r != 0)
+    if (r != 0) {
         doom(ws);
+    } else if (ws->pong_flush) {
+        /* The pong is now somewhere in the output: gone once the socket has
+         * taken everything queued so far. */
+        ws->pong_flush = 0;
+        ws->pong_mark = ws->out_drained + evbuffer_get_length(bufferevent_get_output(ws->bev));
+    }
 }
 
 int ws_conn_send_frame(struct ws_conn *ws, const unsigned char *frame, size_t len)
@@ -265,20 +372,26 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct ws_conn *ws = arg;
     if (ws->proto_error || ws->doomed)
         return;
-    ws->in_wslay++;
-    int r = wslay_event_recv(ws->ctx);
-    ws->in_wslay--;
-    /* wslay 1.0 reports some protocol violations (fragmented or oversized
-     * control frames) as WSLAY_ERR_CALLBACK_FAILURE with reading disabled;
-     * our receive callback itself never fails.  Anything but ENOMEM is the
-     * peer's fault. */
-    if (r == WSLAY_ERR_NOMEM)
-        ws->doomed = 1;
-    else if (r != 0)
-        fail_connection(ws);
-    if (!ws->doomed && !ws->proto_error)
-        ws_conn_flush(ws);
-    end_if_finished(ws);
+    /* wslay stops at each frame whose answer is still queued (see
+     * may_take_frame); once flushed, the next frame may be taken. */
+    do {
+        ws->in_wslay++;
+        int r = wslay_event_recv(ws->ctx);
+        ws->in_wslay--;
+        /* wslay 1.0 reports some protocol violations (fragmented or
+         * oversized control frames) as WSLAY_ERR_CALLBACK_FAILURE with
+         * reading disabled; our receive callback itself never fails.
+         * Anything but ENOMEM is the peer's fault. */
+        if (r == WSLAY_ERR_NOMEM)
+            ws->doomed = 1;
+        else if (r != 0)
+            fail_connection(ws);
+        if (!ws->doomed && !ws->proto_error)
+            ws_conn_flush(ws);
+        if (end_if_finished(ws))
+            return;
+    } while (!ws->doomed && !ws->proto_error && frame_waiting(ws));
+    update_reading(ws);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -291,6 +404,7 @@ static void on_write(struct bufferevent *bev, void *arg)
         ws->cb.on_writable(ws, ws->arg);
         ws_conn_flush(ws);
     }
+    update_reading(ws);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -387,6 +501,9 @@ struct ws_conn *ws_conn_accept(struct http_ctx *hc, const char accept[29],
     /* on_write runs when the output is empty: the moment to tell the user
      * it may send again, or to end a closed connection. */
     bufferevent_setwatermark(ws->bev, EV_WRITE, 0, 0);
+    ws->out_cb = evbuffer_add_cb(bufferevent_get_output(ws->bev), on_output_change, ws);
+    if (ws->out_cb == NULL)
+        doom(ws); /* ENOMEM: ended at the next loop turn */
     bufferevent_enable(ws->bev, EV_READ | EV_WRITE);
     /* Frames the client sent right behind its handshake are already
      * buffered; no read event will announce them. */

@@ -8,6 +8,14 @@
  * sends text or pre-framed bytes; pings, pongs, close handshakes, protocol
  * errors and binary frames (refused with 1003) are handled here.
  *
+ * Bounded under any client: the client's input is taken one frame at a
+ * time, and the next frame only while nothing it caused is still queued in
+ * wslay, no pong is still waiting in the output (at most one pong
+ * outstanding) and ws_conn_backlog() is under the user's output_cap.
+ * Otherwise reading stops (EV_READ off: TCP flow control holds the client
+ * back) until the output drains.  A client that never reads thus costs at
+ * most its cap, whatever it sends.
+ *
  * Ownership: a ws_conn owns its wslay context and, once upgraded, the
  * evhttp connection (and through it the bufferevent and the socket).  It
  * ends itself, from a libevent callback and never inside a call its user
@@ -32,9 +40,13 @@ struct ws_conn_callbacks {
     void (*on_writable)(struct ws_conn *ws, void *arg);
     /* The connection is gone (closed, failed, timed out). */
     void (*on_close)(struct ws_conn *ws, void *arg);
+    /* Bytes that may be queued to this client (ws_conn_backlog()) before
+     * no more of its input is read.  NULL: WS_DEFAULT_OUTPUT_CAP. */
+    size_t (*output_cap)(struct ws_conn *ws, void *arg);
 };
 
 #define WS_MAX_MESSAGE (64 * 1024) /* client messages are small JSON */
+#define WS_DEFAULT_OUTPUT_CAP (64 * 1024)
 
 /* Close codes (RFC 6455 7.4.1) a user may send. */
 enum ws_close_code {

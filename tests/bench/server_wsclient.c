@@ -3,12 +3,18 @@
  * and benchmarks (there is no WebSocket client among the Debian packages the
  * project may use).
  *
- *   server_wsclient [-p PATH] [-n N] [-e] [-t MS] [-s TEXT] [-r HEX] [-H HDR]... PORT
+ *   server_wsclient [-p PATH] [-n N] [-e] [-t MS] [-s TEXT] [-r HEX] [-H HDR]...
+ *                   [-F MS | -S MS] PORT
  *
  * Connects to 127.0.0.1:PORT, sends the opening handshake (masked frames as
  * a client must), then:
  *   -s TEXT  sends TEXT as one masked text frame
  *   -r HEX   sends raw bytes (hex) as they are, e.g. an unmasked frame
+ *   -F MS    floods: sends pings (125-byte payloads), or with -s TEXT that
+ *            text message over and over, as fast as the socket takes them
+ *            for MS ms, and never reads; prints FLOOD <bytes sent>
+ *   -S MS    stalls: never reads for MS ms after the handshake (a client
+ *            whose output backs up); prints STALLED
  * and prints one line per thing received:
  *   HTTP <status line>   when the handshake is refused (exit 3)
  *   MSG <text>           each text message
@@ -135,14 +141,53 @@ static size_t parse_frame(struct rx *rx, int *fin, int *op, unsigned char **payl
     return h + (size_t)l;
 }
 
+/* -F: pings (or text messages), written without ever reading, until the
+ * deadline. */
+static long long flood(int fd, long ms, const char *text)
+{
+    unsigned char batch[64 * 131];
+    size_t len = text ? strlen(text) : 125, flen = len + 6;
+    if (len > 125)
+        return -1;
+    for (size_t f = 0; f < 64; f++) {
+        unsigned char *p = batch + f * flen;
+        p[0] = text ? 0x81 : 0x89;        /* FIN, text or ping */
+        p[1] = (unsigned char)(0x80 | len); /* masked */
+        memset(p + 2, 0, 4);              /* zero mask: the payload goes as it is */
+        if (text)
+            memcpy(p + 6, text, len);
+        else
+            memset(p + 6, 'p', len);
+    }
+    size_t blen = 64 * flen;
+    long long sent = 0;
+    size_t off = 0;
+    int64_t deadline = now_ms() + ms;
+    for (int64_t left; (left = deadline - now_ms()) > 0;) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        if (p.revents & (POLLERR | POLLHUP))
+            break;
+        ssize_t w = send(fd, batch + off, blen - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (w <= 0)
+            break;
+        sent += w;
+        off = (off + (size_t)w) % blen;
+    }
+    return sent;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = "/ws", *send_text = NULL, *raw_hex = NULL;
     const char *headers[8];
     int nh = 0, events_only = 0;
-    long want = -1, timeout = 5000;
+    long want = -1, timeout = 5000, flood_ms = 0, stall_ms = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "p:n:t:s:r:H:e")) != -1) {
+    while ((opt = getopt(argc, argv, "p:n:t:s:r:H:eF:S:")) != -1) {
         switch (opt) {
         case 'p': path = optarg; break;
         case 'n': want = atol(optarg); break;
@@ -151,12 +196,14 @@ int main(int argc, char **argv)
         case 'r': raw_hex = optarg; break;
         case 'H': if (nh < 8) headers[nh++] = optarg; break;
         case 'e': events_only = 1; break;
+        case 'F': flood_ms = atol(optarg); break;
+        case 'S': stall_ms = atol(optarg); break;
         default: return 2;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "usage: server_wsclient [-p PATH] [-n N] [-t MS] [-s TEXT] [-r HEX] "
-                        "[-H HDR] PORT\n");
+                        "[-H HDR] [-F MS | -S MS] PORT\n");
         return 2;
     }
     int port = atoi(argv[optind]);
@@ -231,13 +278,25 @@ int main(int argc, char **argv)
             memmove(rx.buf, rx.buf + used, rx.len - used);
             rx.len -= used;
             handshake = 1;
-            if (send_text && send_frame(fd, 1, send_text, strlen(send_text)) != 0)
+            if (send_text && !flood_ms && send_frame(fd, 1, send_text, strlen(send_text)) != 0)
                 return 1;
             if (raw_hex) {
                 unsigned char raw[4096];
                 size_t rl;
                 if (hexbytes(raw_hex, raw, &rl) != 0 || write_all(fd, raw, rl) != 0)
                     return 2;
+            }
+            if (flood_ms > 0 || stall_ms > 0) {
+                if (flood_ms > 0) {
+                    printf("FLOOD %lld\n", flood(fd, flood_ms, send_text));
+                } else {
+                    struct timespec ts = {stall_ms / 1000, (stall_ms % 1000) * 1000000};
+                    nanosleep(&ts, NULL);
+                    printf("STALLED\n");
+                }
+                free(rx.buf);
+                close(fd);
+                return 0;
             }
         }
         for (;;) {

@@ -17,6 +17,11 @@ expect_eq "fragmented text message" "$(printf '%s\n' "$out" | head -n1)" 'MSG {"
 out=$(ws "$(frame 01 '{"type":')$(frame 89 'mid')$(frame 80 '"heartbeat"}')")
 expect_eq "ping inside a fragmented message" "$(printf '%s\n' "$out" | head -n2 | tr '\n' '|')" 'PONG mid|MSG {"type":"heartbeat"}|'
 expect_eq "ping answered with its payload" "$(ws "$(frame 89 'hello')" | head -n1)" "PONG hello"
+# One pong outstanding at a time: frames behind a ping wait in the input
+# until its pong has left, then are all answered, in order.
+pings=; for i in $(seq 1 40); do pings=$pings$(frame 89 "p$i"); done
+expect_eq "40 pings in one write: 40 pongs in order" "$(ws "$pings$(frame 81 '{"type":"heartbeat"}')" | grep -E '^(PONG|MSG)' | head -n 41 | tr '\n' ' ')" \
+    "$(for i in $(seq 1 40); do printf 'PONG p%s ' "$i"; done)MSG {\"type\":\"heartbeat\"} "
 expect_eq "close handshake echoed" "$(ws 88820000000003e8 | head -n1 | cut -d' ' -f1-2)" "CLOSE 1000"
 expect_eq "close code 3000 echoed" "$(ws 8882000000000bb8 | head -n1 | cut -d' ' -f1-2)" "CLOSE 3000"
 expect_eq "invalid close code 999 -> 1002" "$(ws 88820000000003e7 | head -n1 | cut -d' ' -f1-2)" "CLOSE 1002"

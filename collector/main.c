@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -233,6 +234,18 @@ static void teardown(struct collector *c)
         close(c->state_fd);
 }
 
+/* The soft RLIMIT_NOFILE up to the hard one: every client holds a
+ * descriptor, and the soft default (1024) is below what the caps allow. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_msg(TAG, LOG_LEVEL_WARN, "raising RLIMIT_NOFILE: %s", strerror(errno));
+    }
+}
+
 int main(int argc, char **argv)
 {
     static struct collector ctx; /* static only for its size: main's context */
@@ -271,6 +284,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* The database, its -wal/-shm, the spool: the user's alone. */
     umask(077);
+    raise_fd_limit();
     int rc = 0;
     if (start(c, err, sizeof err) != 0) {
         log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);

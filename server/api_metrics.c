@@ -263,10 +263,16 @@ static int put_server(struct buf *b, const struct server *srv)
                      "Output queued to WebSocket clients and not yet taken by their sockets.",
                      (double)(srv->feed ? live_feed_queued_bytes(srv->feed) : 0));
     rc |= put_simple(b, "chronicle_http_connections_open", "gauge",
-                     "TCP connections open (HTTP and WebSocket).", (double)srv->connections);
+                     "TCP connections open (HTTP and WebSocket).", (double)srv->conns.n);
     rc |= put_simple(b, "chronicle_http_connections_rejected_total", "counter",
                      "TCP connections closed at once because the connection cap was reached.",
                      (double)m->connections_rejected);
+    rc |= put_simple(b, "chronicle_http_request_timeouts_total", "counter",
+                     "Connections closed because a request did not arrive in full within "
+                     "CHRONICLE_HTTP_TIMEOUT_S.", (double)m->request_timeouts);
+    rc |= put_simple(b, "chronicle_http_accept_errors_total", "counter",
+                     "accept() failures (out of file descriptors): accepting paused each time.",
+                     (double)m->accept_errors);
     rc |= put_simple(b, "chronicle_websocket_messages_sent_total", "counter",
                      "WebSocket messages queued to clients.", (double)m->ws_messages_sent);
     rc |= put_simple(b, "chronicle_websocket_gaps_total", "counter",

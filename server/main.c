@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "chronicle/clock.h"
@@ -229,7 +230,10 @@ static void teardown(struct server *srv)
      * them from under the feed. */
     live_feed_free(srv->feed);
     srv->feed = NULL;
+    srv->bound = NULL; /* freed by evhttp_free, whose connection close callbacks run after */
+    srv->shutting_down = 1;
     if (srv->http) evhttp_free(srv->http);
+    http_conn_free(srv);
     if (srv->sig_term) event_free(srv->sig_term);
     if (srv->sig_int) event_free(srv->sig_int);
     if (srv->db_retry) event_free(srv->db_retry);
@@ -237,7 +241,6 @@ static void teardown(struct server *srv)
     db_read_close(&srv->db);
     pricing_free(&srv->pricing);
     if (srv->base) event_base_free(srv->base);
-    free(srv->conns);
 }
 
 /* The price table: $CHRONICLE_PRICING, else the installed copy next to the
@@ -276,6 +279,18 @@ static void load_pricing(struct server *srv)
     log_msg(SERVER_TAG, LOG_LEVEL_WARN, "no price table found: token counts are shown, costs are not");
 }
 
+/* The soft RLIMIT_NOFILE up to the hard one: every client holds a
+ * descriptor, and the soft default (1024) is below what the caps allow. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_msg(SERVER_TAG, LOG_LEVEL_WARN, "raising RLIMIT_NOFILE: %s", strerror(errno));
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct server srv;
@@ -299,6 +314,7 @@ int main(int argc, char **argv)
     srv.started_mono_ns = clock_mono_ns();
     /* A client vanishing mid-write must be an error return, not a signal. */
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     int rc = 1;
     if (setup(&srv) == 0) {
         int logged = 0;

@@ -48,6 +48,8 @@ struct metrics {
     uint64_t ws_slow_disconnects;
     uint64_t ws_rejected;             /* upgrades refused at the client cap */
     uint64_t connections_rejected;    /* TCP connections refused at the cap */
+    uint64_t request_timeouts;        /* connections closed: no full request in time */
+    uint64_t accept_errors;           /* accept() failures (out of descriptors) */
     uint64_t db_poll_total;           /* data_version checks */
     uint64_t db_poll_changed;         /* ... that found a commit */
 };
@@ -82,6 +84,23 @@ int64_t db_read_stat(struct db_read *d, const char *name, const char *label, int
 /* ---- the server ------------------------------------------------------- */
 
 struct live_feed;
+struct conn_slot;
+
+#define CONN_FRESH_MAX 64    /* accepts in one loop turn */
+#define CONN_PAUSE_FULL 1    /* accepting is off: the cap is reached */
+#define CONN_PAUSE_FDS 2     /* ... accept() failed (EMFILE, ENFILE...): retried soon */
+
+/* The connections under evhttp (http_conn.c owns all of it). */
+struct conns {
+    struct conn_slot *slot;  /* owned array [cap]: the open connections */
+    long n, cap;             /* cap = max_connections + a slack told 503 */
+    struct bufferevent *fresh[CONN_FRESH_MAX]; /* accepted this turn; a reference held */
+    int n_fresh;
+    struct event *adopt_ev, *sweep_ev, *resume_ev; /* owned */
+    int paused;              /* CONN_PAUSE_* bits */
+    int64_t logged_ns;       /* last accept-error line */
+    long errors_unlogged;    /* accept errors since */
+};
 
 struct server {
     struct chronicle_config cfg;
@@ -98,8 +117,7 @@ struct server {
     char cookie_name[32];  /* chronicle_token_<port>: cookies ignore ports, servers must not */
     char cookie_value[3 * sizeof(((struct chronicle_config *)0)->token)]; /* percent-encoded token */
     int shutting_down;
-    long connections;      /* connections that made a request (HTTP + WebSocket) */
-    struct evhttp_connection **conns; /* owned array [max_connections]; see http_route.c */
+    struct conns conns;    /* every accepted connection (HTTP + WebSocket); http_conn.c */
     int port;              /* the port actually bound (--port 0 picks one) */
     struct pricing pricing;           /* owned: share/pricing.tsv, empty when not found */
     char pricing_file[PATH_MAX];      /* where it came from, "" when none */
@@ -127,9 +145,12 @@ void http_route_install(struct server *srv);
 void http_conn_install(struct server *srv);
 /* Binds bind_addr:port (0 = any free port; srv->port gets the real one). */
 int http_listen(struct server *srv, const char *bind_addr, int port, char *err, size_t errlen);
-/* Called for each request: 0 when its connection is (now) tracked, -1 when
- * the connection cap is reached. */
+/* Called for each request: 0 when its connection may be answered (its
+ * deadline stops until the answer is sent), -1 when it was accepted beyond
+ * the connection cap (answer 503 and close). */
 int http_conn_track(struct server *srv, struct evhttp_request *req);
+/* Frees the table and its events; after evhttp_free(). */
+void http_conn_free(struct server *srv);
 
 /* Sends body (stolen: decref'd here) as JSON with status. */
 void http_reply_json(struct http_ctx *hc, int status, json_t *body);

@@ -25,7 +25,15 @@ sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N
      INSERT INTO events (event_uid, session_id, event_type, ts_ns, stored_ns, cwd, payload_size)
      SELECT randomblob(16), 'sess-slow', 'PreToolUse', i, i, printf('%.200c', 'x'), 0 FROM n;"
 wait "$fp"
-expect_eq "reading client gets every event" "$(grep -c '"type":"event"' "$fast")" "$N"
+got=$(grep -c '"type":"event"' "$fast")
+if ldd "$SERVER" | grep -q libasan; then
+    # Under AddressSanitizer the reading client (sanitized too) cannot always
+    # keep up with a 64 KiB cap: then it must be told of what it missed.
+    skipped=$(grep -o '"type":"gap","data":{"from":[0-9]*,"to":[0-9]*' "$fast" | awk -F'[:,]' '{ s += $7 - $5 + 1 } END { print s + 0 }')
+    expect_eq "reading client: every event delivered or announced in a gap" "$((got + skipped))" "$N"
+else
+    expect_eq "reading client gets every event" "$got" "$N"
+fi
 metrics=$(http_body /metrics)
 gaps=$(printf '%s\n' "$metrics" | awk '/^chronicle_websocket_gaps_total/ {print $2}')
 if [ "${gaps:-0}" -ge 1 ]; then pass "slow client skipped ahead (gaps=$gaps)"; else fail "slow client skipped ahead" "gaps=$gaps"; fi

@@ -34,11 +34,13 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 mkdir -p "$CHRONICLE_HOME/transcripts"
-echo "demo: dashboard at http://127.0.0.1:$PORT/ (CHRONICLE_HOME=$CHRONICLE_HOME), playing ${seconds}s of sessions" >&2
+# The link signs the browser in (the server trades the token for a cookie).
+TOKEN=$(cat "$CHRONICLE_HOME/server.token")
+echo "demo: dashboard at http://127.0.0.1:$PORT/?token=$TOKEN (CHRONICLE_HOME=$CHRONICLE_HOME), playing ${seconds}s of sessions" >&2
 if [ -n "$shot" ]; then
-    DEMO_TRANSCRIPTS=$CHRONICLE_HOME/transcripts SEND=$BUILD/chronicle-send node scripts/demo_sessions.js "$seconds" "http://127.0.0.1:$PORT" "$shot"
+    DEMO_TOKEN=$TOKEN DEMO_TRANSCRIPTS=$CHRONICLE_HOME/transcripts SEND=$BUILD/chronicle-send node scripts/demo_sessions.js "$seconds" "http://127.0.0.1:$PORT" "$shot"
 else
     DEMO_TRANSCRIPTS=$CHRONICLE_HOME/transcripts SEND=$BUILD/chronicle-send node scripts/demo_sessions.js "$seconds"
-    echo "demo: done; still serving http://127.0.0.1:$PORT/ (Ctrl-C to stop)" >&2
+    echo "demo: done; still serving http://127.0.0.1:$PORT/?token=$TOKEN (Ctrl-C to stop)" >&2
     wait
 fi

@@ -139,7 +139,8 @@ async function screenshot() {
   const b = await Browser.launch(process.env.CHROMIUM || '/usr/bin/chromium');
   try {
     const page = await b.newPage(1280, 800);
-    await page.goto(url + '/');
+    // Signs in: the server answers ?token= with a cookie and the bare URL.
+    await page.goto(url + '/?token=' + encodeURIComponent(process.env.DEMO_TOKEN || ''));
     await page.waitFor("document.body.dataset.ready === '1'", 15000);
     await page.eval("localStorage.setItem('chronicle.charts', '1'); localStorage.setItem('chronicle.sidebar', 'open')");
     await page.goto(url + '/');

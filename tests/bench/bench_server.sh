@@ -56,15 +56,18 @@ t0=$(date +%s%N)
 spid=$!
 until curl -s -o /dev/null "http://127.0.0.1:$port/health"; do sleep 0.001; done
 echo "ready: first answer $(( ($(date +%s%N) - t0) / 1000 )) us after spawn (includes curl start-up)"
+# Every request but /health carries the token the server made on its start.
+token=$(cat "$work/server.token")
+auth="Authorization: Bearer $token"
 
 # wrk's latency distribution line for a percentile, in ms.
 pct_ms() { awk -v p="$1%" '$1 == p { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
            if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v; exit }'; }
 latency() { # latency PATH -> "p50 p99" in ms
-    wrk -t1 -c1 -d"${SECS}s" --latency "http://127.0.0.1:$port$1" >"$work/wrk.txt" 2>&1
+    wrk -t1 -c1 -d"${SECS}s" --latency -H "$auth" "http://127.0.0.1:$port$1" >"$work/wrk.txt" 2>&1
     echo "$(pct_ms 50 <"$work/wrk.txt") $(pct_ms 99 <"$work/wrk.txt")"
 }
-rps() { wrk -t2 -c50 -d"${SECS}s" "http://127.0.0.1:$port$1" 2>&1 | awk '/^Requests\/sec/ {print $2}'; }
+rps() { wrk -t2 -c50 -d"${SECS}s" -H "$auth" "http://127.0.0.1:$port$1" 2>&1 | awk '/^Requests\/sec/ {print $2}'; }
 
 echo "== REST latency, 1 connection, ${SECS}s each (p50 / p99 ms; ratio = p50 / floor p50)"
 read -r f50 f99 <<<"$(latency /floor-404)"
@@ -91,13 +94,16 @@ CHRONICLE_HOME=$work/pages "$BUILD/chronicle-server" --port "$((port + 1))" 2>"$
 ppid_=$!
 until curl -s -o /dev/null "http://127.0.0.1:$((port + 1))/health"; do sleep 0.001; done
 page="/api/sessions/sess-000042/events?limit=100"
-bytes=$(curl -s "http://127.0.0.1:$((port + 1))$page&payload=1" | wc -c)
+outer_auth=$auth
+auth="Authorization: Bearer $(cat "$work/pages/server.token")"
+bytes=$(curl -s -H "$auth" "http://127.0.0.1:$((port + 1))$page&payload=1" | wc -c)
 without=() with=()
 for round in 1 2 3; do
     without+=("$(port=$((port + 1)) rps "$page")")
     with+=("$(port=$((port + 1)) rps "$page&payload=1")")
 done
 kill -TERM $ppid_; wait $ppid_
+auth=$outer_auth
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 w0=$(med "${without[@]}"); w1=$(med "${with[@]}")
 printf '%-40s %10s   rounds: %s\n' "without payloads" "$w0" "${without[*]}"
@@ -105,9 +111,9 @@ printf '%-40s %10s   rounds: %s  (%s bytes a page)\n' "payload=1" "$w1" "${with[
 printf '%-40s %10s\n' "ratio payload=1 / without" "$(awk -v a="$w1" -v b="$w0" 'BEGIN { printf "%.2f", a / b }')"
 
 echo "== live feed: commit -> WebSocket receipt at $RATE events/s"
-"$BUILD/bench/server_live_bench" "$work/chronicle.db" "$port" 100 "$RATE" 5
+"$BUILD/bench/server_live_bench" "$work/chronicle.db" "$port" 100 "$RATE" 5 "$token"
 echo "server RSS with 100 clients on the database: $(awk '/VmHWM/ {print $2, $3}' /proc/$spid/status) peak, $(awk '/VmRSS/ {print $2, $3}' /proc/$spid/status) now"
-CHRONICLE_WS_MAX_CLIENTS=$MAXC "$BUILD/bench/server_live_bench" "$work/chronicle.db" "$port" "$MAXC" "$RATE" 3
+CHRONICLE_WS_MAX_CLIENTS=$MAXC "$BUILD/bench/server_live_bench" "$work/chronicle.db" "$port" "$MAXC" "$RATE" 3 "$token"
 echo "server RSS after $MAXC clients: $(awk '/VmHWM/ {print $2, $3}' /proc/$spid/status) peak"
 echo "-wal size at the end: $(stat -c %s "$work/chronicle.db-wal" 2>/dev/null || echo 0) bytes"
 kill -TERM $spid; wait $spid; spid=

@@ -2,7 +2,7 @@
  * server_live_bench.c - live-feed latency: from a commit to the database to
  * the moment each WebSocket client has read the event.
  *
- *   server_live_bench DB PORT CLIENTS RATE SECONDS
+ *   server_live_bench DB PORT CLIENTS RATE SECONDS [TOKEN]
  *
  * Plays the collector's part (one writer, WAL, one transaction per event,
  * the collector's pragmas from schema_configure), paced at RATE events/s,
@@ -10,6 +10,7 @@
  * the feed.  Prints p50/p99/max of commit-to-receipt over every (client,
  * event) pair, how many of the expected deliveries arrived, and the floor
  * measured in the same run: the commit itself (p50/p99 of BEGIN..COMMIT).
+ * TOKEN: the server's bearer token ($CHRONICLE_HOME/server.token).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int connect_ws(int port)
+static int connect_ws(int port, const char *token)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -49,11 +50,12 @@ static int connect_ws(int port)
         return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char req[256];
+    char req[768];
     int n = snprintf(req, sizeof req, "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n");
-    if (write(fd, req, (size_t)n) != n)
+                     "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n", *token ? "Authorization: Bearer " : "",
+                     token, *token ? "\r\n" : "");
+    if (n <= 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n)
         return -1;
     char resp[1024];
     size_t got = 0;
@@ -110,10 +112,11 @@ static void drain(struct client *c, int64_t first_id, const int64_t *commit_ns, 
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: server_live_bench DB PORT CLIENTS RATE SECONDS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: server_live_bench DB PORT CLIENTS RATE SECONDS [TOKEN]\n");
         return 2;
     }
+    const char *token = argc == 7 ? argv[6] : "";
     int port = atoi(argv[2]), nc = atoi(argv[3]), rate = atoi(argv[4]), secs = atoi(argv[5]);
     int64_t n_events = (int64_t)rate * secs;
     sqlite3 *db;
@@ -143,7 +146,7 @@ int main(int argc, char **argv)
     }
     int connected = 0;
     for (int i = 0; i < nc; i++) {
-        cl[i].fd = connect_ws(port);
+        cl[i].fd = connect_ws(port, token);
         if (cl[i].fd < 0)
             break;
         connected++;

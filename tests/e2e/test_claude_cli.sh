@@ -60,7 +60,7 @@ if grep -qi "hook" "$T/claude.err"; then fail e2e_no_hook_errors "$(cat "$T/clau
 wait_sql 10 "SELECT count(*) > 0 FROM events WHERE event_type = 'SessionEnd'" 1
 sid=$(sql "SELECT session_id FROM events WHERE event_type = 'SessionStart' LIMIT 1")
 [ -n "$sid" ] && pass e2e_session_started || fail e2e_session_started
-body=$(curl -s "http://127.0.0.1:$SERVER_PORT/api/events?session_id=$sid&limit=1000")
+body=$(http_body "/api/events?session_id=$sid&limit=1000")
 types=$(printf '%s' "$body" | jq -r '[.events[].type] | unique | join(" ")')
 for e in SessionStart UserPromptSubmit PreToolUse PostToolUse PostToolUseFailure Stop SessionEnd; do
     case " $types " in *" $e "*) pass "e2e_api_has_$e" ;; *) fail "e2e_api_has_$e" "got: $types" ;; esac

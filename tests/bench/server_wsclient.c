@@ -3,7 +3,7 @@
  * and benchmarks (there is no WebSocket client among the Debian packages the
  * project may use).
  *
- *   server_wsclient [-p PATH] [-n N] [-e] [-t MS] [-s TEXT] [-r HEX] [-H HDR]...
+ *   server_wsclient [-p PATH] [-n N] [-e] [-q] [-t MS] [-s TEXT] [-r HEX] [-H HDR]...
  *                   [-F MS | -S MS] PORT
  *
  * Connects to 127.0.0.1:PORT, sends the opening handshake (masked frames as
@@ -21,6 +21,8 @@
  *   PING / PONG <payload> / CLOSE <code> <reason>
  *   END <messages>       at exit (after N messages, a close, EOF or -t MS);
  *                        with -e only event messages count
+ *   -q                   event messages are counted, not printed (a reader
+ *                        that costs next to nothing per event)
  * Answers pings with pongs and a close with a close.  Exit 0 unless the
  * connection or handshake failed.
  */
@@ -184,10 +186,10 @@ int main(int argc, char **argv)
 {
     const char *path = "/ws", *send_text = NULL, *raw_hex = NULL;
     const char *headers[8];
-    int nh = 0, events_only = 0;
+    int nh = 0, events_only = 0, quiet = 0;
     long want = -1, timeout = 5000, flood_ms = 0, stall_ms = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "p:n:t:s:r:H:eF:S:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:n:t:s:r:H:eqF:S:")) != -1) {
         switch (opt) {
         case 'p': path = optarg; break;
         case 'n': want = atol(optarg); break;
@@ -196,14 +198,15 @@ int main(int argc, char **argv)
         case 'r': raw_hex = optarg; break;
         case 'H': if (nh < 8) headers[nh++] = optarg; break;
         case 'e': events_only = 1; break;
+        case 'q': quiet = 1; break;
         case 'F': flood_ms = atol(optarg); break;
         case 'S': stall_ms = atol(optarg); break;
         default: return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: server_wsclient [-p PATH] [-n N] [-t MS] [-s TEXT] [-r HEX] "
-                        "[-H HDR] [-F MS | -S MS] PORT\n");
+        fprintf(stderr, "usage: server_wsclient [-p PATH] [-n N] [-e] [-q] [-t MS] [-s TEXT] "
+                        "[-r HEX] [-H HDR] [-F MS | -S MS] PORT\n");
         return 2;
     }
     int port = atoi(argv[optind]);
@@ -314,8 +317,10 @@ int main(int argc, char **argv)
                 msg_len += plen;
                 if (fin) {
                     msg[msg_len] = '\0';
-                    printf("MSG %s\n", (char *)msg);
-                    if (!events_only || strncmp((char *)msg, "{\"type\":\"event\",", 16) == 0)
+                    int event = strncmp((char *)msg, "{\"type\":\"event\",", 16) == 0;
+                    if (!quiet || !event)
+                        printf("MSG %s\n", (char *)msg);
+                    if (!events_only || event)
                         msgs++;
                     msg_len = 0;
                 }

@@ -36,8 +36,8 @@ static const char page_tail[] =
     "<p>and open the URL it prints, <code>http://&hellip;/?token=&hellip;</code> "
     "(<code>chronicle open --browser</code> opens it for you). The server then keeps you signed "
     "in with a cookie and takes the token out of the address bar.</p>\n"
-    "<p>Opened the link from another web page just now? Reload this page: browsers keep the "
-    "sign-in cookie from a navigation another site started.</p>\n"
+    "<p>Opened the link from another web page just now? Reload this page: browsers do not send "
+    "the sign-in cookie on a navigation another site started.</p>\n"
     "<p>The token is in <code>$CHRONICLE_HOME/server.token</code> (by default "
     "<code>~/.claude/chronicle/server.token</code>), or is <code>CHRONICLE_TOKEN</code> when "
     "that is set. Treat the link as a password.</p>\n</body>\n</html>\n";

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/home.h"
 #include "http_guard.h"
 #include "chronicle/log.h"
 #include "server.h"
@@ -83,6 +84,24 @@ static int parse_args(int argc, char **argv, struct server *srv)
     return 0;
 }
 
+/* The home the token is written into: made if missing (with ~/.claude),
+ * ours, and private (home.h: tightened to 0700 when merely too open, refused
+ * when someone else's).  0, or -1 with err. */
+static int private_home(const struct chronicle_config *cfg, char *err, size_t errlen)
+{
+    struct home_report report = {0};
+    if (config_make_dirs(cfg, err, errlen) != 0)
+        return -1;
+    int fd = home_open_dir(cfg->home, 0, &report, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    for (int i = 0; i < report.n; i++)
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "%s was open to other users: made private",
+                report.tightened[i]);
+    return 0;
+}
+
 /* The token every request but /health must carry: CHRONICLE_TOKEN, else
  * $CHRONICLE_HOME/server.token (made now if absent), else none with
  * --no-token (loopback only).  0, or -1 after logging why. */
@@ -111,7 +130,7 @@ static int resolve_token(struct server *srv)
         return 0;
     }
     int created = 0;
-    if (config_make_dirs(cfg, err, sizeof err) != 0 ||
+    if (private_home(cfg, err, sizeof err) != 0 ||
         server_token_load(cfg->home, cfg->token, sizeof cfg->token, &created, err,
                           sizeof err) != 0) {
         log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);

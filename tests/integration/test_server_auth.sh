@@ -117,6 +117,16 @@ if [ "$(id -u)" -eq 0 ]; then
     rm -f "$TOKEN_FILE"
 fi
 CHRONICLE_TOKEN='two words' refuses "CHRONICLE_TOKEN with a space" "CHRONICLE_TOKEN must be 1 to 255 visible ASCII characters"
+# The home the token goes into: made private when merely too open, refused
+# when another user's.
+other=$CHRONICLE_HOME/other-home
+mkdir -m 0755 "$other"
+CHRONICLE_HOME=$other timeout 2 "$SERVER" --port 0 >/dev/null 2>&1
+expect_eq "a 0755 home is made private" "$(stat -c %a "$other")" 700
+if [ "$(id -u)" -eq 0 ]; then
+    rm -rf "$other"; mkdir -m 0700 "$other"; chown nobody "$other"
+    CHRONICLE_HOME=$other refuses "a home of another user" "belongs to uid $(id -u nobody)"
+fi
 
 # --- CHRONICLE_TOKEN overrides the file -------------------------------------------
 rm -f "$TOKEN_FILE"

@@ -44,10 +44,10 @@ function healthUp() {
   });
 }
 
-/* GET path on the server: {status, body} (body parsed when JSON). */
+/* GET path on the server, with its token: {status, body} (body parsed when JSON). */
 function httpGet(p) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: env.SERVER_PORT, path: p }, (res) => {
+    http.get({ host: '127.0.0.1', port: env.SERVER_PORT, path: p, headers: { Authorization: 'Bearer ' + env.TOKEN } }, (res) => {
       let data = '';
       res.on('data', (d) => { data += d; });
       res.on('end', () => { let body = null; try { body = JSON.parse(data); } catch (e) { /* not JSON */ } resolve({ status: res.statusCode, body }); });

@@ -6,7 +6,6 @@
 # refused when others could have read it or when it is a symlink.
 . "$(dirname "$0")/lib.sh"
 build_server_tools || { fail build_server_tools; exit 1; }
-type skip >/dev/null 2>&1 || skip() { echo "SKIP $1: $2"; }
 
 "$SEED" "$DB" 40 2 60 || { fail seed; exit 1; }
 sql "UPDATE events SET payload = '{\"prompt\":\"the-secret-prompt\"}' WHERE id = 1"

@@ -192,6 +192,8 @@ json_get() {
 
 WSCLIENT=$BIN/bench/server_wsclient
 # wsclient ARGS...: server_wsclient with the bearer token, as http() sends it.
+# (In the background $! is then a subshell's pid: to kill a client later, run
+# "$WSCLIENT" -H "Authorization: Bearer $TOKEN" ... & instead.)
 wsclient() { "$WSCLIENT" ${TOKEN:+-H "Authorization: Bearer $TOKEN"} "$@"; }
 SEED=$BIN/bench/server_seed
 # build_server_tools: the WebSocket client and the database seeder, compiled

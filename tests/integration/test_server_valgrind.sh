@@ -32,7 +32,7 @@ expect_eq "ping flooder held back" "$(wsclient -F 1500 "$SERVER_PORT" | cut -d' 
 expect_eq "heartbeat after the flood" "$(wsclient -t 3000 -n 1 -s '{"type":"heartbeat"}' "$SERVER_PORT" | head -n1)" 'MSG {"type":"heartbeat"}'
 expect_eq "idle connections" "$("$HOLD" hold "$SERVER_PORT" 50 500 | cut -d' ' -f1)" HELD
 expect_eq "trickled request cut" "$("$HOLD" trickle "$SERVER_PORT" 300 0 'GET /health HTTP/1.1\r\nHost: x\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n' | head -n1 | cut -d' ' -f1)" CLOSED
-wsclient -S 5000 "$SERVER_PORT" >/dev/null &
+"$WSCLIENT" -H "Authorization: Bearer $TOKEN" -S 5000 "$SERVER_PORT" >/dev/null &
 _bg_pids+=($!)
 exec 7<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
 sleep 1

@@ -51,13 +51,15 @@ stop_server || fail "server exit status"
 # --- 50 clients that never read, 20,000 events -------------------------------------
 start_server || { fail start_server; exit 1; }
 stalled=()
-for i in $(seq 1 50); do wsclient -S 60000 "$SERVER_PORT" >/dev/null & stalled+=($!); done
+# ("$WSCLIENT" itself, not the wsclient function: $! must be the client's
+# pid, or killing it would leave the client running.)
+for i in $(seq 1 50); do "$WSCLIENT" -H "Authorization: Bearer $TOKEN" -S 60000 "$SERVER_PORT" >/dev/null & stalled+=($!); done
 _bg_pids+=("${stalled[@]}")
 fifty() { [ "$(json_get "$(TOKEN= http /health)" websocket_clients)" = 50 ]; }
 wait_for 10 fifty && pass "50 stalled clients connected" || fail "50 stalled clients connected" "$(TOKEN= http /health)"
 N=20000
 reader=$CHRONICLE_HOME/reader.out
-wsclient -t 120000 "$SERVER_PORT" >"$reader" &
+"$WSCLIENT" -H "Authorization: Bearer $TOKEN" -t 120000 "$SERVER_PORT" >"$reader" &
 rp=$!
 _bg_pids+=("$rp")
 sleep 0.3

@@ -116,12 +116,15 @@ static int secure_file(int dirfd, const char *home, const char *name, struct hom
     return 0;
 }
 
+/* server.token is not in the list: a token others could read may have been
+ * read, so chronicle-server refuses it (server_token.c) rather than have it
+ * made private again here. */
 int home_secure(const struct chronicle_config *cfg, struct home_report *report, char *err,
                 size_t errlen)
 {
     static const char *const files[] = {
         "chronicle.db", "chronicle.db-wal", "chronicle.db-shm", "chronicle.db-journal",
-        "dropped", "collector.lock", "collector.state", "server.token", "machine-id",
+        "dropped", "collector.lock", "collector.state", "machine-id",
         "ship.cursor", "ship.state", "collector.sock",
     };
     const char *const dirs[] = {cfg->home, cfg->spool_dir, cfg->spool_tmp, cfg->spool_bad};

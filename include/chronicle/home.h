@@ -40,7 +40,8 @@ int home_open_dir(const char *dir, int create, struct home_report *report, char 
  * The daemons' start-up check: the home, spool/, spool/tmp/ and
  * spool/corrupt/ (created when missing), then the files Chronicle keeps in
  * the home (chronicle.db and its -wal/-shm, dropped, collector.lock,
- * server.token, machine-id...) made 0600; a symlink among them is refused.
+ * machine-id...) made 0600; a symlink among them is refused.  (server.token
+ * is the server's to judge: one others could read is refused, not fixed.)
  * 0, or -1 with err.
  */
 int home_secure(const struct chronicle_config *cfg, struct home_report *report, char *err,

@@ -76,6 +76,11 @@ static int show_collector(const struct status_cmd *c)
     if (probe_collector(c->cfg.socket_path, c->timeout_ms, &pong, err, sizeof err) == 0) {
         printf("collector  up      %s (committed %lld since start, queue %lld)\n",
                c->cfg.socket_path, (long long)pong.committed, (long long)pong.queue);
+        if (pong.failing_ms > 0)
+            printf("           COMMITS FAILING for %lld s: %lld event(s) wait in memory, the "
+                   "oldest %lld s old (disk full? see its log)\n",
+                   (long long)pong.failing_ms / 1000, (long long)pong.queue,
+                   (long long)pong.oldest_ms / 1000);
         return 0;
     }
     printf("collector  DOWN    %s: %s\n", c->cfg.socket_path, err);

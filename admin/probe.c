@@ -96,6 +96,8 @@ static int read_pong(int fd, int64_t deadline, struct collector_pong *pong, char
             else {
                 pong->committed = r.committed;
                 pong->queue = r.queue;
+                pong->oldest_ms = r.oldest_ms;
+                pong->failing_ms = r.failing_ms;
                 rc = 0;
             }
             break;

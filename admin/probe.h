@@ -11,6 +11,8 @@
 struct collector_pong {
     int64_t committed;  /* events the collector committed since it started */
     int64_t queue;      /* events waiting for a transaction */
+    int64_t oldest_ms;  /* age of the oldest of them; 0 = none */
+    int64_t failing_ms; /* how long commits have been failing; 0 = they work */
 };
 
 /* Sends a ping frame (docs/PROTOCOL.md) on the collector's Unix socket and

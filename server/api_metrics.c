@@ -14,6 +14,7 @@
 
 #include "chronicle/buf.h"
 #include "chronicle/clock.h"
+#include "chronicle/collector_state.h"
 
 /* How a collector_stats name becomes a Prometheus family. */
 struct stat_map {
@@ -253,10 +254,33 @@ static int put_simple(struct buf *b, const char *name, const char *type, const c
     return family(b, name, type, help) | buf_printf(b, "%s %.17g\n", name, value);
 }
 
+/* From collector.state, not the database: while the disk is full the
+ * backlog is only in the collector's memory, and these still tell. */
+static int put_collector_state(struct buf *b, const struct server *srv)
+{
+    struct collector_state st;
+    if (collector_state_read(srv->cfg.home, &st) != 0)
+        return 0;
+    int64_t now = clock_wall_ns();
+    return put_simple(b, "chronicle_collector_pending_events", "gauge",
+                      "Events the collector received and has not committed yet.",
+                      (double)st.pending) |
+           put_simple(b, "chronicle_collector_oldest_pending_seconds", "gauge",
+                      "Age of the oldest event not committed yet (0: none).",
+                      st.oldest_pending_ns ? (double)(now - st.oldest_pending_ns) / 1e9 : 0) |
+           put_simple(b, "chronicle_collector_commit_failing_seconds", "gauge",
+                      "How long the collector's commits have been failing (0: they work).",
+                      st.commit_failing_since_ns
+                          ? (double)(now - st.commit_failing_since_ns) / 1e9 : 0) |
+           put_simple(b, "chronicle_collector_state_age_seconds", "gauge",
+                      "Seconds since the collector last rewrote collector.state.",
+                      (double)(now - st.updated_ns) / 1e9);
+}
+
 static int put_server(struct buf *b, const struct server *srv)
 {
     const struct metrics *m = &srv->metrics;
-    int rc = put_requests(b, m) | put_latency(b, m);
+    int rc = put_requests(b, m) | put_latency(b, m) | put_collector_state(b, srv);
     rc |= put_simple(b, "chronicle_connections_active", "gauge", "WebSocket clients connected.",
                      (double)(srv->feed ? live_feed_clients(srv->feed) : 0));
     rc |= put_simple(b, "chronicle_websocket_queued_bytes", "gauge",

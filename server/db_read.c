@@ -19,7 +19,8 @@ int db_read_open(struct db_read *d, char *err, size_t errlen)
     if (stat(d->path, &st) != 0 || st.st_size == 0)
         return -1; /* not created yet: wait for the collector */
     sqlite3 *h = NULL;
-    int rc = sqlite3_open_v2(d->path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(d->path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", d->path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
         sqlite3_close(h);
@@ -45,7 +46,18 @@ int db_read_open(struct db_read *d, char *err, size_t errlen)
     /* An older schema is fine: the server reads only version 1's tables, so
      * it can be upgraded before the collector (which migrates on start). */
     d->h = h;
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
     return 0;
+}
+
+int db_read_replaced(const struct db_read *d)
+{
+    struct stat st;
+    if (d->h == NULL)
+        return 0;
+    return stat(d->path, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino ||
+           st.st_nlink == 0;
 }
 
 void db_read_close(struct db_read *d)

@@ -313,9 +313,17 @@ int live_feed_db_opened(struct live_feed *f)
 }
 
 /* Replays events (after, f->last_id] to a new subscriber, at most
- * ws_replay_max of them, then a gap message for the rest. */
+ * ws_replay_max of them, then a gap message for the rest.  A client ahead of
+ * the database resumes from a database that was replaced (ids start again):
+ * it is told to start over, and replayed from the start. */
 static int replay(struct live_feed *f, struct subscriber *c, int64_t after)
 {
+    if (after > f->last_id) {
+        static const char reset[] = "{\"type\":\"reset\",\"data\":{\"reason\":"
+                                    "\"database_replaced\"}}";
+        ws_conn_send_text(c->ws, reset, sizeof reset - 1);
+        after = 0;
+    }
     if (after >= f->last_id) {
         c->cursor = after; /* ahead of us (or level): deliver only what is newer */
         return 0;
@@ -471,6 +479,14 @@ int live_feed_watch(struct live_feed *f)
                           IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
         return -1;
     return 0;
+}
+
+void live_feed_reset(struct live_feed *f)
+{
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        ws_conn_close(c->ws, WS_CLOSE_SERVICE_RESTART, "database replaced: reconnect");
+    f->last_id = f->last_session_eid = 0;
+    f->data_version = -1;
 }
 
 size_t live_feed_shutdown(struct live_feed *f)

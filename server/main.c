@@ -170,6 +170,24 @@ static void try_open(struct server *srv, int *logged_wait)
         event_add(srv->db_retry, &retry);
 }
 
+/* Once a second: a database deleted or replaced under us (the collector
+ * then starts a new one at the path) is closed and opened again, so the API
+ * never serves a file nobody writes any more. */
+static void on_db_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct server *srv = arg;
+    if (!db_read_replaced(&srv->db))
+        return;
+    log_msg(SERVER_TAG, LOG_LEVEL_WARN, "%s was deleted or replaced: opening it again",
+            srv->db.path);
+    live_feed_reset(srv->feed);
+    db_read_close(&srv->db);
+    int logged = 0;
+    try_open(srv, &logged);
+}
+
 static void on_db_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -233,10 +251,13 @@ static int setup(struct server *srv)
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
     srv->db_retry = evtimer_new(srv->base, on_db_retry, srv);
+    srv->db_check = event_new(srv->base, -1, EV_PERSIST, on_db_check, srv);
     srv->shutdown_timer = event_new(srv->base, -1, EV_PERSIST, on_shutdown_tick, srv);
+    static const struct timeval second = {1, 0};
     if (srv->feed == NULL || srv->sig_term == NULL || srv->sig_int == NULL ||
-        srv->db_retry == NULL || srv->shutdown_timer == NULL ||
-        event_add(srv->sig_term, NULL) != 0 || event_add(srv->sig_int, NULL) != 0) {
+        srv->db_retry == NULL || srv->db_check == NULL || srv->shutdown_timer == NULL ||
+        event_add(srv->sig_term, NULL) != 0 || event_add(srv->sig_int, NULL) != 0 ||
+        event_add(srv->db_check, &second) != 0) {
         log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "cannot set up events: out of memory");
         return -1;
     }
@@ -256,6 +277,7 @@ static void teardown(struct server *srv)
     if (srv->sig_term) event_free(srv->sig_term);
     if (srv->sig_int) event_free(srv->sig_int);
     if (srv->db_retry) event_free(srv->db_retry);
+    if (srv->db_check) event_free(srv->db_check);
     if (srv->shutdown_timer) event_free(srv->shutdown_timer);
     db_read_close(&srv->db);
     pricing_free(&srv->pricing);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "chronicle/buf.h"
 #include "chronicle/config.h"
@@ -67,6 +68,8 @@ struct db_read {
     sqlite3 *h;                 /* NULL until the database exists and is migrated */
     char path[PATH_MAX];
     char wal_path[PATH_MAX + 8];
+    dev_t dev;                  /* the file opened: the path must keep naming it */
+    ino_t ino;
 };
 
 /* Opens cfg->db_path read-only.  0 on success; -1 when the file is missing
@@ -74,6 +77,9 @@ struct db_read {
  * a real error (newer schema, corrupt file). */
 int db_read_open(struct db_read *d, char *err, size_t errlen);
 void db_read_close(struct db_read *d);
+/* 1 when the path no longer names the file that is open (deleted or
+ * replaced: the collector has started a new database there). */
+int db_read_replaced(const struct db_read *d);
 /* PRAGMA data_version: changes whenever another connection commits. */
 int db_read_data_version(struct db_read *d, int64_t *out);
 /* Size of the -wal file in bytes (0 when absent). */
@@ -110,7 +116,7 @@ struct server {
     struct db_read db;
     struct metrics metrics;
     struct live_feed *feed;
-    struct event *sig_term, *sig_int, *db_retry, *shutdown_timer;
+    struct event *sig_term, *sig_int, *db_retry, *db_check, *shutdown_timer;
     int64_t started_wall_ns, started_mono_ns, shutdown_started_ns;
     int loopback;          /* bound to a loopback address */
     int no_token;          /* --no-token: cfg.token is empty, nothing is asked */
@@ -212,6 +218,9 @@ int live_feed_watch(struct live_feed *f);
 int live_feed_db_opened(struct live_feed *f);
 /* Checks data_version and fans new rows out.  Safe to call any time. */
 void live_feed_poll(struct live_feed *f);
+/* The database was replaced: event ids start again, so no subscriber's
+ * cursor means anything; each is closed with 1012 and told to start over. */
+void live_feed_reset(struct live_feed *f);
 /* Queues a 1001 close to every subscriber; returns the number still open. */
 size_t live_feed_shutdown(struct live_feed *f);
 size_t live_feed_clients(const struct live_feed *f);

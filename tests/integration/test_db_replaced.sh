@@ -12,6 +12,10 @@ MF=$BIN/tools/make_frame
 RAW=$BIN/tools/rawsock
 MARGIN=0.05 # s: an ack can leave a few microseconds after its check
 start_collector || exit 1
+build_server_tools || exit 1
+start_server || exit 1
+# What the server serves: the newest events' count in the last page of 1000.
+api_count() { http_body '/api/events?limit=1000' | jq '.count'; }
 
 # flood PHASE: frames over raw connections, each ack written with the time it
 # arrived ($EPOCHREALTIME: no fork per line); chronicle-send in parallel,
@@ -60,6 +64,11 @@ grep -q 'is gone\|was deleted' "$CHRONICLE_HOME/collector.log" && pass "deletion
 test -f "$DB" && pass "a deleted database is created again" || fail "a deleted database is created again"
 wait_spool_empty 20 || fail "deleted: spool drained" "$(spool_count) files left"
 check deleted "$t_rm"
+# The server notices within a second and reads the new file.
+wait_for 10 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$SERVER_PORT/api/events?limit=1000' | jq .count)\" = \"\$(sqlite3 '$DB' 'SELECT min(count(*), 1000) FROM events')\" ]" \
+    && pass "deleted: the server reads the new file" || fail "deleted: the server reads the new file" "api $(api_count), db $(sql "SELECT count(*) FROM events")"
+grep -q 'deleted or replaced: opening it again' "$CHRONICLE_HOME/server.log" && pass "deleted: the server logged it" \
+    || fail "deleted: the server logged it" "$(tail -3 "$CHRONICLE_HOME/server.log")"
 
 # --- replaced ------------------------------------------------------------------
 sqlite3 "$CHRONICLE_HOME/other.db" "CREATE TABLE unrelated(x); INSERT INTO unrelated VALUES (1);"
@@ -77,11 +86,19 @@ expect_eq "the new file keeps its own tables (migrated, not overwritten by the o
 expect_eq "the new file is private" "$(stat -c %a "$DB")" 600
 check replaced "$t_mv"
 expect_eq "integrity of the new file" "$(sql "PRAGMA integrity_check")" ok
+last=$(sql "SELECT max(id) FROM events")
+wait_for 10 bash -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$SERVER_PORT/api/events?limit=1' | jq -e '.events[0].id == $last'" \
+    && pass "replaced: the server reads the new file" || fail "replaced: the server reads the new file"
+# A live client resuming from the old file's ids is told to start over.
+out=$(wsclient -t 1500 -n 2 -p "/ws?after=99999999" "$SERVER_PORT" 2>&1 | head -n 1)
+printf '%s' "$out" | grep -q '"type":"reset"' && pass "replaced: a resuming client is told to start over" \
+    || fail "replaced: a resuming client is told to start over" "$out"
 
 # --- and after a restart ---------------------------------------------------------
 stop_collector
 start_collector || exit 1
 check replaced "$t_mv"
+stop_server
 expect_eq "no event stored twice" "$(sql "SELECT count(*) - count(DISTINCT event_uid) FROM events")" 0
 [ "$(sql "SELECT value FROM collector_stats WHERE name='database_replaced_total'")" -ge 2 ] \
     && pass "replacements counted" || fail "replacements counted"

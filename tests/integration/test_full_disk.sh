@@ -18,6 +18,7 @@ trap '_cleanup_mount; cleanup' EXIT
 CHRONICLE_HOME=$FULL
 DB=$FULL/chronicle.db
 start_collector || exit 1
+start_server || exit 1
 echo '{"session_id":"before","hook_event_name":"Stop"}' | "$SEND"
 wait_sql 5 "SELECT count(*) FROM events" 1 || fail "first event stored"
 
@@ -37,6 +38,14 @@ expect_eq "collector.state: pending" "$(state pending)" 5
     || fail "collector.state: commits failing since" "$(cat "$FULL/collector.state")"
 [ "$(state oldest_pending_ns)" -gt 0 ] && pass "collector.state: oldest pending" || fail "collector.state: oldest pending"
 expect_eq "collector.state keeps its preallocated size" "$(stat -c %s "$FULL/collector.state")" 4096
+metrics=$(http_body /metrics)
+printf '%s' "$metrics" | grep -q '^chronicle_collector_pending_events 5$' && pass "/metrics: pending events" \
+    || fail "/metrics: pending events" "$(printf '%s' "$metrics" | grep collector_ | head -5)"
+printf '%s' "$metrics" | grep -Eq '^chronicle_collector_commit_failing_seconds [1-9]' && pass "/metrics: commits failing" \
+    || fail "/metrics: commits failing" "$(printf '%s' "$metrics" | grep collector_ | head -5)"
+st=$(CHRONICLE_PORT=$SERVER_PORT "$BIN/chronicle" status 2>&1)
+printf '%s' "$st" | grep -q 'COMMITS FAILING for [0-9]* s: 5 event(s) wait in memory' && pass "chronicle status says commits fail" \
+    || fail "chronicle status says commits fail" "$st"
 
 # Room again: the backlog drains, nothing lost.
 rm -f "$FULL/filler"
@@ -46,4 +55,5 @@ sleep 1.2
 expect_eq "collector.state: nothing pending" "$(state pending)" 0
 expect_eq "collector.state: commits work" "$(state commit_failing_since_ns)" 0
 "$SEND" --check | grep -q FAILING && fail "--check no longer says FAILING" || pass "--check no longer says FAILING"
+stop_server
 stop_collector

@@ -19,6 +19,11 @@ int cmd_status(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_vacuum(int argc, char **argv);
+int cmd_team(int argc, char **argv);
+
+struct chronicle_config;
+/* Prints the "shipping" lines of `chronicle status` (ship_file.h). */
+void admin_show_shipping(const struct chronicle_config *cfg);
 
 /* Path of chronicle-send beside the running chronicle binary (from
  * /proc/self/exe).  0, or -1 with errno set. */

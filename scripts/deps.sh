@@ -8,11 +8,11 @@ set -eu
 
 # Build: compiler, pkg-config and the four libraries (+ wslay for WebSocket framing,
 # + libjs-chart.js: Chart.js, embedded into chronicle-server's dashboard).
-BUILD_PKGS="build-essential pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js"
+BUILD_PKGS="build-essential pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js libpq-dev"
 # Tests: sqlite3 CLI to read back, curl for HTTP, clang for fuzz targets,
 # valgrind, promtool (prometheus) to check /metrics, chromium for the dashboard,
 # systemd for unit verification.
-TEST_PKGS="sqlite3 jq curl nodejs clang libclang-rt-14-dev valgrind prometheus chromium systemd procps"
+TEST_PKGS="sqlite3 jq curl nodejs clang libclang-rt-14-dev valgrind prometheus chromium systemd procps postgresql"
 # Benchmarks.
 BENCH_PKGS="hyperfine wrk"
 ALL_PKGS="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS"

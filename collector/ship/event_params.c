@@ -73,7 +73,9 @@ static void add_payload(struct event_params *p, const struct ship_batch *b,
     const char *v = ship_row_col(b, r, from, &len);
     int to = from == SC_RAW ? A_RAW : degrade >= 2 ? A_RAW : degrade == 1 ? A_PAYLOAD_TEXT
                               : from == SC_PAYLOAD ? A_PAYLOAD : A_PAYLOAD_TEXT;
-    p->payload_text += to != A_PAYLOAD && v != NULL;
+    /* Counted: payloads jsonb refused, not those the collector already
+     * stored as invalid bytes (flag 2). */
+    p->payload_text += to != A_PAYLOAD && v != NULL && !(r->flags & 2);
     int slots[] = {A_PAYLOAD, A_PAYLOAD_TEXT, A_RAW};
     for (int i = 0; i < 3; i++)
         pg_array_add(&p->a[slots[i]], slots[i] == to ? v : NULL, slots[i] == to && v ? (int32_t)len : -1);

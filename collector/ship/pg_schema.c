@@ -287,7 +287,8 @@ static const char *const migrations[] = {
     "        ELSE coalesce(t.permission_mode, excluded.permission_mode) END,"
     "      transcript_path = coalesce(excluded.transcript_path, t.transcript_path),"
     "      end_reason = coalesce(excluded.end_reason, t.end_reason),"
-    "      ended_ns = greatest(coalesce(t.ended_ns, 0), coalesce(excluded.ended_ns, 0)),"
+    /* (locally an update leaves 0 for "not ended"; here it stays NULL) */
+    "      ended_ns = nullif(greatest(coalesce(t.ended_ns, 0), coalesce(excluded.ended_ns, 0)), 0),"
     "      last_event_type = CASE WHEN excluded.last_seen_ns >= t.last_seen_ns"
     "        THEN excluded.last_event_type ELSE t.last_event_type END,"
     "      state = CASE WHEN excluded.last_seen_ns >= t.last_seen_ns AND"

@@ -121,10 +121,15 @@ long local_db_read_events(struct local_db *d, int64_t after, long max_rows, size
     while ((n == 0 || b->bytes < max_bytes) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct local_event ev;
         row_of(st, &ev);
-        if (ship_batch_add(b, &ev) != 0) {
+        int added = ship_batch_add(b, &ev);
+        if (added < 0) {
             snprintf(err, errlen, "out of memory");
             sqlite3_reset(st);
             return -1;
+        }
+        if (added == 1) { /* it starts the next batch */
+            rc = SQLITE_DONE;
+            break;
         }
         n++;
     }

@@ -14,13 +14,80 @@ void ship_batch_reset(struct ship_batch *b)
     b->bytes = 0;
     b->payload_text = 0;
     buf_reset(&b->arena);
+    if (b->tools)
+        memset(b->tools, 0, b->tools_cap * sizeof *b->tools);
+    b->tools_n = 0;
 }
 
 void ship_batch_free(struct ship_batch *b)
 {
     free(b->rows);
+    free(b->tools);
     buf_free(&b->arena);
     memset(b, 0, sizeof *b);
+}
+
+static uint64_t hash_str(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static struct tool_seen *tool_slot(struct ship_batch *b, uint64_t h, const char *id)
+{
+    for (size_t i = h & (b->tools_cap - 1);; i = (i + 1) & (b->tools_cap - 1)) {
+        struct tool_seen *t = &b->tools[i];
+        if (t->hash == 0 || (t->hash == h && strcmp(b->arena.data + t->off - 1, id) == 0))
+            return t;
+    }
+}
+
+static int tools_reserve(struct ship_batch *b)
+{
+    if ((b->tools_n + 1) * 2 <= b->tools_cap)
+        return 0;
+    size_t cap = b->tools_cap ? b->tools_cap * 2 : 1024;
+    struct tool_seen *old = b->tools, *t = calloc(cap, sizeof *t);
+    if (t == NULL)
+        return -1;
+    size_t oldcap = b->tools_cap;
+    b->tools = t;
+    b->tools_cap = cap;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].hash == 0)
+            continue;
+        *tool_slot(b, old[i].hash, b->arena.data + old[i].off - 1) = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+/* 1 when r (a tool event) cannot join this batch: its call already has an
+ * event of the same phase here, or r is a Pre after the call's Post.  With
+ * commit, records r's phase. */
+static int tool_conflict(struct ship_batch *b, const struct ship_row *r, int commit)
+{
+    size_t len;
+    const char *id = ship_row_col(b, r, SC_TOOL_USE_ID, &len);
+    if (r->tool_phase == TOOL_NONE || id == NULL)
+        return 0;
+    uint64_t h = hash_str(id, len);
+    struct tool_seen *t = tool_slot(b, h, id);
+    unsigned char bit = (unsigned char)(1u << r->tool_phase);
+    if (t->hash != 0 &&
+        ((t->phases & bit) || (r->tool_phase == TOOL_PRE && (t->phases & (1u << TOOL_POST)))))
+        return 1;
+    if (commit) {
+        if (t->hash == 0) {
+            *t = (struct tool_seen){h, r->off[SC_TOOL_USE_ID], 0};
+            b->tools_n++;
+        }
+        t->phases |= bit;
+    }
+    return 0;
 }
 
 const char *ship_row_col(const struct ship_batch *b, const struct ship_row *r, enum ship_col c,
@@ -179,6 +246,17 @@ int ship_batch_add(struct ship_batch *b, const struct local_event *ev)
         return -1;
     }
     derive(r, flags);
+    if (tools_reserve(b) != 0) {
+        b->arena.len = arena_len;
+        b->payload_text = text_before;
+        return -1;
+    }
+    if (b->n > 0 && tool_conflict(b, r, 0)) {
+        b->arena.len = arena_len;
+        b->payload_text = text_before;
+        return 1;
+    }
+    tool_conflict(b, r, 1);
     b->bytes += ev->payload_len + ev->raw_len + 256;
     b->n++;
     return 0;

@@ -45,12 +45,21 @@ struct ship_row {
     uint32_t len[SC_COUNT];
 };
 
+/* A tool call's events seen in this batch (see ship_batch_add). */
+struct tool_seen {
+    uint64_t hash;           /* 0: empty slot */
+    uint32_t off;            /* the tool_use_id in the arena, offset + 1 */
+    unsigned char phases;    /* 1 << TOOL_PRE | 1 << TOOL_POST */
+};
+
 struct ship_batch {
     struct ship_row *rows;
     size_t n, cap;
     struct buf arena;
     size_t bytes;            /* payload bytes held, for the batch's size cap */
     int64_t payload_text;    /* rows whose payload jsonb refuses */
+    struct tool_seen *tools; /* open addressing, tools_cap slots (a power of two) */
+    size_t tools_cap, tools_n;
 };
 
 /* One local row as read from SQLite (pointers valid during the call). */
@@ -69,8 +78,16 @@ struct local_event {
 void ship_batch_reset(struct ship_batch *b);
 void ship_batch_free(struct ship_batch *b);
 
-/* Appends ev with its meaning derived.  0, or -1 on ENOMEM (the batch is
- * left as it was). */
+/*
+ * Appends ev with its meaning derived.  0; 1 when ev must start the next
+ * batch instead (not added); -1 on ENOMEM (the batch is left as it was).
+ *
+ * A batch holds at most one PreToolUse and one PostToolUse of a tool call,
+ * the Pre first: PostgreSQL merges a call's events of one batch into one
+ * upsert (a row can change once per statement), which then gives exactly
+ * what batch_writer.c's one-event-at-a-time upserts give.  Claude Code sends
+ * a call's Pre then its Post, so batches are cut only by unusual orders.
+ */
 int ship_batch_add(struct ship_batch *b, const struct local_event *ev);
 
 /* A column's value (NUL-terminated in the arena) or NULL; len in *len. */

@@ -181,13 +181,14 @@ _same() {
 # compare_derived PREFIX [MACHINE_ID]: every table chronicle-ship fills holds
 # in PostgreSQL (for this machine) what the collector's own rules put in the
 # local database: events, sessions, tool calls, tool_stats, event counts.
-# Event ids are compared through local_id; a local ended_ns of 0 (what an
+# Event ids are compared through local_id; an event without a host gets the
+# shipping machine's; a local ended_ns of 0 (what an
 # update leaves for "not ended") is NULL in PostgreSQL.
 compare_derived() {
     local p=$1 m=${2:-$(cat "$CHRONICLE_HOME/machine-id")}
     local w="machine_id = '$m'"
     _same "${p}_events" \
-        "SELECT id, hex(event_uid), session_id, event_type, ts_ns, stored_ns, tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload_size, host, uid, pid, ppid, claude_pid, project_dir FROM events ORDER BY id" \
+        "SELECT id, hex(event_uid), session_id, event_type, ts_ns, stored_ns, tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload_size, coalesce(host, '$(hostname)'), uid, pid, ppid, claude_pid, project_dir FROM events ORDER BY id" \
         "SELECT local_id, upper(encode(uuid_send(event_uid), 'hex')), session_id, event_type, ts_ns, stored_ns, tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload_size, host, uid, pid, ppid, claude_pid, project_dir FROM chronicle.events WHERE $w ORDER BY local_id"
     _same "${p}_sessions" \
         "SELECT session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, transcript_path, end_reason, nullif(ended_ns, 0), last_event_type, (SELECT hex(event_uid) FROM events e WHERE e.id = s.last_event_id), state, claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count FROM sessions s ORDER BY 1" \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/log.h"
 
 int pg_link_describe(const char *conninfo, char *out, size_t cap, char *err, size_t errlen)
 {
@@ -44,6 +45,15 @@ int pg_link_describe(const char *conninfo, char *out, size_t cap, char *err, siz
     return 0;
 }
 
+/* Server notices (a shutdown warning...) as one log line each, not raw on
+ * stderr. */
+static void notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_msg("chronicle-ship", LOG_INFO, "PostgreSQL says: %.*s", (int)strcspn(message, "\n"),
+            message);
+}
+
 PGconn *pg_link_connect(const char *conninfo, int connect_timeout_s, char *err, size_t errlen)
 {
     char timeout[16];
@@ -63,6 +73,7 @@ PGconn *pg_link_connect(const char *conninfo, int connect_timeout_s, char *err, 
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, notice, NULL);
     /* Each batch's COMMIT must be durable before the shipper moves its
      * cursor, whatever the database's default. */
     PGresult *r = PQexec(c, "SET synchronous_commit = on");

@@ -235,7 +235,7 @@ static const char *const migrations[] = {
     "      tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags,"
     "      payload::jsonb, payload_text, raw, payload_size, coalesce(host, p_host), p_user, uid,"
     "      pid, ppid, claude_pid, project_dir"
-    "    FROM src ORDER BY local_id"
+    "    FROM src"   /* in array order: the local id order */
     "    ON CONFLICT (event_uid) DO NOTHING"
     "    RETURNING id, local_id"
     "  ), fresh AS ("

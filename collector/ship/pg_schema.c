@@ -214,19 +214,10 @@ static const char *const migrations[] = {
      * in commit order.  Taken after the parameters arrived: a slow link
      * never holds it. */
     "  PERFORM pg_advisory_xact_lock(7203551834412345001);"
-    "  WITH src AS ("
-    "    SELECT * FROM unnest(a_local_id, a_event_uid, a_session_id, a_event_type, a_ts_ns,"
-    "      a_stored_ns, a_tool_name, a_tool_use_id, a_agent_id, a_agent_type, a_prompt_id, a_cwd,"
-    "      a_duration_ms, a_flags, a_payload, a_payload_text, a_raw, a_payload_size, a_host, a_uid,"
-    "      a_pid, a_ppid, a_claude_pid, a_project_dir, a_state, a_tool_phase, a_tool_status,"
-    "      a_is_error, a_is_prompt, a_is_subagent, a_model, a_source, a_transcript_path,"
-    "      a_permission_mode, a_end_reason)"
-    "    AS s(local_id, event_uid, session_id, event_type, ts_ns, stored_ns, tool_name,"
-    "      tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload,"
-    "      payload_text, raw, payload_size, host, uid, pid, ppid, claude_pid, project_dir, state,"
-    "      tool_phase, tool_status, is_error, is_prompt, is_subagent, model, source,"
-    "      transcript_path, permission_mode, end_reason)"
-    "  ), ins AS ("
+    /* The wide columns (payloads) go straight from the arrays into the
+     * table; what the derived rows need comes back narrow (RETURNING) and
+     * is joined with the events' meaning by local id. */
+    "  WITH ins AS ("
     "    INSERT INTO chronicle.events (event_uid, machine_id, local_id, session_id, event_type,"
     "      ts_ns, stored_ns, tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd,"
     "      duration_ms, flags, payload, payload_text, raw, payload_size, host, username, uid, pid,"
@@ -235,11 +226,26 @@ static const char *const migrations[] = {
     "      tool_name, tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags,"
     "      payload::jsonb, payload_text, raw, payload_size, coalesce(host, p_host), p_user, uid,"
     "      pid, ppid, claude_pid, project_dir"
-    "    FROM src"   /* in array order: the local id order */
-    "    ON CONFLICT (event_uid) DO NOTHING"
-    "    RETURNING id, local_id"
+    "    FROM unnest(a_local_id, a_event_uid, a_session_id, a_event_type, a_ts_ns,"
+    "      a_stored_ns, a_tool_name, a_tool_use_id, a_agent_id, a_agent_type, a_prompt_id, a_cwd,"
+    "      a_duration_ms, a_flags, a_payload, a_payload_text, a_raw, a_payload_size, a_host, a_uid,"
+    "      a_pid, a_ppid, a_claude_pid, a_project_dir)"
+    "    AS s(local_id, event_uid, session_id, event_type, ts_ns, stored_ns, tool_name,"
+    "      tool_use_id, agent_id, agent_type, prompt_id, cwd, duration_ms, flags, payload,"
+    "      payload_text, raw, payload_size, host, uid, pid, ppid, claude_pid, project_dir)"
+    "    ON CONFLICT (event_uid) DO NOTHING"   /* rows go in array order: the local id order */
+    "    RETURNING id, local_id, session_id, event_type, ts_ns, tool_use_id, tool_name, agent_id,"
+    "      cwd, duration_ms, claude_pid, project_dir"
+    "  ), meaning AS ("
+    "    SELECT * FROM unnest(a_local_id, a_state, a_tool_phase, a_tool_status, a_is_error,"
+    "      a_is_prompt, a_is_subagent, a_model, a_source, a_transcript_path, a_permission_mode,"
+    "      a_end_reason)"
+    "    AS m(local_id, state, tool_phase, tool_status, is_error, is_prompt, is_subagent, model,"
+    "      source, transcript_path, permission_mode, end_reason)"
     "  ), fresh AS ("
-    "    SELECT s.*, i.id FROM ins i JOIN src s USING (local_id)"
+    "    SELECT i.*, m.state, m.tool_phase, m.tool_status, m.is_error, m.is_prompt, m.is_subagent,"
+    "      m.model, m.source, m.transcript_path, m.permission_mode, m.end_reason"
+    "    FROM ins i JOIN meaning m USING (local_id)"
     "  ), agg AS ("
     /* batch_writer.c agg_add(): "latest" is by time, later rows winning
      * ties; the fields taken "when present" are the last one in id order. */

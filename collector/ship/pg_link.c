@@ -115,7 +115,7 @@ enum pg_failure pg_link_classify(PGconn *c, const PGresult *r)
 }
 
 /* poll() until fd is ready for ev, the deadline passes or stop_fd fires.
- * 1 ready, 0 timed out or stopped, -1 error. */
+ * 1 ready, 0 timed out, -2 stopped, -1 error. */
 static int wait_fd(int fd, short ev, int64_t deadline, int stop_fd)
 {
     for (;;) {
@@ -129,7 +129,7 @@ static int wait_fd(int fd, short ev, int64_t deadline, int stop_fd)
         if (n < 0)
             return -1;
         if (stop_fd >= 0 && (p[1].revents & POLLIN))
-            return 0;
+            return -2;
         if (n > 0)
             return 1;
     }
@@ -148,9 +148,9 @@ PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *con
         pg_link_error(c, NULL, err, errlen);
         return NULL;
     }
-    int fd = PQsocket(c), f;
+    int fd = PQsocket(c), f, w = 1;
     while ((f = PQflush(c)) == 1) { /* the parameters, possibly megabytes */
-        int w = wait_fd(fd, POLLOUT | POLLIN, deadline_mono, stop_fd);
+        w = wait_fd(fd, POLLOUT | POLLIN, deadline_mono, stop_fd);
         if (w <= 0 || !PQconsumeInput(c))
             goto stuck;
     }
@@ -159,7 +159,7 @@ PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *con
     PGresult *last = NULL, *r;
     for (;;) {
         while (PQisBusy(c)) {
-            int w = wait_fd(fd, POLLIN, deadline_mono, stop_fd);
+            w = wait_fd(fd, POLLIN, deadline_mono, stop_fd);
             if (w <= 0 || !PQconsumeInput(c)) {
                 PQclear(last);
                 goto stuck;
@@ -174,9 +174,9 @@ PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *con
         pg_link_error(c, NULL, err, errlen);
     return last;
 stuck:
-    *timed_out = clock_mono_ns() >= deadline_mono || PQstatus(c) == CONNECTION_OK;
-    snprintf(err, errlen, "%s", *timed_out ? "no answer from PostgreSQL in time"
-                                           : PQerrorMessage(c));
+    *timed_out = w == 0 || w == -2;
+    snprintf(err, errlen, "%s", w == -2 ? "stopped while waiting for PostgreSQL"
+                                : w == 0 ? "no answer from PostgreSQL in time" : PQerrorMessage(c));
     err[strcspn(err, "\n")] = '\0';
     return NULL;
 }

@@ -113,6 +113,17 @@ printf '{"session_id":"fresh","hook_event_name":"SessionStart","source":"startup
 grep -q "shipping every local event again" "$CHRONICLE_HOME/ship3.log" && pass new_db_noticed || fail new_db_noticed "$(cat "$CHRONICLE_HOME/ship3.log")"
 expect_eq new_db_shipped "$(pg_sql "SELECT count(*) FROM chronicle.events WHERE session_id = 'fresh'")" 1
 
+# ---- under valgrind: a resend of everything, usage and counters ------------
+if ! nm "$SHIP" 2>/dev/null | grep -q __asan_init && command -v valgrind >/dev/null; then
+    pg_sql "DELETE FROM chronicle.ship_cursors"
+    rm -f "$CHRONICLE_HOME/ship.cursor"
+    valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$SHIP" --once 2>"$CHRONICLE_HOME/vg-ship.log"
+    rc=$?
+    if [ $rc -eq 0 ]; then pass ship_valgrind_clean; else
+        fail ship_valgrind_clean "exit $rc"; tail -30 "$CHRONICLE_HOME/vg-ship.log" >&2; fi
+fi
+
 # ---- configuration ---------------------------------------------------------
 CHRONICLE_SHIP_TO="postgresql://bob:s3cret@db.example/team" "$SHIP" --once 2>"$CHRONICLE_HOME/pw.log"
 expect_eq password_refused "$?" 78

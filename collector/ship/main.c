@@ -129,15 +129,18 @@ static int drain_inotify(int fd)
     return relevant;
 }
 
-/* Waits until the database changes, a stop signal, or until deadline. */
-static void wait_until(struct ship_main *m, int64_t deadline_mono)
+/* Waits until a stop signal or deadline, and with watch_db until the
+ * database changes.  (Backing off, it does not watch: waking on each of
+ * the collector's commits while PostgreSQL is away would take CPU from the
+ * collector for nothing.) */
+static void wait_until(struct ship_main *m, int64_t deadline_mono, int watch_db)
 {
     for (;;) {
         int64_t left = deadline_mono - clock_mono_ns();
         if (left <= 0 || m->stop)
             return;
         struct pollfd p[2] = {{m->signal_fd, POLLIN, 0}, {m->inotify_fd, POLLIN, 0}};
-        int n = poll(p, m->inotify_fd >= 0 ? 2 : 1, (int)(left / NS_PER_MS) + 1);
+        int n = poll(p, watch_db && m->inotify_fd >= 0 ? 2 : 1, (int)(left / NS_PER_MS) + 1);
         if (n > 0 && (p[0].revents & POLLIN)) {
             m->stop = 1;
             return;
@@ -177,12 +180,12 @@ static int turn(struct ship_main *m)
     struct shipper *s = &m->ship;
     if (shipper_open_local(s) != 0) {
         report(m, 0);
-        wait_until(m, clock_mono_ns() + 2 * NS_PER_S);
+        wait_until(m, clock_mono_ns() + 2 * NS_PER_S, 1);
         return 1;
     }
     if (s->pg == NULL) {
         if (clock_mono_ns() < m->next_attempt_mono) {
-            wait_until(m, m->next_attempt_mono);
+            wait_until(m, m->next_attempt_mono, 0);
             return 1;
         }
         if (shipper_connect(s) != 0) {
@@ -203,7 +206,7 @@ static int turn(struct ship_main *m)
         report(m, 1);
         if (m->once)
             return 0;
-        wait_until(m, clock_mono_ns() + NS_PER_S);
+        wait_until(m, clock_mono_ns() + NS_PER_S, 1);
     } else {
         snprintf(s->state.phase, sizeof s->state.phase, "shipping");
         report(m, 0);

@@ -75,8 +75,9 @@ PGconn *pg_link_connect(const char *conninfo, int connect_timeout_s, char *err, 
     }
     PQsetNoticeProcessor(c, notice, NULL);
     /* Each batch's COMMIT must be durable before the shipper moves its
-     * cursor, whatever the database's default. */
-    PGresult *r = PQexec(c, "SET synchronous_commit = on");
+     * cursor, whatever the database's default; and the server gives up on
+     * a statement (a lock never granted...) as the shipper would. */
+    PGresult *r = PQexec(c, "SET synchronous_commit = on; SET statement_timeout = '120s'");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         pg_link_error(c, r, err, errlen);
         PQclear(r);

@@ -439,7 +439,9 @@ static int apply_one(PGconn *c, int v, int *applied, char *err, size_t errlen)
     if (exec_ok(c, "BEGIN", what, err, errlen) != 0)
         return -1;
     int cur, cc;
-    int rc = exec_ok(c, "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")", what, err, errlen);
+    /* A migration may take its time (an index on a large table). */
+    int rc = exec_ok(c, "SET LOCAL statement_timeout = 0;"
+                        "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")", what, err, errlen);
     if (rc == 0)
         rc = exec_ok(c, "CREATE SCHEMA IF NOT EXISTS chronicle;"
                         "CREATE TABLE IF NOT EXISTS chronicle.schema_version ("

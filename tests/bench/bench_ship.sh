@@ -14,6 +14,12 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 source tests/integration/pg_lib.sh
+# A home of its own name: minutes of benchmark outlive other runs' clean-ups
+# of /tmp/chr.* on a shared machine.
+rmdir "$CHRONICLE_HOME" 2>/dev/null
+CHRONICLE_HOME=$(mktemp -d /tmp/chrship.XXXXXX)
+DB=$CHRONICLE_HOME/chronicle.db
+export CHRONICLE_HOME
 N=${BENCH_SHIP_EVENTS:-200000}
 ROUNDS=${BENCH_SHIP_ROUNDS:-3}
 BACKLOG=${BENCH_SHIP_BACKLOG:-1000000}

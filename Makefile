@@ -1,14 +1,19 @@
 # Chronicle - observability for Claude Code agent sessions.
 #
-#   make            build build/chronicle-send, build/chronicle-collector, build/chronicle-server,
-#                   build/chronicle, build/chronicle-ship
-#   make test       install missing packages, build, run every test (unit + integration)
-#   make run        install missing packages, build, run collector + server in the foreground
+#   make            install missing build packages, build build/chronicle-send,
+#                   build/chronicle-collector, build/chronicle-server, build/chronicle,
+#                   build/chronicle-ship
+#   make run        the same, then run collector + server in the foreground
+#   make test       install missing build and test packages, build, run every test
 #   make bench      benchmarks (ratios against floors measured in the same run)
 #   make asan       the whole test suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make analyze    gcc -fanalyzer over collector/, server/, common/
+#   make test-fresh make run in a clean Debian 12 root, as a newcomer would
 #   make install PREFIX=~/.local   (DESTDIR honoured)
+#
+# Packages: scripts/deps.sh installs each target's group only (build, test,
+# bench, e2e, fresh); `make all` builds without looking at packages.
 
 PREFIX ?= $(HOME)/.local
 DESTDIR ?=
@@ -54,7 +59,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The sender links only what it needs, so it stays small and starts fast.
 SEND_COMMON := common/log.c common/clock.c common/buf.c common/config.c common/json_scan.c \
-               common/wire.c common/spool.c
+               common/wire.c common/spool.c common/home.c
 
 BINS := $(BUILD)/chronicle-send $(BUILD)/chronicle-collector
 ifneq ($(wildcard server/main.c),)
@@ -71,7 +76,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test tests-build run bench asan fuzz install uninstall clean check-deps
+.PHONY: default all test tests-build run bench asan fuzz install uninstall clean check-deps \
+        deps-build deps-test deps-bench deps-e2e deps-fresh
+default: deps-build
+	@$(MAKE) --no-print-directory all
+
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -163,10 +172,21 @@ $(BUILD)/bench/floor_client: tests/bench/floor/floor_client.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -static -o $@ $<
 
+deps-build:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh build test
+deps-bench:
+	@scripts/deps.sh build bench
+deps-e2e:
+	@scripts/deps.sh build test e2e
+deps-fresh:
+	@scripts/deps.sh fresh
+# Everything every target needs (what CI installs first).
 check-deps:
-	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+	@scripts/deps.sh build test bench e2e fresh
 
-test: check-deps
+test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
 	@BUILD=$(BUILD) tests/run.sh
 
@@ -175,12 +195,14 @@ tests-build: $(UNIT_BINS) $(TOOL_BINS) $(BUILD)/bench/chronicle-send-dynamic
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan SAN=1 CFLAGS="-O1 -g"
 
-bench: check-deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BUILD)/bench/floor_client $(BUILD)/bench/chronicle-send-dynamic
 	@BUILD=$(BUILD) tests/bench/run.sh
 
-run: check-deps
-	@$(MAKE) --no-print-directory all
+# Quiet: one line for the build (the compiler speaks only on errors).
+run: deps-build
+	@echo "make run: building $(BUILD)/ (make all shows the commands)"
+	@$(MAKE) --no-print-directory -s all
 	@BUILD=$(BUILD) scripts/run.sh
 
 fuzz:
@@ -192,7 +214,8 @@ fuzz:
 analyze:
 	@scripts/analyze.sh
 
-install: all
+install: deps-build
+	@$(MAKE) --no-print-directory all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/chronicle
@@ -202,31 +225,42 @@ install: all
 # The dashboard with five simulated sessions played through chronicle-send
 # (scripts/demo.sh; PORT=8510 by default).
 .PHONY: demo
-demo: check-deps
+demo: deps-test
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
 # End to end with the real Claude Code CLI (npm, cached under $(BUILD)/e2e)
 # against build/tools/messages_standin, a local Messages API stand-in.
 .PHONY: test-e2e
-test-e2e: check-deps
+test-e2e: deps-e2e
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/messages_standin
 	@BUILD=$(BUILD) bash tests/e2e/test_claude_cli.sh
 
-# systemd user units (systemd/): @BINDIR@ becomes the installed binaries'
-# directory.  A PREFIX under $HOME installs to ~/.config/systemd/user, any
+# make run in a clean Debian 12 root (debootstrap minbase + git, make,
+# ca-certificates; pivot_root in private namespaces), from a clone of HEAD:
+# tests/fresh/test_fresh.sh.  Needs root and the host's package mirror.
+.PHONY: test-fresh
+test-fresh: deps-fresh
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) TEST_SCRIPTS=tests/fresh/test_fresh.sh tests/run.sh
+
+# systemd user units (systemd/), rendered by scripts/units-render.sh:
+# @BINDIR@ becomes the installed binaries' directory, @CHRONICLE_HOME@ the data
+# directory: for a per-user install the one `chronicle endpoint home` resolves
+# now (config file, CHRONICLE_HOME, as every program does), for a system-wide
+# or staged one %h/.claude/chronicle (the installing user's settings are not
+# every user's).  A PREFIX under $HOME installs to ~/.config/systemd/user, any
 # other to PREFIX/lib/systemd/user (in every user's unit search path).
 # Enables and starts them when a user systemd is reachable (scripts/units-enable.sh).
 USER_UNITDIR ?= $(if $(filter $(HOME)/%,$(PREFIX)),$(or $(XDG_CONFIG_HOME),$(HOME)/.config)/systemd/user,$(PREFIX)/lib/systemd/user)
 UNIT_FILES := $(wildcard systemd/*.socket systemd/*.service)
 .PHONY: install-units uninstall-units check-units
-install-units:
-	install -d $(DESTDIR)$(USER_UNITDIR)
-	@for u in $(UNIT_FILES); do \
-	    dst=$(DESTDIR)$(USER_UNITDIR)/$$(basename $$u); \
-	    sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst && \
-	    echo "installed $$dst" || exit 1; \
-	done
+install-units: $(BUILD)/chronicle
+	@home='%h/.claude/chronicle'; \
+	if [ -z "$(DESTDIR)" ] && [ -n "$(filter $(HOME)/%,$(PREFIX))" ]; then \
+	    home=$$($(BUILD)/chronicle endpoint home) || exit 1; \
+	fi; \
+	scripts/units-render.sh "$(PREFIX)/bin" "$$home" "$(DESTDIR)$(USER_UNITDIR)"
 	@scripts/units-enable.sh "$(DESTDIR)"
 
 uninstall-units:

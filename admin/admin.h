@@ -19,7 +19,18 @@ int cmd_status(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_vacuum(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_endpoint(int argc, char **argv);
 int cmd_team(int argc, char **argv);
+
+struct endpoint;
+
+/* Loads the configuration and resolves the server's endpoint
+ * (chronicle/endpoint.h), then applies server_flag (--server HOST:PORT, or
+ * NULL) on top.  A token file that cannot be used is a warning on stderr.
+ * 0, or the exit status after an error printed on stderr: 1 configuration,
+ * 2 a bad flag. */
+int admin_endpoint_load(struct endpoint *ep, const char *server_flag);
 
 struct chronicle_config;
 /* Prints the "shipping" lines of `chronicle status` (ship_file.h). */

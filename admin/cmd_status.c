@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "chronicle/clock.h"
 #include "chronicle/config.h"
+#include "chronicle/endpoint.h"
 #include "chronicle/spool.h"
 #include "db_reader.h"
 #include "hooks_settings.h"
@@ -18,9 +20,10 @@
 
 struct status_cmd {
     struct chronicle_config cfg;
+    struct endpoint ep;
+    char ep_err[PATH_MAX + 128]; /* why the token file was not used, "" when it was fine */
     const char *settings;
-    char server_host[64];
-    int server_port;
+    const char *server_flag; /* --server HOST:PORT, NULL for the configured one */
     int timeout_ms;
 };
 
@@ -36,10 +39,12 @@ static void usage(FILE *out)
         "team shipping (target, lag, last error; docs/TEAM.md), which hook events\n"
         "the settings files register chronicle-send for (the\n"
         "user's, and .claude/settings.json and settings.local.json of the current\n"
-        "directory when they exist).\n"
+        "directory when they exist).  The server is asked with the token that\n"
+        "`chronicle open` puts in the dashboard URL, when there is one.\n"
         "\n"
         "  --settings FILE     settings file to inspect (default ~/.claude/settings.json)\n"
-        "  --server HOST:PORT  server address (default 127.0.0.1:8510)\n"
+        "  --server HOST:PORT  server address (default: CHRONICLE_BIND and CHRONICLE_PORT\n"
+        "                      from the environment or the config file, else 127.0.0.1:8510)\n"
         "  --timeout MS        per probe (default 1000)\n"
         "\n"
         "Exit status: 0 when the collector answers, 1 when it does not, 2 usage.\n");
@@ -82,11 +87,15 @@ static int show_collector(const struct status_cmd *c)
 
 static void show_server(const struct status_cmd *c)
 {
-    char err[256];
-    if (probe_server(c->server_host, c->server_port, c->timeout_ms, err, sizeof err) == 0)
-        printf("server     up      http://%s:%d/\n", c->server_host, c->server_port);
+    char err[256], auth[96];
+    if (endpoint_authority(&c->ep, auth, sizeof auth) != 0)
+        snprintf(auth, sizeof auth, "?");
+    if (probe_server(&c->ep, c->timeout_ms, err, sizeof err) == 0)
+        printf("server     up      http://%s/ (token: %s)\n", auth, endpoint_token_origin(&c->ep));
     else
-        printf("server     DOWN    %s:%d: %s\n", c->server_host, c->server_port, err);
+        printf("server     DOWN    %s: %s\n", auth, err);
+    if (c->ep_err[0])
+        printf("           WARNING: %s\n", c->ep_err);
 }
 
 static void show_database(const struct status_cmd *c)
@@ -112,7 +121,7 @@ static void show_database(const struct status_cmd *c)
     localtime_r(&now, &tm);
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
-    long long midnight_ns = (long long)mktime(&tm) * 1000000000LL;
+    long long midnight_ns = (long long)mktime(&tm) * NS_PER_S;
     long long today = 0, total = 0, sessions = 0, last = 0;
     if (db_reader_int(db, "SELECT count(*) FROM events WHERE ts_ns >= ?1", midnight_ns, &today) != 0 ||
         db_reader_int(db, "SELECT count(*) FROM events", 0, &total) != 0 ||
@@ -122,7 +131,7 @@ static void show_database(const struct status_cmd *c)
     } else {
         char when[64] = "never";
         if (last > 0) {
-            time_t t = (time_t)(last / 1000000000LL);
+            time_t t = (time_t)(last / NS_PER_S);
             struct tm lt;
             localtime_r(&t, &lt);
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &lt);
@@ -203,24 +212,9 @@ static void show_hooks(const struct status_cmd *c)
     show_hooks_file(".claude/settings.local.json", 1);
 }
 
-static int parse_server(struct status_cmd *c, const char *arg)
-{
-    const char *colon = strrchr(arg, ':');
-    char *end;
-    if (colon == NULL || (size_t)(colon - arg) >= sizeof c->server_host || colon == arg)
-        return -1;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || port < 1 || port > 65535)
-        return -1;
-    memcpy(c->server_host, arg, (size_t)(colon - arg));
-    c->server_host[colon - arg] = '\0';
-    c->server_port = (int)port;
-    return 0;
-}
-
 int cmd_status(int argc, char **argv)
 {
-    struct status_cmd c = {.server_host = "127.0.0.1", .server_port = 8510, .timeout_ms = 1000};
+    struct status_cmd c = {.timeout_ms = 1000};
     static const struct option opts[] = {
         {"settings", required_argument, NULL, 's'}, {"server", required_argument, NULL, 'S'},
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
@@ -231,12 +225,7 @@ int cmd_status(int argc, char **argv)
         char *end;
         switch (opt) {
         case 's': c.settings = optarg; break;
-        case 'S':
-            if (parse_server(&c, optarg) != 0) {
-                fprintf(stderr, "chronicle: --server: expected HOST:PORT, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
+        case 'S': c.server_flag = optarg; break;
         case 't':
             c.timeout_ms = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || c.timeout_ms < 1 || c.timeout_ms > 60000) {
@@ -256,6 +245,13 @@ int cmd_status(int argc, char **argv)
     if (config_load(&c.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "chronicle: %s\n", err);
         return 1;
+    }
+    /* A token file that cannot be used is a warning under "server". */
+    if (endpoint_resolve(&c.ep, &c.cfg, c.ep_err, sizeof c.ep_err) == 0)
+        c.ep_err[0] = '\0';
+    if (c.server_flag && endpoint_set_server(&c.ep, c.server_flag, err, sizeof err) != 0) {
+        fprintf(stderr, "chronicle: --server: %s\n", err);
+        return 2;
     }
     printf("chronicle  %s, home %s%s\n", CHRONICLE_VERSION, c.cfg.home,
            c.cfg.home_source == CONFIG_ENV ? " (from CHRONICLE_HOME)" : "");

@@ -19,6 +19,8 @@ static const struct subcommand subcommands[] = {
     {"install-hooks", cmd_install_hooks, "register chronicle-send in Claude Code's settings.json"},
     {"uninstall-hooks", cmd_uninstall_hooks, "remove Chronicle's hooks from settings.json"},
     {"status", cmd_status, "is Chronicle capturing? collector, server, database, spool, hooks"},
+    {"open", cmd_open, "print the dashboard's URL (with its token); --browser opens it"},
+    {"endpoint", cmd_endpoint, "where the server is: home, address, port, token source"},
     {"backup", cmd_backup, "consistent copy of the database while it runs"},
     {"export", cmd_export, "events of a session or a time range as NDJSON or CSV"},
     {"vacuum", cmd_vacuum, "give the space of deleted events back to the file system"},
@@ -31,7 +33,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-16s %s\n", subcommands[i].name, subcommands[i].help);
     fprintf(out, "\n  --help, --version\n\n"
-                 "Environment: CHRONICLE_HOME (default ~/.claude/chronicle).  docs/OPERATIONS.md\n");
+                 "Settings: ~/.config/chronicle/config, then the environment (CHRONICLE_HOME,\n"
+                 "default ~/.claude/chronicle; CHRONICLE_PORT, default 8510), then flags.\n"
+                 "docs/OPERATIONS.md\n");
 }
 
 int main(int argc, char **argv)

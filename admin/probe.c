@@ -15,6 +15,7 @@
 
 #include "chronicle/buf.h"
 #include "chronicle/clock.h"
+#include "chronicle/endpoint.h"
 #include "chronicle/wire.h"
 
 /* Waits for events on fd until the deadline.  1 ready, 0 timeout, -1 error. */
@@ -157,25 +158,58 @@ int probe_collector(const char *socket_path, int timeout_ms, struct collector_po
     return rc;
 }
 
-int probe_server(const char *host, int port, int timeout_ms, char *err, size_t errlen)
+/* The endpoint's address as a sockaddr.  0 or -1 with err. */
+static int endpoint_sockaddr(const struct endpoint *ep, struct sockaddr_storage *ss, socklen_t *len,
+                             char *err, size_t errlen)
 {
-    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "'%s' is not an IPv4 address", host);
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, ep->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)ep->port);
+        *len = sizeof *s4;
+    } else if (inet_pton(AF_INET6, ep->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)ep->port);
+        *len = sizeof *s6;
+    } else {
+        snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 address", ep->host);
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return 0;
+}
+
+int probe_server(const struct endpoint *ep, int timeout_ms, char *err, size_t errlen)
+{
+    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char authority[96];
+    if (endpoint_sockaddr(ep, &sa, &salen, err, errlen) != 0)
+        return -1;
+    if (endpoint_authority(ep, authority, sizeof authority) != 0) {
+        snprintf(err, errlen, "address too long");
+        return -1;
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
     }
-    char req[256], resp[512];
+    char req[512], resp[512];
+    int bearer = ep->token_source != ENDPOINT_TOKEN_NONE;
     int n = snprintf(req, sizeof req,
-                     "GET /health HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", host, port);
+                     "GET /health HTTP/1.1\r\nHost: %s\r\n%s%s%sConnection: close\r\n\r\n",
+                     authority, bearer ? "Authorization: Bearer " : "", bearer ? ep->token : "",
+                     bearer ? "\r\n" : "");
     size_t got = 0;
     int rc = -1;
-    if (connect_by(fd, (struct sockaddr *)&sa, sizeof sa, deadline) != 0) {
+    if (n < 0 || (size_t)n >= sizeof req) {
+        snprintf(err, errlen, "request too long");
+        goto out;
+    }
+    if (connect_by(fd, (struct sockaddr *)&sa, salen, deadline) != 0) {
         snprintf(err, errlen, "connect: %s", strerror(errno));
         goto out;
     }

@@ -18,8 +18,11 @@ struct collector_pong {
 int probe_collector(const char *socket_path, int timeout_ms, struct collector_pong *pong, char *err,
                     size_t errlen);
 
-/* GET /health on host:port (IPv4 literal).  0 when the server answers 200,
- * else -1 with a reason in err (refused, timeout, HTTP status). */
-int probe_server(const char *host, int port, int timeout_ms, char *err, size_t errlen);
+struct endpoint;
+
+/* GET /health on the endpoint's host and port (IPv4 or IPv6 literal), with
+ * "Authorization: Bearer" when it has a token.  0 when the server answers
+ * 200, else -1 with a reason in err (refused, timeout, HTTP status). */
+int probe_server(const struct endpoint *ep, int timeout_ms, char *err, size_t errlen);
 
 #endif

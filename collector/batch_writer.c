@@ -1,9 +1,13 @@
 /* batch_writer.c - group commit into SQLite.  See batch_writer.h. */
 #include "batch_writer.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "chronicle/clock.h"
 #include "chronicle/event_type.h"
@@ -145,6 +149,10 @@ struct tool_count {
 
 struct batch_writer {
     sqlite3 *db;
+    char path[PATH_MAX];
+    dev_t dev;                  /* the file opened: the path must keep naming it */
+    ino_t ino;
+    struct stat side[2];        /* our -wal and -shm when opened (st_ino 0: none) */
     struct type_count counts[MAX_TYPE_COUNTS];
     size_t ncounts;
     struct tool_count tcounts[MAX_TOOL_COUNTS];
@@ -165,20 +173,17 @@ static int on_wal(void *ctx, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
-struct batch_writer *batch_writer_open(const char *path, char *err, size_t errlen)
+/* Opens (creating, migrating) w->path into w->db and prepares everything. */
+static int open_db(struct batch_writer *w, char *err, size_t errlen)
 {
-    struct batch_writer *w = calloc(1, sizeof *w);
-    if (w == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    const char *path = w->path;
+    /* NOFOLLOW: a chronicle.db symlinked elsewhere by someone else is refused. */
     int rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
-        batch_writer_close(w);
-        return NULL;
+        return -1;
     }
     /* Start-up may wait for a lock (another process migrating, a backup);
      * the loop is not running yet, so a long timeout costs nothing. */
@@ -188,20 +193,77 @@ struct batch_writer *batch_writer_open(const char *path, char *err, size_t errle
         schema_migrate(w->db, msg, sizeof msg) != SQLITE_OK ||
         schema_configure(w->db, 1, msg, sizeof msg) != SQLITE_OK) {
         snprintf(err, errlen, "database %s: %s", path, msg[0] ? msg : sqlite3_errmsg(w->db));
-        batch_writer_close(w);
-        return NULL;
+        return -1;
     }
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
                                NULL) != SQLITE_OK) {
             snprintf(err, errlen, "preparing statement %d: %s", i, sqlite3_errmsg(w->db));
-            batch_writer_close(w);
-            return NULL;
+            return -1;
         }
     }
     /* Short wait in the loop: on contention, back off and retry (see header). */
     sqlite3_busy_timeout(w->db, 5);
     sqlite3_wal_hook(w->db, on_wal, w);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+        return -1;
+    }
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    for (int i = 0; i < 2; i++) {
+        char side[PATH_MAX + 8];
+        snprintf(side, sizeof side, "%s%s", path, i ? "-shm" : "-wal");
+        if (stat(side, &w->side[i]) != 0)
+            memset(&w->side[i], 0, sizeof w->side[i]);
+    }
+    return 0;
+}
+
+/*
+ * When chronicle.db was replaced, SQLite sees that its file "has moved" and
+ * leaves its -wal and -shm behind on close; opening the path again would
+ * replay our old WAL into the new file and corrupt it.  So before closing,
+ * the -wal/-shm at the path are removed when they are still ours (same
+ * inode as when we opened): their contents belong to the file that is gone.
+ */
+static void drop_stale_sidecars(struct batch_writer *w)
+{
+    for (int i = 0; i < 2; i++) {
+        char side[PATH_MAX + 8];
+        struct stat st;
+        snprintf(side, sizeof side, "%s%s", w->path, i ? "-shm" : "-wal");
+        if (w->side[i].st_ino != 0 && stat(side, &st) == 0 && st.st_dev == w->side[i].st_dev &&
+            st.st_ino == w->side[i].st_ino)
+            unlink(side);
+    }
+}
+
+static void close_db(struct batch_writer *w)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(w->st[i]);
+        w->st[i] = NULL;
+    }
+    if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
+        sqlite3_close_v2(w->db);
+    w->db = NULL;
+    w->wal_pages = 0;
+}
+
+struct batch_writer *batch_writer_open(const char *path, char *err, size_t errlen)
+{
+    struct batch_writer *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(w->path, sizeof w->path, "%s", path);
+    if (open_db(w, err, errlen) != 0) {
+        batch_writer_close(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -209,13 +271,44 @@ void batch_writer_close(struct batch_writer *w)
 {
     if (w == NULL)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(w->st[i]);
-    if (w->db != NULL && sqlite3_close(w->db) != SQLITE_OK)
-        sqlite3_close_v2(w->db);
+    close_db(w);
     free(w->agg);
     free(w->agg_index);
     free(w);
+}
+
+int batch_writer_file_ok(const struct batch_writer *w, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(w->path, &st) != 0) {
+        snprintf(err, errlen, "%s is gone (%s)", w->path, strerror(errno));
+        return 0;
+    }
+    if (st.st_dev != w->dev || st.st_ino != w->ino) {
+        snprintf(err, errlen, "%s was replaced by another file", w->path);
+        return 0;
+    }
+    if (st.st_nlink == 0) {
+        snprintf(err, errlen, "%s was deleted", w->path);
+        return 0;
+    }
+    return 1;
+}
+
+int batch_writer_reopen(struct batch_writer *w, char *err, size_t errlen)
+{
+    if (w->db != NULL)
+        drop_stale_sidecars(w);
+    close_db(w);
+    if (open_db(w, err, errlen) != 0) {
+        close_db(w);
+        return -1;
+    }
+    /* A file put there by hand has the modes it came with. */
+    struct stat st;
+    if (stat(w->path, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077) != 0)
+        (void)chmod(w->path, 0600);
+    return 0;
 }
 
 sqlite3 *batch_writer_db(struct batch_writer *w) { return w->db; }
@@ -571,10 +664,19 @@ static void count_batch(struct stats *s, struct pending_event **events, size_t n
     stats_add(s, "batches_total", "", sign);
 }
 
+/* After a failed reopen the writer has no connection: every write tries to
+ * open the path again first. */
+static int ensure_open(struct batch_writer *w, char *err, size_t errlen)
+{
+    return w->db != NULL || batch_writer_reopen(w, err, errlen) == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
+}
+
 int batch_writer_commit(struct batch_writer *w, struct pending_event **events, size_t n,
                         struct stats *stats, char *err, size_t errlen)
 {
     int64_t t0 = clock_mono_ns();
+    if (ensure_open(w, err, errlen) != SQLITE_OK)
+        return SQLITE_CANTOPEN;
     if (agg_reserve(w, n) != 0) {
         snprintf(err, errlen, "out of memory");
         return SQLITE_NOMEM;
@@ -619,6 +721,8 @@ static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *b, char *err,
                               size_t errlen)
 {
+    if (ensure_open(w, err, errlen) != SQLITE_OK)
+        return SQLITE_CANTOPEN;
     int rc = step_reset(w->st[ST_BEGIN]);
     for (size_t i = 0; rc == SQLITE_OK && i < b->n; i++) {
         const struct transcript_row *r = &b->rows[i];
@@ -662,6 +766,8 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
 int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
                              size_t errlen)
 {
+    if (ensure_open(w, err, errlen) != SQLITE_OK)
+        return SQLITE_CANTOPEN;
     int rc = step_reset(w->st[ST_BEGIN]);
     if (rc == SQLITE_OK) {
         stats_set(stats, "heartbeat_ns", "", clock_wall_ns());
@@ -680,6 +786,8 @@ int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *
 
 int batch_writer_checkpoint(struct batch_writer *w, int truncate)
 {
+    if (w->db == NULL)
+        return SQLITE_CANTOPEN;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(w->db, NULL,
                                        truncate ? SQLITE_CHECKPOINT_TRUNCATE

@@ -59,7 +59,20 @@ int batch_writer_wal_pages(const struct batch_writer *w);
  * -wal file to zero bytes if no reader is using it.  SQLite code. */
 int batch_writer_checkpoint(struct batch_writer *w, int truncate);
 
-/* The connection, for maintenance statements (PRAGMA optimize ...). */
+/*
+ * 1 when the database path still names the file this writer has open (same
+ * device and inode, not deleted); 0 with err when it was deleted or
+ * replaced: commits then go into a file nobody will ever read again.
+ */
+int batch_writer_file_ok(const struct batch_writer *w, char *err, size_t errlen);
+
+/* Closes the connection and opens the path again (creating and migrating a
+ * new database).  0, or -1 with err (the writer then has no connection and
+ * every commit fails until a reopen succeeds). */
+int batch_writer_reopen(struct batch_writer *w, char *err, size_t errlen);
+
+/* The connection, for maintenance statements (PRAGMA optimize ...); NULL
+ * after a failed reopen. */
 sqlite3 *batch_writer_db(struct batch_writer *w);
 
 #endif

@@ -47,6 +47,8 @@ struct collector {
     struct evconnlistener *listener;
     int socket_activated;     /* the socket came from systemd: do not unlink it */
     int lock_fd;
+    int state_fd;             /* collector.state, rewritten in place every second */
+    int state_warned;
 
     struct event *tick_ev;    /* periodic maintenance (loop side) */
     struct event *spool_ev;   /* rescan the spool (PRIO_FLUSH) */
@@ -64,6 +66,7 @@ struct collector {
     size_t nconns;
     int paused;                   /* reads suspended: queue over its cap (main.c) */
 
+    int spool_fd, spool_bad_fd;        /* spool/ and spool/corrupt/, checked (home.h) */
     struct spool_file *spool_inflight; /* files whose events are queued */
     int spool_dirty;                   /* files may be waiting: rescan */
 
@@ -94,9 +97,12 @@ void spool_reader_scan_cb(evutil_socket_t fd, short what, void *arg);
 void spool_reader_stop(struct collector *c);
 
 /* maintenance.c */
+#define STATE_FILE_BYTES 4096
+int maintenance_open_state(struct collector *c, char *err, size_t errlen); /* collector.state */
 void maintenance_tick_cb(evutil_socket_t fd, short what, void *arg); /* loop */
 void maintenance_after_commit(struct collector *c, int queue_empty); /* writer */
 void maintenance_idle(struct collector *c);                           /* writer */
+void maintenance_reopen_db(struct collector *c);                      /* writer */
 
 /* notify.c: systemd readiness without libsystemd. */
 void notify_systemd(const char *state);

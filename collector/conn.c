@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/clock.h"
 #include "chronicle/log.h"
 #include "chronicle/wire.h"
 #include "collector.h"
@@ -56,7 +57,7 @@ static void conn_close(struct conn *k)
     if (k->bev == NULL)
         return;
     if (c->verbose)
-        log_msg(TAG, LOG_DEBUG, "connection from pid %ld closed after %ld frame(s), %d awaiting "
+        log_msg(TAG, LOG_LEVEL_DEBUG, "connection from pid %ld closed after %ld frame(s), %d awaiting "
                 "commit", k->peer_pid, k->frames, k->inflight);
     bufferevent_free(k->bev);
     k->bev = NULL;
@@ -91,7 +92,7 @@ static void reject(struct conn *k, const char *reason_label, const char *msg)
 {
     struct collector *c = k->c;
     stats_add(&c->stats, "events_rejected_total", reason_label, 1);
-    log_msg(TAG, LOG_WARN, "rejected a frame (%s): %s", reason_label, msg);
+    log_msg(TAG, LOG_LEVEL_WARN, "rejected a frame (%s): %s", reason_label, msg);
     struct wire_reply r = {.ok = 0, .err = {msg, strlen(msg)}};
     send_reply(k, &r);
     k->closing = 1;
@@ -122,8 +123,15 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
         return;
     }
     if (ev.kind == WIRE_PING) {
-        struct wire_reply r = {.ok = 1, .pong = 1, .committed = ingest_committed(c->ingest),
-                               .queue = (int64_t)ingest_queued(c->ingest)};
+        /* Answered from memory, so that it works while nothing can be
+         * committed (a full disk): what waits, and for how long. */
+        struct ingest_status st;
+        ingest_get_status(c->ingest, &st);
+        int64_t now = clock_wall_ns();
+        struct wire_reply r = {
+            .ok = 1, .pong = 1, .committed = st.committed, .queue = (int64_t)st.pending,
+            .oldest_ms = st.oldest_received_ns ? (now - st.oldest_received_ns) / NS_PER_MS : 0,
+            .failing_ms = st.failing_since_ns ? (now - st.failing_since_ns) / NS_PER_MS : 0};
         send_reply(k, &r);
         return;
     }
@@ -259,7 +267,7 @@ void conn_accept(struct collector *c, evutil_socket_t fd)
 {
     struct ucred cred = {0, 0, 0};
     if (!peer_allowed(fd, &cred)) {
-        log_msg(TAG, LOG_WARN, "refused a connection from uid %ld (pid %ld): another user",
+        log_msg(TAG, LOG_LEVEL_WARN, "refused a connection from uid %ld (pid %ld): another user",
                 (long)cred.uid, (long)cred.pid);
         stats_add(&c->stats, "events_rejected_total", "foreign_uid", 1);
         close(fd);
@@ -293,7 +301,7 @@ void conn_accept(struct collector *c, evutil_socket_t fd)
     c->nconns++;
     k->peer_pid = (long)cred.pid;
     if (c->verbose)
-        log_msg(TAG, LOG_DEBUG, "connection from pid %ld (%zu open)", k->peer_pid, c->nconns);
+        log_msg(TAG, LOG_LEVEL_DEBUG, "connection from pid %ld (%zu open)", k->peer_pid, c->nconns);
 }
 
 void conn_set_reading(struct collector *c, int on)

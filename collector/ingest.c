@@ -13,6 +13,7 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -58,6 +59,9 @@ struct ingest {
     int done_fd;                   /* eventfd: writer -> loop, "completions are due" */
     struct event *done_ev;
     struct pending_event **batch;  /* writer thread's scratch: batch_max entries */
+    size_t inflight;               /* events of the batch being committed (mu) */
+    int64_t inflight_oldest_ns;    /* its oldest received_ns (mu) */
+    int64_t failing_since_ns;      /* wall clock of its first failed attempt (mu) */
     _Atomic int64_t committed;     /* events committed since start */
     _Atomic int64_t last_commit_mono;
 };
@@ -90,6 +94,7 @@ static void queue_splice(struct event_queue *to, struct event_queue *from)
 void ingest_push(struct ingest *g, struct pending_event *p)
 {
     stats_add(g->stats, "events_received_total", p->event_type, 1);
+    p->received_ns = clock_wall_ns();
     pthread_mutex_lock(&g->mu);
     queue_push(&g->in, p);
     g->bytes += p->bytes;
@@ -148,6 +153,18 @@ int ingest_has_room(struct ingest *g)
     return ingest_queued_bytes(g) <= g->lim.queue_max_bytes / 2;
 }
 
+void ingest_get_status(struct ingest *g, struct ingest_status *st)
+{
+    pthread_mutex_lock(&g->mu);
+    st->pending = g->in.count + g->inflight;
+    st->pending_bytes = g->bytes;
+    st->oldest_received_ns = g->inflight ? g->inflight_oldest_ns
+                           : g->in.head ? g->in.head->received_ns : 0;
+    st->failing_since_ns = g->failing_since_ns;
+    pthread_mutex_unlock(&g->mu);
+    st->committed = atomic_load(&g->committed);
+}
+
 int64_t ingest_committed(const struct ingest *g) { return atomic_load(&g->committed); }
 int64_t ingest_last_commit_mono(const struct ingest *g)
 {
@@ -162,6 +179,7 @@ static size_t take_batch(struct ingest *g, struct event_queue *batch)
 {
     size_t n = 0;
     memset(batch, 0, sizeof *batch);
+    g->inflight_oldest_ns = g->in.head ? g->in.head->received_ns : 0;
     while (g->in.head != NULL && n < g->lim.batch_max) {
         struct pending_event *p = g->in.head;
         g->in.head = p->next;
@@ -171,6 +189,7 @@ static size_t take_batch(struct ingest *g, struct event_queue *batch)
     }
     if (g->in.head == NULL)
         g->in.tail = NULL;
+    g->inflight = n;
     return n;
 }
 
@@ -197,9 +216,11 @@ static int commit_with_retry(struct ingest *g, size_t n, int64_t stop_deadline)
             return 0;
         stats_add(g->stats, "commit_retries_total", "", 1);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && backoff == 0)
-            log_msg(TAG, LOG_ERROR, "commit of %zu events failed (will retry): %s", n, err);
+            log_msg(TAG, LOG_LEVEL_ERROR, "commit of %zu events failed (will retry): %s", n, err);
         pthread_mutex_lock(&g->mu);
         int stopping = g->stop;
+        if (g->failing_since_ns == 0)
+            g->failing_since_ns = clock_wall_ns();
         pthread_mutex_unlock(&g->mu);
         if (stopping && clock_mono_ns() > stop_deadline)
             return -1;
@@ -215,7 +236,7 @@ static void commit_usage(struct ingest *g, struct usage_batch *b)
     if (batch_writer_commit_usage(g->writer, b, err, sizeof err) != SQLITE_OK) {
         /* The offset was not stored either: the rows are read again on the
          * next pass over this file. */
-        log_msg(TAG, LOG_WARN, "usage of %s not stored: %s", b->path, err);
+        log_msg(TAG, LOG_LEVEL_WARN, "usage of %s not stored: %s", b->path, err);
         stats_add(g->stats, "usage_batches_failed_total", "", 1);
     } else {
         stats_add(g->stats, "usage_rows_total", "", (int64_t)b->n);
@@ -240,12 +261,35 @@ static void wait_for_work(struct ingest *g)
     }
 }
 
+/*
+ * After a COMMIT: does the database path still name the file we wrote?  If
+ * someone deleted or replaced chronicle.db, the batch went into an inode
+ * nobody will ever read: it is handed back unacknowledged (senders spool,
+ * spool files stay) and the path is opened again, creating and migrating a
+ * new database, so that no event acknowledged from now on is lost.
+ * Called without mu.  1 when the batch is safe.
+ */
+static int batch_is_on_disk(struct ingest *g)
+{
+    char why[PATH_MAX + 64];
+    if (batch_writer_file_ok(g->writer, why, sizeof why))
+        return 1;
+    stats_add(g->stats, "database_replaced_total", "", 1);
+    log_msg(TAG, LOG_LEVEL_ERROR, "%s: the last batch was not acknowledged; opening the path again",
+            why);
+    if (g->hooks.reopen_db)
+        g->hooks.reopen_db(g->hooks.arg);
+    return 0;
+}
+
 /* Hands a committed batch back to the loop.  Caller holds mu. */
-static void hand_back(struct ingest *g, struct event_queue *batch)
+static void hand_back(struct ingest *g, struct event_queue *batch, int on_disk)
 {
     int64_t fresh = 0;
-    for (struct pending_event *p = batch->head; p; p = p->next)
-        fresh += !p->duplicate;
+    for (struct pending_event *p = batch->head; p; p = p->next) {
+        p->committed = on_disk;
+        fresh += on_disk && !p->duplicate;
+    }
     atomic_fetch_add(&g->committed, fresh);
     atomic_store(&g->last_commit_mono, clock_mono_ns());
     queue_splice(&g->done, batch);
@@ -282,8 +326,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&g->mu);
 
         int ok = commit_with_retry(g, n, stop_deadline) == 0;
+        int on_disk = ok && batch_is_on_disk(g);
 
         pthread_mutex_lock(&g->mu);
+        g->inflight = 0;
+        g->failing_since_ns = 0;
         if (!ok) {
             /* Giving up at exit: back at the head of the input queue, where
              * ingest_free() releases them; their senders got no ack and
@@ -292,12 +339,12 @@ static void *writer_main(void *arg)
             g->in = batch;
             break;
         }
-        hand_back(g, &batch);
+        hand_back(g, &batch, on_disk);
         int empty = g->in.head == NULL;
         pthread_mutex_unlock(&g->mu);
         uint64_t one = 1;
         if (write(g->done_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-            log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
+            log_msg(TAG, LOG_LEVEL_ERROR, "eventfd: %s", strerror(errno));
         if (g->hooks.after_commit)
             g->hooks.after_commit(empty, g->hooks.arg);
         pthread_mutex_lock(&g->mu);
@@ -323,10 +370,10 @@ static void complete(struct ingest *g)
     while (done.head) {
         struct pending_event *p = done.head;
         done.head = p->next;
-        if (g->hooks.committed)
+        if (g->hooks.committed && p->committed)
             g->hooks.committed(p, g->hooks.arg);
         if (p->done)
-            p->done(p, 1, p->done_arg);
+            p->done(p, p->committed, p->done_arg);
         pending_event_free(p);
     }
     if (below) {
@@ -341,7 +388,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     (void)what;
     uint64_t n;
     if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        log_msg(TAG, LOG_ERROR, "eventfd: %s", strerror(errno));
+        log_msg(TAG, LOG_LEVEL_ERROR, "eventfd: %s", strerror(errno));
     complete(arg);
 }
 

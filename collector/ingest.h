@@ -44,11 +44,15 @@ struct ingest_hooks {
      * main pauses and resumes reading its clients here. */
     void (*backlog)(int over, void *arg);
     /* Loop: an event was committed (or found already stored), just before
-     * its completion callback. */
+     * its completion callback; not for a batch whose database file was
+     * deleted under it (see pending_event.h). */
     void (*committed)(const struct pending_event *p, void *arg);
     /* Writer thread: right after a commit, and once a second while idle. */
     void (*after_commit)(int queue_empty, void *arg);
     void (*idle)(void *arg);
+    /* Writer thread: the database file was deleted or replaced; release
+     * everything prepared on the old connection and open the path again. */
+    void (*reopen_db)(void *arg);
     void *arg;
 };
 
@@ -78,6 +82,17 @@ void ingest_push(struct ingest *g, struct pending_event *p);
 void ingest_push_usage(struct ingest *g, struct usage_batch *b);
 /* Stop waiting for room in ingest_push_usage (its producer is stopping). */
 void ingest_close_usage(struct ingest *g);
+
+/* What is waiting, for status reports that must work while nothing can be
+ * committed (a full disk): no database involved. */
+struct ingest_status {
+    size_t pending;              /* events received and not yet committed */
+    size_t pending_bytes;
+    int64_t oldest_received_ns;  /* wall clock; 0 when nothing is pending */
+    int64_t failing_since_ns;    /* first failure of the commit being retried; 0 = none */
+    int64_t committed;           /* events committed since start */
+};
+void ingest_get_status(struct ingest *g, struct ingest_status *st);
 
 size_t ingest_queued(struct ingest *g);          /* events waiting for the writer */
 size_t ingest_queued_bytes(struct ingest *g);    /* memory of events not yet acknowledged */

@@ -37,7 +37,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     (void)l;
     (void)arg;
     /* EMFILE and friends: log and keep listening; the backlog holds clients. */
-    log_msg(TAG, LOG_WARN, "accept: %s", strerror(errno));
+    log_msg(TAG, LOG_LEVEL_WARN, "accept: %s", strerror(errno));
 }
 
 /* Returns the inherited listening fd, or -1 when not socket-activated. */
@@ -120,7 +120,7 @@ int listener_open(struct collector *c, char *err, size_t errlen)
         return -1;
     }
     evconnlistener_set_error_cb(c->listener, on_accept_error);
-    log_msg(TAG, LOG_INFO, "listening on %s%s", c->cfg.socket_path,
+    log_msg(TAG, LOG_LEVEL_INFO, "listening on %s%s", c->cfg.socket_path,
             c->socket_activated ? " (socket activation)" : "");
     return 0;
 }

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chronicle/clock.h"
 #include "chronicle/event_type.h"
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "chronicle/schema.h"
 #include "chronicle/wire.h"
@@ -51,7 +53,7 @@ static int take_lock(struct collector *c, char *err, size_t errlen)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/collector.lock", c->cfg.home);
-    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c->lock_fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
@@ -63,7 +65,7 @@ static int take_lock(struct collector *c, char *err, size_t errlen)
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(c->lock_fd, 0) != 0 || write(c->lock_fd, pid, (size_t)n) != n)
-        log_msg(TAG, LOG_WARN, "cannot write the pid into %s", path);
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot write the pid into %s", path);
     return 0;
 }
 
@@ -71,7 +73,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct collector *c = arg;
-    log_msg(TAG, LOG_INFO, "signal %d: finishing", (int)sig);
+    log_msg(TAG, LOG_LEVEL_INFO, "signal %d: finishing", (int)sig);
     event_base_loopbreak(c->base);
 }
 
@@ -116,12 +118,12 @@ static void on_backlog(int over, void *arg)
     if (over && !c->paused) {
         c->paused = 1;
         conn_set_reading(c, 0);
-        log_msg(TAG, LOG_WARN, "queue over %ld bytes: pausing reads until it drains",
+        log_msg(TAG, LOG_LEVEL_WARN, "queue over %ld bytes: pausing reads until it drains",
                 c->cfg.queue_max_bytes);
     } else if (!over && c->paused) {
         c->paused = 0;
         conn_set_reading(c, 1);
-        log_msg(TAG, LOG_INFO, "queue drained: reading again");
+        log_msg(TAG, LOG_LEVEL_INFO, "queue drained: reading again");
     }
     if (!over && c->spool_dirty && !c->stopping)
         event_active(c->spool_ev, EV_WRITE, 0);
@@ -142,34 +144,40 @@ static void on_committed(const struct pending_event *p, void *arg)
 
 static void on_after_commit(int queue_empty, void *arg) { maintenance_after_commit(arg, queue_empty); }
 static void on_idle(void *arg) { maintenance_idle(arg); }
+static void on_reopen_db(void *arg) { maintenance_reopen_db(arg); }
 
 static int start_ingest(struct collector *c, char *err, size_t errlen)
 {
     struct ingest_limits lim = {(size_t)c->cfg.batch_max, (size_t)c->cfg.queue_max_bytes,
                                 USAGE_BATCHES_MAX};
-    struct ingest_hooks hooks = {on_backlog, on_committed, on_after_commit, on_idle, c};
+    struct ingest_hooks hooks = {on_backlog, on_committed, on_after_commit, on_idle, on_reopen_db,
+                                 c};
     c->ingest = ingest_new(c->base, c->writer, &c->stats, &lim, &hooks, err, errlen);
     return c->ingest != NULL ? ingest_start(c->ingest, err, errlen) : -1;
 }
 
 static int start(struct collector *c, char *err, size_t errlen)
 {
-    if (config_make_dirs(&c->cfg, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
+    struct home_report tightened = {0};
+    if (home_secure(&c->cfg, &tightened, err, errlen) != 0 || take_lock(c, err, errlen) != 0)
         return -1;
-    if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0)
+    for (int i = 0; i < tightened.n; i++)
+        log_msg(TAG, LOG_LEVEL_WARN, "%s was open to other users: made private", tightened.tightened[i]);
+    if (redact_rules_init(&c->redact_rules, c->cfg.redact, c->cfg.redact_pattern, err, errlen) != 0 ||
+        maintenance_open_state(c, err, errlen) != 0)
         return -1;
     c->writer = batch_writer_open(c->cfg.db_path, err, errlen);
     if (c->writer == NULL)
         return -1;
     stats_init(&c->stats);
     if (stats_load(&c->stats, batch_writer_db(c->writer)) != SQLITE_OK)
-        log_msg(TAG, LOG_WARN, "could not load counters; starting them from zero");
+        log_msg(TAG, LOG_LEVEL_WARN, "could not load counters; starting them from zero");
     c->started_ns = clock_wall_ns();
     stats_set(&c->stats, "started_ns", "", c->started_ns);
     stats_set(&c->stats, "collector_pid", "", (int64_t)getpid());
     char e2[256];
     if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
-        log_msg(TAG, LOG_WARN, "initial heartbeat not written: %s", e2);
+        log_msg(TAG, LOG_LEVEL_WARN, "initial heartbeat not written: %s", e2);
     /* From here on only the writer thread touches the database. */
     if (setup_events(c, err, errlen) != 0 || start_ingest(c, err, errlen) != 0 ||
         transcript_reader_start(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
@@ -188,7 +196,7 @@ static int finish(struct collector *c)
     transcript_reader_stop(c); /* before the writer: it may wait for the writer's queue */
     int rc = 0;
     if (ingest_stop(c->ingest) != 0) {
-        log_msg(TAG, LOG_ERROR, "%zu event(s) could not be committed before exit; their senders "
+        log_msg(TAG, LOG_LEVEL_ERROR, "%zu event(s) could not be committed before exit; their senders "
                 "were not acknowledged and have spooled them", ingest_queued(c->ingest));
         rc = 1;
     }
@@ -198,7 +206,7 @@ static int finish(struct collector *c)
         batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err);
         batch_writer_checkpoint(c->writer, 1);
     }
-    log_msg(TAG, LOG_INFO, "stopped: %lld event(s) committed since start",
+    log_msg(TAG, LOG_LEVEL_INFO, "stopped: %lld event(s) committed since start",
             (long long)ingest_committed(c->ingest));
     return rc;
 }
@@ -221,6 +229,8 @@ static void teardown(struct collector *c)
         event_base_free(c->base);
     if (c->lock_fd >= 0)
         close(c->lock_fd);
+    if (c->state_fd >= 0)
+        close(c->state_fd);
 }
 
 int main(int argc, char **argv)
@@ -229,6 +239,8 @@ int main(int argc, char **argv)
     struct collector *c = &ctx;
     c->lock_fd = -1;
     c->inotify_fd = -1;
+    c->spool_fd = c->spool_bad_fd = -1;
+    c->state_fd = -1;
     int show_config = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -249,7 +261,7 @@ int main(int argc, char **argv)
     }
     char err[512];
     if (config_load(&c->cfg, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "configuration: %s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "configuration: %s", err);
         return 2;
     }
     if (show_config) {
@@ -257,16 +269,18 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The database, its -wal/-shm, the spool: the user's alone. */
+    umask(077);
     int rc = 0;
     if (start(c, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         rc = 1;
     } else {
-        log_msg(TAG, LOG_INFO, "ready: database %s, redaction %s", c->cfg.db_path,
+        log_msg(TAG, LOG_LEVEL_INFO, "ready: database %s, redaction %s", c->cfg.db_path,
                 c->cfg.redact ? "on" : "off");
         notify_systemd("READY=1");
         if (event_base_dispatch(c->base) < 0) {
-            log_msg(TAG, LOG_ERROR, "event loop failed");
+            log_msg(TAG, LOG_LEVEL_ERROR, "event loop failed");
             rc = 1;
         }
         rc |= finish(c);

@@ -10,13 +10,16 @@
  * only counts dropped events and rescans the spool.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "chronicle/clock.h"
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "collector.h"
 
@@ -41,6 +44,8 @@ static void expire(struct collector *c, int64_t budget_ns)
 /* Writer thread, right after a commit. */
 void maintenance_after_commit(struct collector *c, int queue_empty)
 {
+    if (batch_writer_db(c->writer) == NULL)
+        return; /* reopening failed: retried by the next commit */
     int pages = batch_writer_wal_pages(c->writer);
     if (pages >= WAL_PAGES_FORCE || (pages >= WAL_PAGES_IDLE && queue_empty))
         batch_writer_checkpoint(c->writer, 0);
@@ -50,11 +55,42 @@ void maintenance_after_commit(struct collector *c, int queue_empty)
         expire(c, 0);
 }
 
+/* Writer thread, idle: a database deleted or replaced while nothing was
+ * written is opened again now, so that readers (the server) find a file and
+ * the next commit does not go to waste first. */
+static void check_database(struct collector *c)
+{
+    char why[PATH_MAX + 64];
+    if (batch_writer_db(c->writer) != NULL && batch_writer_file_ok(c->writer, why, sizeof why))
+        return;
+    if (batch_writer_db(c->writer) != NULL) {
+        stats_add(&c->stats, "database_replaced_total", "", 1);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s: opening the path again", why);
+    }
+    maintenance_reopen_db(c);
+}
+
+void maintenance_reopen_db(struct collector *c)
+{
+    /* Statements prepared on the old connection would keep it open (and
+     * its -wal, which SQLite would then replay into the new file). */
+    retention_close(&c->maint.retention);
+    char err[256];
+    if (batch_writer_reopen(c->writer, err, sizeof err) != 0) {
+        log_msg(TAG, LOG_LEVEL_ERROR, "reopening the database: %s (will retry)", err);
+        return;
+    }
+    stats_mark_all_dirty(&c->stats); /* the new file gets every counter */
+    log_msg(TAG, LOG_LEVEL_INFO, "database %s opened again", c->cfg.db_path);
+}
+
 /* Writer thread, once a second while nothing is queued. */
 void maintenance_idle(struct collector *c)
 {
     int64_t now = clock_mono_ns();
-    if (now - ingest_last_commit_mono(c->ingest) < NS_PER_S)
+    check_database(c);
+    if (batch_writer_db(c->writer) == NULL ||
+        now - ingest_last_commit_mono(c->ingest) < NS_PER_S)
         return;
     /* Heartbeat every 5 s; counters changed by the loop (rejections, drops)
      * are written within a second. */
@@ -62,7 +98,7 @@ void maintenance_idle(struct collector *c)
         char err[256];
         c->maint.last_heartbeat = now;
         if (batch_writer_flush_stats(c->writer, &c->stats, err, sizeof err) != SQLITE_OK)
-            log_msg(TAG, LOG_WARN, "heartbeat not written: %s", err);
+            log_msg(TAG, LOG_LEVEL_WARN, "heartbeat not written: %s", err);
     }
     expire(c, 20 * NS_PER_MS); /* up to 20 ms of chunks per idle second */
     if (batch_writer_wal_pages(c->writer) > 0)
@@ -78,17 +114,18 @@ void maintenance_idle(struct collector *c)
 static void count_drops(struct collector *c)
 {
     struct stat st;
-    if (stat(c->cfg.drop_file, &st) != 0)
+    int fd = open(c->cfg.drop_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return;
+    if (fstat(fd, &st) != 0 || !home_file_is_ours(fd)) {
+        close(fd); /* not a file of ours (home.h): its lines are not our losses */
+        return;
+    }
     int64_t off = stats_get(&c->stats, "drop_file_offset", "");
     if (st.st_size < off)
         off = 0; /* truncated by a human: start over */
-    if (st.st_size == off)
-        return;
-    int fd = open(c->cfg.drop_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || lseek(fd, off, SEEK_SET) < 0) {
-        if (fd >= 0)
-            close(fd);
+    if (st.st_size == off || lseek(fd, off, SEEK_SET) < 0) {
+        close(fd);
         return;
     }
     char chunk[8192];
@@ -100,11 +137,53 @@ static void count_drops(struct collector *c)
     }
     close(fd);
     if (lines > 0) {
-        log_msg(TAG, LOG_ERROR, "%lld event(s) were lost by senders that could not spool "
+        log_msg(TAG, LOG_LEVEL_ERROR, "%lld event(s) were lost by senders that could not spool "
                 "(see %s)", (long long)lines, c->cfg.drop_file);
         stats_add(&c->stats, "events_dropped_total", "", lines);
     }
     stats_set(&c->stats, "drop_file_offset", "", pos);
+}
+
+int maintenance_open_state(struct collector *c, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/collector.state", c->cfg.home);
+    c->state_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (c->state_fd < 0 || !home_file_is_ours(c->state_fd)) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Its blocks are allocated now, while there is room: rewriting them in
+     * place needs none, so the file keeps telling the truth on a full disk. */
+    int rc = posix_fallocate(c->state_fd, 0, STATE_FILE_BYTES);
+    if (rc != 0)
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot allocate %s: %s", path, strerror(rc));
+    return 0;
+}
+
+/* Rewrites collector.state in place: what is waiting and whether commits
+ * work, for `chronicle status` and the server's /metrics when the database
+ * cannot say it (docs/ARCHITECTURE.md, "collector.state"). */
+static void write_state(struct collector *c)
+{
+    if (c->state_fd < 0)
+        return;
+    struct ingest_status st;
+    ingest_get_status(c->ingest, &st);
+    char text[STATE_FILE_BYTES];
+    int n = snprintf(text, sizeof text,
+                     "pid %ld\nupdated_ns %lld\nstarted_ns %lld\ncommitted %lld\npending %zu\n"
+                     "pending_bytes %zu\noldest_pending_ns %lld\ncommit_failing_since_ns %lld\n",
+                     (long)getpid(), (long long)clock_wall_ns(), (long long)c->started_ns,
+                     (long long)st.committed, st.pending, st.pending_bytes,
+                     (long long)st.oldest_received_ns, (long long)st.failing_since_ns);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return;
+    memset(text + n, '\n', sizeof text - (size_t)n); /* readers skip empty lines */
+    if (pwrite(c->state_fd, text, sizeof text, 0) != (ssize_t)sizeof text && !c->state_warned) {
+        c->state_warned = 1;
+        log_msg(TAG, LOG_LEVEL_WARN, "cannot write collector.state: %s", strerror(errno));
+    }
 }
 
 /* Event loop, once a second: nothing here touches the database. */
@@ -115,6 +194,7 @@ void maintenance_tick_cb(evutil_socket_t fd, short what, void *arg)
     struct collector *c = arg;
     int64_t now = clock_mono_ns();
     count_drops(c);
+    write_state(c);
     if (now - c->maint.last_rescan > RESCAN_NS) {
         /* Belt and braces for a missed inotify event. */
         c->maint.last_rescan = now;

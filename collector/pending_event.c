@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chronicle/event_type.h"
+#include "chronicle/json_scan.h"
 #include "redact.h"
 
 static char *dup_str(struct wire_str s)
@@ -50,43 +51,67 @@ static void resolve_type(struct pending_event *p)
     p->awaiting = (unsigned char)why;
 }
 
-/* Copies (and redacts) the payload and extracts the column fields.  With
- * redaction on, one walk does both; only when a secret was actually removed
- * are the fields taken again from the redacted text. */
-static int fill_payload(struct pending_event *p, const struct wire_event *ev,
-                        const struct redact_rules *rules)
+/* A raw payload (flagged invalid): copied, redacted as text. */
+static int fill_raw(struct pending_event *p, const struct wire_event *ev, int redact,
+                    const struct redact_rules *rules)
 {
-    int redact = rules != NULL && rules->on;
-    int raw = (ev->flags & WIRE_FLAG_INVALID) != 0;
-    if (raw) {
-        /* redact_text copies the text whether or not it finds a secret. */
-        int r = redact ? redact_text(ev->payload.ptr, ev->payload.len, rules, &p->payload)
-                       : buf_append(&p->payload, ev->payload.ptr, ev->payload.len);
-        if (r < 0)
-            return -1;
-        if (redact && r > 0)
-            p->flags |= WIRE_FLAG_REDACTED;
-        p->fields.duration_ms = -1;
-        return 0;
-    }
-    int r = 0;
+    const char *raw = ev->payload.ptr ? ev->payload.ptr : "";
+    buf_reset(&p->payload);
+    /* redact_raw copies the text whether or not it finds a secret. */
+    int r = redact ? redact_raw(raw, ev->payload.len, rules, &p->payload)
+                   : buf_append(&p->payload, raw, ev->payload.len);
+    if (r < 0)
+        return -1;
+    if (redact && r > 0)
+        p->flags |= WIRE_FLAG_REDACTED;
+    return 0;
+}
+
+/* A JSON payload: copied (and redacted), and the column fields extracted in
+ * the same walk; only when a secret was removed are the fields taken again
+ * from the redacted text.  1 when the payload is not valid UTF-8 JSON. */
+static int fill_json(struct pending_event *p, const struct wire_event *ev, int redact,
+                     const struct redact_rules *rules)
+{
+    const char *json = ev->payload.ptr ? ev->payload.ptr : "";
+    event_fields_begin(&p->fields, json);
+    int r;
     if (redact) {
-        event_fields_begin(&p->fields, ev->payload.ptr);
-        r = redact_json(ev->payload.ptr, ev->payload.len, rules, &p->payload, event_fields_visit,
-                        &p->fields);
-        if (r < 0 || event_fields_end(&p->fields) != 0)
-            return -1;
+        r = redact_json(json, ev->payload.len, rules, &p->payload, event_fields_visit, &p->fields);
+    } else {
+        enum json_status st = json_walk(json, ev->payload.len, event_fields_visit, &p->fields, NULL);
+        r = st == JSON_OK ? 0 : st == JSON_STOPPED || st == JSON_NOMEM ? -1 : -2;
     }
+    if (event_fields_end(&p->fields) != 0 || r == -1)
+        return -1;
+    if (r == -2)
+        return 1;
     if (r > 0) {
         p->flags |= WIRE_FLAG_REDACTED;
         return event_fields_parse(&p->fields, p->payload.data, p->payload.len);
     }
     buf_reset(&p->payload);
-    if (buf_append(&p->payload, ev->payload.ptr, ev->payload.len) != 0)
-        return -1;
-    if (!redact)
-        return event_fields_parse(&p->fields, p->payload.data, p->payload.len);
-    return 0; /* fields were decoded into their arena during the walk */
+    return buf_append(&p->payload, json, ev->payload.len);
+}
+
+/* Copies (and redacts) the payload and extracts the column fields.  A
+ * payload the sender did not flag but that is not valid UTF-8 JSON is stored
+ * the way the sender stores one it flagged: raw bytes, flag INVALID, no
+ * columns from it, redacted as text. */
+static int fill_payload(struct pending_event *p, const struct wire_event *ev,
+                        const struct redact_rules *rules)
+{
+    int redact = rules != NULL && rules->on;
+    if ((ev->flags & WIRE_FLAG_INVALID) == 0) {
+        int r = fill_json(p, ev, redact, rules);
+        if (r <= 0)
+            return r;
+        p->flags |= WIRE_FLAG_INVALID;
+        event_fields_begin(&p->fields, NULL); /* a prefix of it was seen: forget it */
+        event_fields_end(&p->fields);
+    }
+    p->fields.duration_ms = -1;
+    return fill_raw(p, ev, redact, rules);
 }
 
 struct pending_event *pending_event_new(const struct wire_event *ev,

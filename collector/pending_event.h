@@ -25,7 +25,11 @@ struct pending_event;
  * Completion callback, set by the event's producer (a connection, the spool
  * reader): called once, on the event loop's thread, after the COMMIT that
  * holds the event (committed = 1; p->duplicate says it was stored already),
- * just before the event is freed.  The callback must not keep p.
+ * just before the event is freed; committed = 0 when that COMMIT went into a
+ * database file that was deleted or replaced meanwhile: the event is not
+ * stored anywhere anyone reads, and must not be acknowledged (its sender
+ * spools it; a spool file stays for the next scan).  The callback must not
+ * keep p.
  */
 typedef void (*pending_done_fn)(struct pending_event *p, int committed, void *arg);
 
@@ -50,6 +54,9 @@ struct pending_event {
 
     int64_t row_id;            /* events.id once committed */
     int duplicate;             /* already stored by an earlier delivery */
+    int committed;             /* 0: its commit went into a deleted or replaced
+                                * database file (the writer saw it): not acked */
+    int64_t received_ns;       /* when the ingest took it (wall clock) */
 };
 
 struct redact_rules;

@@ -38,7 +38,7 @@ static int prepare(sqlite3 *db, struct retention *r)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int rc = sqlite3_prepare_v3(db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].st, NULL);
         if (rc != SQLITE_OK) {
-            log_msg(TAG, LOG_ERROR, "retention: %s", sqlite3_errmsg(db));
+            log_msg(TAG, LOG_LEVEL_ERROR, "retention: %s", sqlite3_errmsg(db));
             return rc;
         }
     }
@@ -114,7 +114,7 @@ static void count_unshipped(struct retention *r, struct stats *stats, int64_t hi
     stats_add(stats, "events_deleted_unshipped_total", "", n);
     r->unshipped_unlogged += n;
     if (now_mono - r->unshipped_logged_ns >= 10 * NS_PER_S) {
-        log_msg(TAG, LOG_WARN, "retention: the database is over CHRONICLE_RETENTION_MAX_MB: deleted "
+        log_msg(TAG, LOG_LEVEL_WARN, "retention: the database is over CHRONICLE_RETENTION_MAX_MB: deleted "
                 "%lld event(s) that chronicle-ship had not shipped to PostgreSQL yet (lost for the "
                 "team database)", (long long)r->unshipped_unlogged);
         r->unshipped_unlogged = 0;
@@ -193,7 +193,7 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        log_msg(TAG, LOG_ERROR, "retention: %s", sqlite3_errmsg(db));
+        log_msg(TAG, LOG_LEVEL_ERROR, "retention: %s", sqlite3_errmsg(db));
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

@@ -7,7 +7,9 @@
  * appears).  Files go oldest first (names start with the send time) and a
  * file is deleted only once all its events are committed.  A file that does
  * not decode is moved to spool/corrupt/ and reported: never deleted, so a
- * human can look at it.  Loading stops while the queue is over half its cap
+ * human can look at it.  So is a file that is not a regular file of ours
+ * (another user's, or a link): the directory is opened once, checked
+ * (home.h), and every file is opened relative to it with O_NOFOLLOW.  Loading stops while the queue is over half its cap
  * and resumes after the next commit.
  */
 #include <dirent.h>
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "chronicle/spool.h"
 #include "chronicle/wire.h"
@@ -30,18 +33,20 @@ struct spool_file {
     struct spool_file *next;
     struct collector *c;
     int remaining;            /* queued events not yet committed */
+    int lost;                 /* one of them was not stored (pending_event.h) */
     char name[256];
 };
 
 static void file_done(struct spool_file *f);
 
 /* A spooled event's completion callback: the file goes once all its events
- * are committed. */
+ * are committed; if one was not, the file stays and is loaded again. */
 static void event_done(struct pending_event *p, int committed, void *arg)
 {
     (void)p;
-    (void)committed;
-    file_done(arg);
+    struct spool_file *f = arg;
+    f->lost |= !committed;
+    file_done(f);
 }
 
 static int in_flight(const struct collector *c, const char *name)
@@ -63,29 +68,45 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void move_aside(struct collector *c, const char *name, const char *why)
+static void move_aside(struct collector *c, const char *name, const char *why,
+                       const char *counter)
 {
-    char from[PATH_MAX + 300], to[PATH_MAX + 300];
-    snprintf(from, sizeof from, "%s/%s", c->cfg.spool_dir, name);
-    snprintf(to, sizeof to, "%s/%s", c->cfg.spool_bad, name);
-    stats_add(&c->stats, "spool_corrupt_total", "", 1);
-    if (rename(from, to) != 0)
-        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s) and cannot be moved aside: %s",
+    stats_add(&c->stats, counter, "", 1);
+    if (renameat(c->spool_fd, name, c->spool_bad_fd, name) != 0)
+        log_msg(TAG, LOG_LEVEL_ERROR, "spool file %s is unreadable (%s) and cannot be moved aside: %s",
                 name, why, strerror(errno));
     else
-        log_msg(TAG, LOG_ERROR, "spool file %s is unreadable (%s): moved to %s", name, why,
+        log_msg(TAG, LOG_LEVEL_ERROR, "spool file %s is unreadable (%s): moved to %s", name, why,
                 c->cfg.spool_bad);
 }
 
-static int read_file(const char *path, long max, struct buf *out, char *why, size_t whylen)
+/* Reads a spool file, relative to the checked spool directory and without
+ * following a link.  0; -1 with why (*foreign set when the file is not a
+ * regular file of ours: another user planted it, or a link). */
+static int read_file(int dirfd, const char *name, long max, struct buf *out, int *foreign,
+                     char *why, size_t whylen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *foreign = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(why, whylen, "open: %s", strerror(errno));
+        int e = errno;
+        *foreign = e == ELOOP;
+        snprintf(why, whylen, e == ELOOP ? "a symbolic link" : "open: %s", strerror(e));
+        errno = e;
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size > max || st.st_size == 0) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        /* SO_PEERCRED keeps other users off the socket; this keeps them off
+         * the spool: only our own files are events of ours. */
+        *foreign = 1;
+        snprintf(why, whylen, "not a regular file of uid %ld (owner %ld)", (long)geteuid(),
+                 (long)st.st_uid);
+        close(fd);
+        errno = EACCES;
+        return -1;
+    }
+    if (st.st_size > max || st.st_size == 0) {
         snprintf(why, whylen, st.st_size == 0 ? "empty file" : "larger than the frame cap");
         close(fd);
         return -1;
@@ -172,16 +193,16 @@ static int decode_file(struct collector *c, const struct buf *data, struct pendi
 /* Loads one file into the queue.  Returns 0, or -1 to stop this round. */
 static int load_file(struct collector *c, const char *name)
 {
-    char path[PATH_MAX + 300], why[256];
-    snprintf(path, sizeof path, "%s/%s", c->cfg.spool_dir, name);
+    char why[256];
     struct buf data = BUF_INIT;
     struct pending_event *list;
-    int count;
-    if (read_file(path, c->cfg.max_frame * 64, &data, why, sizeof why) != 0) {
+    int count, foreign;
+    if (read_file(c->spool_fd, name, c->cfg.max_frame * 64, &data, &foreign, why,
+                  sizeof why) != 0) {
         buf_free(&data);
         if (errno == ENOENT)
             return 0; /* taken meanwhile (another scan) */
-        move_aside(c, name, why);
+        move_aside(c, name, why, foreign ? "spool_foreign_total" : "spool_corrupt_total");
         return 0;
     }
     int rc = decode_file(c, &data, &list, &count, why, sizeof why);
@@ -189,7 +210,7 @@ static int load_file(struct collector *c, const char *name)
     if (rc == -2)
         return -1;
     if (rc != 0) {
-        move_aside(c, name, why);
+        move_aside(c, name, why, "spool_corrupt_total");
         return 0;
     }
     struct spool_file *f = calloc(1, sizeof *f);
@@ -220,9 +241,14 @@ static int load_file(struct collector *c, const char *name)
 static void scan(struct collector *c)
 {
     c->spool_dirty = 0;
-    DIR *d = opendir(c->cfg.spool_dir);
+    /* A new open file description each scan (a dup() would share the
+     * directory offset that the last scan left at the end). */
+    int dfd = openat(c->spool_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (d == NULL) {
-        log_msg(TAG, LOG_ERROR, "cannot read spool %s: %s", c->cfg.spool_dir, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot read spool %s: %s", c->cfg.spool_dir, strerror(errno));
         return;
     }
     char **names = NULL;
@@ -286,11 +312,17 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 
 int spool_reader_start(struct collector *c, char *err, size_t errlen)
 {
+    /* Checked once (home.h), then used only through these descriptors. */
+    c->spool_fd = home_open_dir(c->cfg.spool_dir, 0, NULL, err, errlen);
+    c->spool_bad_fd = c->spool_fd >= 0 ? home_open_dir(c->cfg.spool_bad, 0, NULL, err, errlen)
+                                       : -1;
+    if (c->spool_bad_fd < 0)
+        return -1;
     c->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (c->inotify_fd < 0 ||
         inotify_add_watch(c->inotify_fd, c->cfg.spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
         /* Not fatal: the periodic tick rescans the spool anyway. */
-        log_msg(TAG, LOG_WARN, "inotify on %s: %s (falling back to periodic scans)",
+        log_msg(TAG, LOG_LEVEL_WARN, "inotify on %s: %s (falling back to periodic scans)",
                 c->cfg.spool_dir, strerror(errno));
     } else {
         c->inotify_ev = event_new(c->base, c->inotify_fd, EV_READ | EV_PERSIST, on_inotify, c);
@@ -309,11 +341,11 @@ static void file_done(struct spool_file *f)
     struct collector *c = f->c;
     if (--f->remaining > 0)
         return;
-    char path[PATH_MAX + 300];
-    snprintf(path, sizeof path, "%s/%s", c->cfg.spool_dir, f->name);
-    if (unlink(path) != 0 && errno != ENOENT)
-        log_msg(TAG, LOG_ERROR, "cannot remove committed spool file %s: %s", path,
-                strerror(errno));
+    if (f->lost)
+        c->spool_dirty = 1; /* kept: the next scan loads it again */
+    else if (unlinkat(c->spool_fd, f->name, 0) != 0 && errno != ENOENT)
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot remove committed spool file %s/%s: %s",
+                c->cfg.spool_dir, f->name, strerror(errno));
     for (struct spool_file **pp = &c->spool_inflight; *pp; pp = &(*pp)->next) {
         if (*pp == f) {
             *pp = f->next;
@@ -332,6 +364,11 @@ void spool_reader_stop(struct collector *c)
     if (c->inotify_fd >= 0)
         close(c->inotify_fd);
     c->inotify_fd = -1;
+    if (c->spool_fd >= 0)
+        close(c->spool_fd);
+    if (c->spool_bad_fd >= 0)
+        close(c->spool_bad_fd);
+    c->spool_fd = c->spool_bad_fd = -1;
     while (c->spool_inflight) {
         struct spool_file *f = c->spool_inflight;
         c->spool_inflight = f->next;

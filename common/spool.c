@@ -1,6 +1,8 @@
 /* spool.c - atomic spool files and the drop counter file. */
 #include "chronicle/spool.h"
 
+#include "chronicle/home.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,35 +37,51 @@ static int write_all(int fd, const void *p, size_t len)
     return 0;
 }
 
+/*
+ * The directories are opened with O_NOFOLLOW and checked (ours, not
+ * writable by others: home.h) and the file is created and renamed relative
+ * to those descriptors, so a symlinked or planted spool/ cannot redirect an
+ * event, however the path changes meanwhile.
+ */
 int spool_write(const struct chronicle_config *cfg, const void *frame, size_t len,
                 int64_t ts_ns, const unsigned char id[16])
 {
-    char hex[33], name[96], tmp[PATH_MAX + 128], final[PATH_MAX + 128];
+    char hex[33], name[96], tmp[128], final[128], err[PATH_MAX + 256];
     spool_hex_id(id, hex);
     snprintf(name, sizeof name, "%020lld-%ld-%s", (long long)ts_ns, (long)getpid(), hex);
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", cfg->spool_tmp, name);
-    snprintf(final, sizeof final, "%s/%s" SPOOL_SUFFIX, cfg->spool_dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    snprintf(final, sizeof final, "%s" SPOOL_SUFFIX, name);
 
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
+    int home = home_open_dir(cfg->home, 1, NULL, err, sizeof err);
+    int dir = home >= 0 ? home_open_dir(cfg->spool_dir, 1, NULL, err, sizeof err) : -1;
+    int tdir = dir >= 0 ? home_open_dir(cfg->spool_tmp, 1, NULL, err, sizeof err) : -1;
+    int fd = tdir >= 0 ? openat(tdir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                0600) : -1;
+    int rc = -1;
     /* fsync before rename: after a crash the name must never point at a
      * short file.  This path only runs when the collector did not answer, so
      * its cost is not on the common path. */
-    if (write_all(fd, frame, len) != 0 || fsync(fd) != 0) {
+    if (fd >= 0) {
+        if (write_all(fd, frame, len) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+            fd = -1;
+            rc = renameat(tdir, tmp, dir, final);
+        }
         int e = errno;
-        close(fd);
-        unlink(tmp);
+        if (fd >= 0)
+            close(fd);
+        if (rc != 0)
+            unlinkat(tdir, tmp, 0);
         errno = e;
-        return -1;
     }
-    if (close(fd) != 0 || rename(tmp, final) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    int e = errno;
+    if (tdir >= 0)
+        close(tdir);
+    if (dir >= 0)
+        close(dir);
+    if (home >= 0)
+        close(home);
+    errno = e;
+    return rc;
 }
 
 int spool_record_drop(const struct chronicle_config *cfg, int64_t ts_ns,
@@ -79,9 +97,16 @@ int spool_record_drop(const struct chronicle_config *cfg, int64_t ts_ns,
         n = sizeof line - 1;
         line[n - 1] = '\n';
     }
-    int fd = open(cfg->drop_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW and ours: a symlinked drop file must not make us append
+     * to somebody else's file. */
+    int fd = open(cfg->drop_file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
+    if (!home_file_is_ours(fd)) {
+        close(fd);
+        errno = EACCES;
+        return -1;
+    }
     int rc = write_all(fd, line, (size_t)n);
     int e = errno;
     close(fd);

@@ -201,7 +201,7 @@ int wire_encode_reply(const struct wire_reply *r, struct buf *out)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, wire_buf_write);
-    size_t n = 2 + (r->has_id ? 1 : 0) + (!r->ok ? 1 : 0) + (r->pong ? 3 : 0);
+    size_t n = 2 + (r->has_id ? 1 : 0) + (!r->ok ? 1 : 0) + (r->pong ? 5 : 0);
     if (msgpack_pack_map(&pk, n) || pack_key(&pk, "v") || msgpack_pack_uint32(&pk, WIRE_VERSION) ||
         pack_key(&pk, "ok") || (r->ok ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)))
         return -1;
@@ -212,7 +212,9 @@ int wire_encode_reply(const struct wire_reply *r, struct buf *out)
         return -1;
     if (r->pong && (pack_key(&pk, "pong") || msgpack_pack_true(&pk) ||
                     pack_key(&pk, "committed") || msgpack_pack_int64(&pk, r->committed) ||
-                    pack_key(&pk, "queue") || msgpack_pack_int64(&pk, r->queue)))
+                    pack_key(&pk, "queue") || msgpack_pack_int64(&pk, r->queue) ||
+                    pack_key(&pk, "oldest_ms") || msgpack_pack_int64(&pk, r->oldest_ms) ||
+                    pack_key(&pk, "failing_ms") || msgpack_pack_int64(&pk, r->failing_ms)))
         return -1;
     return 0;
 }
@@ -246,6 +248,12 @@ int wire_decode_reply(const msgpack_object *obj, struct wire_reply *r)
                 return -1;
         } else if (key_is(k, "queue")) {
             if (get_int(v, &r->queue) != 0)
+                return -1;
+        } else if (key_is(k, "oldest_ms")) {
+            if (get_int(v, &r->oldest_ms) != 0)
+                return -1;
+        } else if (key_is(k, "failing_ms")) {
+            if (get_int(v, &r->failing_ms) != 0)
                 return -1;
         }
     }

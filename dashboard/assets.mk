@@ -4,11 +4,18 @@
 #
 # Chart.js comes from Debian's libjs-chart.js (scripts/deps.sh): the UMD
 # build, one self-contained file that defines window.Chart.
+#
+# Every ES module in dashboard/js/ is embedded, at /assets/NAME.js (the path
+# the modules import each other by; index.html loads /assets/main.js): a new
+# module needs no change here.  The
+# folder itself is a prerequisite, so removing a module regenerates too.
 CHART_JS ?= /usr/share/javascript/chart.js/chart.min.js
+DASHBOARD_MODULES := $(sort $(wildcard dashboard/js/*.js))
 DASHBOARD_ASSETS := /index.html=dashboard/index.html /assets/app.css=dashboard/app.css \
-                    /assets/app.js=dashboard/app.js /assets/chart.min.js=$(CHART_JS)
+                    /assets/chart.min.js=$(CHART_JS) \
+                    $(foreach m,$(DASHBOARD_MODULES),/assets/$(notdir $(m))=$(m))
 DASHBOARD_DEPS := $(foreach a,$(DASHBOARD_ASSETS),$(lastword $(subst =, ,$(a)))) \
-                  scripts/embed-assets.sh dashboard/assets.mk
+                  dashboard/js scripts/embed-assets.sh dashboard/assets.mk
 
 # $(call dashboard_gen_rule,BUILD_DIR): BUILD_DIR/gen/dashboard_assets.c, and
 # (without the package) a clear message instead of "No rule to make target".

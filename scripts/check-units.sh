@@ -3,8 +3,9 @@
 #
 #   scripts/check-units.sh [BINDIR]
 #
-# Renders the units with @BINDIR@ replaced by BINDIR (default: the build
-# directory, whose binaries must exist: verify checks ExecStart), then
+# Renders the units (scripts/units-render.sh) with @BINDIR@ replaced by BINDIR
+# (default: the build directory, whose binaries must exist: verify checks
+# ExecStart) and the default home, then
 #   - `systemd-analyze --user verify` must print NOTHING (it exits 0 even for
 #     unknown keys or bad values, so any output is a failure);
 #   - `systemd-analyze --user security --offline=yes` exposure is reported for
@@ -21,9 +22,10 @@ trap 'rm -rf "$work"' EXIT
 # verify and security need a runtime directory even offline.
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$work/run}
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+"$ROOT/scripts/units-render.sh" "$BINDIR" '%h/.claude/chronicle' "$work" >/dev/null || {
+    echo "FAIL units_render"; exit 1; }
 units=()
 for u in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service; do
-    sed "s|@BINDIR@|$BINDIR|g" "$u" >"$work/$(basename "$u")"
     units+=("$(basename "$u")")
 done
 failed=0

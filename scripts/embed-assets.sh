@@ -4,8 +4,8 @@
 #
 #   scripts/embed-assets.sh OUT.c URL_PATH=FILE...
 #
-# Each URL_PATH=FILE becomes one entry of dashboard_assets[] (declared in
-# server/static_assets.h): the URL path, its Content-Type (from
+# Each URL_PATH=FILE (each path once) becomes one entry of dashboard_assets[]
+# (declared in server/static_assets.h): the URL path, its Content-Type (from
 # the file name), the bytes, their length and a strong ETag (the first 16
 # hex digits of the SHA-256 of the bytes, so it changes exactly when the
 # content does).  Plain POSIX sh + od + sha256sum: no build-time language
@@ -36,10 +36,14 @@ ctype() {
 } >"$tmp"
 
 n=0
+seen=' '
 for arg in "$@"; do
     url=${arg%%=*}
     file=${arg#*=}
     case "$url" in /*) ;; *) echo "embed-assets.sh: URL path must start with /: $arg" >&2; exit 2 ;; esac
+    # Two files at one path: the lookup would only ever find the first.
+    case "$seen" in *" $url "*) echo "embed-assets.sh: URL path given twice: $url" >&2; exit 2 ;; esac
+    seen="$seen$url "
     [ -f "$file" ] || { echo "embed-assets.sh: no such file: $file" >&2; exit 1; }
     ct=$(ctype "$file")
     echo "static const unsigned char asset_$n[] = {" >>"$tmp"

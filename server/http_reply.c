@@ -149,7 +149,7 @@ int http_reply_if_no_db(struct http_ctx *hc)
 
 void http_reply_db_error(struct http_ctx *hc, int rc)
 {
-    log_msg(SERVER_TAG, LOG_ERROR, "%s: database error: %s (%s)", route_name(hc->route),
+    log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s: database error: %s (%s)", route_name(hc->route),
             sqlite3_errstr(rc), hc->srv->db.h ? sqlite3_errmsg(hc->srv->db.h) : "-");
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         http_reply_error(hc, 503, "database_busy", "the database is busy; retry");

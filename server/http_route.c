@@ -240,7 +240,7 @@ static int track(struct server *srv, struct evhttp_request *req)
     evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
     int one = 1;
     if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        log_msg(SERVER_TAG, LOG_WARN, "TCP_NODELAY: %s", strerror(errno));
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "TCP_NODELAY: %s", strerror(errno));
     return 0;
 }
 
@@ -258,7 +258,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         dispatch(&hc);
     }
     if (hc.status == 0) { /* a handler that forgot to answer is a bug: answer anyway */
-        log_msg(SERVER_TAG, LOG_ERROR, "route %s did not answer", route_name(hc.route));
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "route %s did not answer", route_name(hc.route));
         http_reply_error(&hc, 500, "internal", "no answer");
     }
     metrics_record(&srv->metrics, hc.route, hc.status, (double)(clock_mono_ns() - t0) / 1e9);
@@ -293,7 +293,7 @@ int http_listen(struct server *srv, const char *bind_addr, int port, char *err, 
     evutil_socket_t lfd = evhttp_bound_socket_get_fd(bs);
     int one = 1;
     if (setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        log_msg(SERVER_TAG, LOG_WARN, "TCP_NODELAY on the listener: %s", strerror(errno));
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "TCP_NODELAY on the listener: %s", strerror(errno));
     struct sockaddr_storage got;
     socklen_t gl = sizeof got;
     if (getsockname(lfd, (struct sockaddr *)&got, &gl) == 0) {

@@ -187,7 +187,7 @@ static int fan_out_events(struct live_feed *f, int *full)
             size_t flen = 0;
             unsigned char *frame = event_frame(st, &flen);
             if (frame == NULL) {
-                log_msg(SERVER_TAG, LOG_ERROR, "out of memory serializing event %lld",
+                log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "out of memory serializing event %lld",
                         (long long)id);
                 continue; /* clients see it as missing: they can refetch by id */
             }
@@ -259,7 +259,7 @@ static void fan_out(struct live_feed *f)
         if (rc != SQLITE_OK) {
             /* Busy or similar: forget the version so the next wake-up retries. */
             f->data_version = -1;
-            log_msg(SERVER_TAG, LOG_WARN, "live feed read: %s", sqlite3_errstr(rc));
+            log_msg(SERVER_TAG, LOG_LEVEL_WARN, "live feed read: %s", sqlite3_errstr(rc));
         }
     }
     flush_all(f);
@@ -282,7 +282,7 @@ void live_feed_poll(struct live_feed *f)
     f->srv->metrics.db_poll_total++;
     int rc = db_read_data_version(&f->srv->db, &v);
     if (rc != SQLITE_OK) {
-        log_msg(SERVER_TAG, LOG_WARN, "PRAGMA data_version: %s", sqlite3_errstr(rc));
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "PRAGMA data_version: %s", sqlite3_errstr(rc));
         return;
     }
     if (v == f->data_version)
@@ -442,7 +442,7 @@ struct live_feed *live_feed_new(struct server *srv)
     f->data_version = -1;
     f->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (f->inotify_fd < 0) {
-        log_msg(SERVER_TAG, LOG_ERROR, "inotify_init1: %s", strerror(errno));
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "inotify_init1: %s", strerror(errno));
         free(f);
         return NULL;
     }

@@ -54,20 +54,20 @@ static int parse_args(int argc, char **argv, struct server *srv)
                 errno = 0;
                 long p = strtol(v, &end, 10);
                 if (errno || *end || end == v || p < 0 || p > 65535) {
-                    log_msg(SERVER_TAG, LOG_ERROR, "--port '%s': expected 0..65535", v);
+                    log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "--port '%s': expected 0..65535", v);
                     return -1;
                 }
                 srv->cfg.port = p;
             } else {
                 if (strlen(v) >= sizeof srv->cfg.bind) {
-                    log_msg(SERVER_TAG, LOG_ERROR, "--bind '%s': too long", v);
+                    log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "--bind '%s': too long", v);
                     return -1;
                 }
                 strcpy(srv->cfg.bind, v);
             }
             continue;
         }
-        log_msg(SERVER_TAG, LOG_ERROR, "unknown argument '%s' (try --help)", a);
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "unknown argument '%s' (try --help)", a);
         return -1;
     }
     return 0;
@@ -82,18 +82,18 @@ static void try_open(struct server *srv, int *logged_wait)
         char err[512];
         int rc = db_read_open(&srv->db, err, sizeof err);
         if (rc == -2) {
-            log_msg(SERVER_TAG, LOG_ERROR, "%s", err);
+            log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         } else if (rc == -1 && !*logged_wait) {
-            log_msg(SERVER_TAG, LOG_INFO, "waiting for the database %s", srv->db.path);
+            log_msg(SERVER_TAG, LOG_LEVEL_INFO, "waiting for the database %s", srv->db.path);
             *logged_wait = 1;
         }
         if (rc == 0) {
             if (live_feed_db_opened(srv->feed) != SQLITE_OK) {
-                log_msg(SERVER_TAG, LOG_WARN, "reading the database: %s",
+                log_msg(SERVER_TAG, LOG_LEVEL_WARN, "reading the database: %s",
                         sqlite3_errmsg(srv->db.h));
                 db_read_close(&srv->db);
             } else {
-                log_msg(SERVER_TAG, LOG_INFO, "database %s open (read-only)", srv->db.path);
+                log_msg(SERVER_TAG, LOG_LEVEL_INFO, "database %s open (read-only)", srv->db.path);
             }
         }
     }
@@ -127,7 +127,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct server *srv = arg;
     if (srv->shutting_down)
         return;
-    log_msg(SERVER_TAG, LOG_INFO, "signal %d: closing WebSockets and exiting", (int)sig);
+    log_msg(SERVER_TAG, LOG_LEVEL_INFO, "signal %d: closing WebSockets and exiting", (int)sig);
     srv->shutting_down = 1;
     srv->shutdown_started_ns = clock_mono_ns();
     if (srv->bound != NULL) {
@@ -145,12 +145,12 @@ static int setup(struct server *srv)
     srv->base = event_base_new();
     srv->http = srv->base ? evhttp_new(srv->base) : NULL;
     if (srv->http == NULL) {
-        log_msg(SERVER_TAG, LOG_ERROR, "cannot create the event loop");
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "cannot create the event loop");
         return -1;
     }
     http_route_install(srv);
     if (http_listen(srv, srv->cfg.bind, (int)srv->cfg.port, err, sizeof err) != 0) {
-        log_msg(SERVER_TAG, LOG_ERROR, "%s", err);
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         return -1;
     }
     srv->feed = live_feed_new(srv);
@@ -161,7 +161,7 @@ static int setup(struct server *srv)
     if (srv->feed == NULL || srv->sig_term == NULL || srv->sig_int == NULL ||
         srv->db_retry == NULL || srv->shutdown_timer == NULL ||
         event_add(srv->sig_term, NULL) != 0 || event_add(srv->sig_int, NULL) != 0) {
-        log_msg(SERVER_TAG, LOG_ERROR, "cannot set up events: out of memory");
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "cannot set up events: out of memory");
         return -1;
     }
     return 0;
@@ -209,15 +209,15 @@ static void load_pricing(struct server *srv)
             continue;
         if (pricing_load(&srv->pricing, candidates[i], err, sizeof err) == 0) {
             snprintf(srv->pricing_file, sizeof srv->pricing_file, "%s", candidates[i]);
-            log_msg(SERVER_TAG, LOG_INFO, "prices: %s (%zu models, written %s)", candidates[i],
+            log_msg(SERVER_TAG, LOG_LEVEL_INFO, "prices: %s (%zu models, written %s)", candidates[i],
                     srv->pricing.n, srv->pricing.written[0] ? srv->pricing.written : "?");
             return;
         }
-        log_msg(SERVER_TAG, LOG_WARN, "prices: %s", err);
+        log_msg(SERVER_TAG, LOG_LEVEL_WARN, "prices: %s", err);
         if (i == 0 && env && *env)
             break; /* a named file that does not load is reported, not replaced */
     }
-    log_msg(SERVER_TAG, LOG_WARN, "no price table found: token counts are shown, costs are not");
+    log_msg(SERVER_TAG, LOG_LEVEL_WARN, "no price table found: token counts are shown, costs are not");
 }
 
 int main(int argc, char **argv)
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     memset(&srv, 0, sizeof srv);
     char err[512];
     if (config_load(&srv.cfg, err, sizeof err) != 0) {
-        log_msg(SERVER_TAG, LOG_ERROR, "%s", err);
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         return 2;
     }
     int a = parse_args(argc, argv, &srv);
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
         return a > 0 ? 0 : 2;
     srv.loopback = guard_is_loopback(srv.cfg.bind);
     if (!srv.loopback && srv.cfg.token[0] == '\0') {
-        log_msg(SERVER_TAG, LOG_ERROR, "binding %s (not loopback) requires CHRONICLE_TOKEN: "
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "binding %s (not loopback) requires CHRONICLE_TOKEN: "
                 "every request must then carry 'Authorization: Bearer <token>'", srv.cfg.bind);
         return 2;
     }
@@ -250,7 +250,7 @@ int main(int argc, char **argv)
     if (setup(&srv) == 0) {
         int logged = 0;
         try_open(&srv, &logged);
-        log_msg(SERVER_TAG, LOG_INFO, "listening on %s port %d", srv.cfg.bind, srv.port);
+        log_msg(SERVER_TAG, LOG_LEVEL_INFO, "listening on %s port %d", srv.cfg.bind, srv.port);
         if (event_base_dispatch(srv.base) == 0 || srv.shutting_down)
             rc = 0;
     }

@@ -122,7 +122,7 @@ static void prepare_payload(struct send_ctx *c, enum read_end how)
             ev->payload = (struct wire_str){c->trimmed.data, c->trimmed.len};
             ev->flags |= WIRE_FLAG_TRUNCATED;
             if (c->verbose)
-                log_msg(TAG, LOG_INFO, "payload of %zu bytes trimmed to %zu", c->input.len,
+                log_msg(TAG, LOG_LEVEL_INFO, "payload of %zu bytes trimmed to %zu", c->input.len,
                         c->trimmed.len);
             return;
         }
@@ -130,7 +130,7 @@ static void prepare_payload(struct send_ctx *c, enum read_end how)
          * cap): fall through and keep the raw head, flagged. */
     }
     if (c->verbose)
-        log_msg(TAG, LOG_WARN, "payload is not valid JSON (%s, read ended by %s); sending raw bytes",
+        log_msg(TAG, LOG_LEVEL_WARN, "payload is not valid JSON (%s, read ended by %s); sending raw bytes",
                 how == READ_CAPPED ? "cut at the stdin cap" : json_status_name(st),
                 read_end_name(how));
     ev->flags |= WIRE_FLAG_INVALID;
@@ -172,23 +172,21 @@ static void deliver(struct send_ctx *c)
                                            sizeof why);
     if (r == DELIVERY_ACKED) {
         if (c->verbose)
-            log_msg(TAG, LOG_INFO, "committed by the collector");
+            log_msg(TAG, LOG_LEVEL_INFO, "committed by the collector");
         return;
     }
     if (c->verbose)
-        log_msg(TAG, LOG_WARN, "not acknowledged (%s); spooling", why);
-    char err[256];
-    if (config_make_dirs(&c->cfg, err, sizeof err) == 0 &&
-        spool_write(&c->cfg, c->frame.data, c->frame.len, c->ev.ts_ns, c->ev.id) == 0) {
+        log_msg(TAG, LOG_LEVEL_WARN, "not acknowledged (%s); spooling", why);
+    if (spool_write(&c->cfg, c->frame.data, c->frame.len, c->ev.ts_ns, c->ev.id) == 0) {
         if (c->verbose)
-            log_msg(TAG, LOG_INFO, "spooled in %s", c->cfg.spool_dir);
+            log_msg(TAG, LOG_LEVEL_INFO, "spooled in %s", c->cfg.spool_dir);
         return;
     }
     int e = errno;
     if (c->verbose)
-        log_msg(TAG, LOG_ERROR, "cannot spool (%s); recording the loss", strerror(e));
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot spool (%s); recording the loss", strerror(e));
     if (spool_record_drop(&c->cfg, c->ev.ts_ns, c->ev.id, c->event_arg, e) != 0 && c->verbose)
-        log_msg(TAG, LOG_ERROR, "cannot record the loss in %s: %s", c->cfg.drop_file,
+        log_msg(TAG, LOG_LEVEL_ERROR, "cannot record the loss in %s: %s", c->cfg.drop_file,
                 strerror(errno));
 }
 
@@ -208,6 +206,13 @@ static int run_check(struct send_ctx *c)
         up = 1;
         printf("collector: answering (%lld events committed since start, %lld queued)\n",
                (long long)reply.committed, (long long)reply.queue);
+        if (reply.failing_ms > 0)
+            printf("commits:   FAILING for %lld s; the oldest waiting event is %lld s old "
+                   "(disk full? see the collector's log)\n", (long long)reply.failing_ms / 1000,
+                   (long long)reply.oldest_ms / 1000);
+        else if (reply.oldest_ms > 0)
+            printf("commits:   working; the oldest waiting event is %lld ms old\n",
+                   (long long)reply.oldest_ms);
     } else {
         printf("collector: NOT answering: %s\n", why);
     }
@@ -233,6 +238,9 @@ int main(int argc, char **argv)
     int check = 0;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Everything it creates (spool files, the drop file, directories) is
+     * the user's alone. */
+    umask(077);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -248,7 +256,7 @@ int main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             /* A hook must never fail on a bad flag: say so only when asked. */
             if (c->verbose)
-                log_msg(TAG, LOG_WARN, "ignoring unknown option %s", a);
+                log_msg(TAG, LOG_LEVEL_WARN, "ignoring unknown option %s", a);
         } else if (c->event_arg == NULL) {
             c->event_arg = a;
         }
@@ -259,7 +267,7 @@ int main(int argc, char **argv)
         /* Tunables that failed to parse keep their defaults; only missing
          * paths make delivery impossible. */
         if (c->verbose || check)
-            log_msg(TAG, LOG_WARN, "%s", err);
+            log_msg(TAG, LOG_LEVEL_WARN, "%s", err);
         if (c->cfg.socket_path[0] == '\0')
             return check ? 1 : 0;
     }
@@ -269,13 +277,13 @@ int main(int argc, char **argv)
     enum read_end how = stdin_read(STDIN_FILENO, &c->input, c->cfg.stdin_timeout_ms,
                                    c->cfg.max_stdin);
     if (c->verbose)
-        log_msg(TAG, LOG_DEBUG, "read %zu bytes from stdin (ended by %s)", c->input.len,
+        log_msg(TAG, LOG_LEVEL_DEBUG, "read %zu bytes from stdin (ended by %s)", c->input.len,
                 read_end_name(how));
     fill_envelope(c);
     prepare_payload(c, how);
     if (wire_encode_event(&c->ev, &c->frame) != 0) {
         if (c->verbose)
-            log_msg(TAG, LOG_ERROR, "out of memory encoding the event");
+            log_msg(TAG, LOG_LEVEL_ERROR, "out of memory encoding the event");
         spool_record_drop(&c->cfg, c->ev.ts_ns, c->ev.id, c->event_arg, ENOMEM);
         return 0;
     }

@@ -90,7 +90,7 @@ static int take_lock(struct ship_main *m)
     snprintf(path, sizeof path, "%s/ship.lock", m->cfg.home);
     m->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s: %s", path, errno == EWOULDBLOCK
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s: %s", path, errno == EWOULDBLOCK
                 ? "another chronicle-ship is running for this CHRONICLE_HOME" : strerror(errno));
         return -1;
     }
@@ -108,7 +108,7 @@ static void watch_home(struct ship_main *m)
         m->inotify_fd = -1;
     }
     if (m->inotify_fd < 0)
-        log_msg(TAG, LOG_WARN, "inotify on %s: %s; polling every second", m->cfg.home,
+        log_msg(TAG, LOG_LEVEL_WARN, "inotify on %s: %s; polling every second", m->cfg.home,
                 strerror(errno));
 }
 
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
         return rc;
     char err[1024];
     if (config_load(&m.cfg, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         return EXIT_CONFIG;
     }
     if (print) {
@@ -259,26 +259,26 @@ int main(int argc, char **argv)
         return 0;
     }
     if (m.cfg.ship_to[0] == '\0') {
-        log_msg(TAG, LOG_ERROR, "ship_to is not set (CHRONICLE_SHIP_TO, or ship_to in %s): "
+        log_msg(TAG, LOG_LEVEL_ERROR, "ship_to is not set (CHRONICLE_SHIP_TO, or ship_to in %s): "
                 "nothing to ship to; see docs/TEAM.md", m.cfg.config_file[0] ? m.cfg.config_file
                 : "~/.config/chronicle/config");
         return EXIT_CONFIG;
     }
     umask(077);
     if (config_make_dirs(&m.cfg, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         return 1;
     }
     if (open_signals(&m) != 0 || take_lock(&m) != 0)
         return 1;
     if (shipper_init(&m.ship, &m.cfg, m.signal_fd, err, sizeof err) != 0) {
-        log_msg(TAG, LOG_ERROR, "%s", err);
+        log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         return strstr(err, "ship_to") ? EXIT_CONFIG : 1;
     }
     if (batch > 0)
         m.ship.batch_max = m.ship.limit = batch;
     watch_home(&m);
-    log_msg(TAG, LOG_INFO, "machine %s (%s, %s) ships %s to %s", m.ship.machine_id, m.ship.host,
+    log_msg(TAG, LOG_LEVEL_INFO, "machine %s (%s, %s) ships %s to %s", m.ship.machine_id, m.ship.host,
             m.ship.user, m.cfg.db_path, m.ship.target);
     int caught_up = 0;
     while (!m.stop) {

@@ -50,7 +50,7 @@ int pg_link_describe(const char *conninfo, char *out, size_t cap, char *err, siz
 static void notice(void *arg, const char *message)
 {
     (void)arg;
-    log_msg("chronicle-ship", LOG_INFO, "PostgreSQL says: %.*s", (int)strcspn(message, "\n"),
+    log_msg("chronicle-ship", LOG_LEVEL_INFO, "PostgreSQL says: %.*s", (int)strcspn(message, "\n"),
             message);
 }
 

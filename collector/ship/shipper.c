@@ -66,7 +66,7 @@ void shipper_fail(struct shipper *s, const char *fmt, ...)
     va_end(ap);
     s->state.last_error_ns = clock_wall_ns();
     s->state.errors_total++;
-    log_msg(TAG, LOG_ERROR, "%s", s->state.last_error);
+    log_msg(TAG, LOG_LEVEL_ERROR, "%s", s->state.last_error);
 }
 
 int shipper_init(struct shipper *s, const struct chronicle_config *cfg, int stop_fd, char *err,
@@ -165,7 +165,7 @@ static int settle_schema(struct shipper *s)
             return -1;
         }
         if (applied)
-            log_msg(TAG, LOG_INFO, "team schema brought to version %d (%d migration(s))",
+            log_msg(TAG, LOG_LEVEL_INFO, "team schema brought to version %d (%d migration(s))",
                     pg_schema_latest(), applied);
         return 0;
     }
@@ -220,7 +220,7 @@ static int register_machine(struct shipper *s)
                      "chronicle.machines (%s): run the SQL `chronicle team init` prints, as an "
                      "administrator", s->machine_id, PQuser(s->pg), err);
     } else {
-        log_msg(TAG, LOG_INFO, "registered this machine (%s, %s) in chronicle.machines",
+        log_msg(TAG, LOG_LEVEL_INFO, "registered this machine (%s, %s) in chronicle.machines",
                 s->machine_id, s->host);
     }
     PQclear(r);
@@ -269,17 +269,17 @@ static int settle_cursor(struct shipper *s)
     }
     if (!have) {
         if (was > 0)
-            log_msg(TAG, LOG_WARN, "PostgreSQL has no cursor for this machine (a new or reset "
+            log_msg(TAG, LOG_LEVEL_WARN, "PostgreSQL has no cursor for this machine (a new or reset "
                     "team database?): shipping every local event again");
         s->cursor = 0;
     } else if (found && memcmp(here, pg_uid, 16) == 0) {
         if (was > pg_id)
-            log_msg(TAG, LOG_WARN, "PostgreSQL's cursor (%lld) is behind ship.cursor (%lld): it "
+            log_msg(TAG, LOG_LEVEL_WARN, "PostgreSQL's cursor (%lld) is behind ship.cursor (%lld): it "
                     "lost commits (restored or failed over?); resending from %lld",
                     (long long)pg_id, (long long)was, (long long)pg_id);
         s->cursor = pg_id;
     } else {
-        log_msg(TAG, LOG_WARN, "PostgreSQL's cursor names local event %lld, which this database "
+        log_msg(TAG, LOG_LEVEL_WARN, "PostgreSQL's cursor names local event %lld, which this database "
                 "%s: shipping every local event again (those already there are skipped)",
                 (long long)pg_id, found ? "holds with another id (a new database?)" : "does not have");
         s->cursor = 0;
@@ -314,7 +314,7 @@ int shipper_connect(struct shipper *s)
         shipper_disconnect(s);
         return -1;
     }
-    log_msg(TAG, LOG_INFO, "connected to %s as %s; shipping local events after id %lld",
+    log_msg(TAG, LOG_LEVEL_INFO, "connected to %s as %s; shipping local events after id %lld",
             s->target, PQuser(s->pg), (long long)s->cursor);
     s->limit = s->batch_max;
     s->degrade = 0;
@@ -347,7 +347,7 @@ static enum ship_step failed(struct shipper *s, PGresult *r, const char *what, s
             shipper_disconnect(s);
             return STEP_FAILED;
         }
-        log_msg(TAG, LOG_WARN, "PostgreSQL refused a value in a batch of %zu (%s): %s", n, msg,
+        log_msg(TAG, LOG_LEVEL_WARN, "PostgreSQL refused a value in a batch of %zu (%s): %s", n, msg,
                 n > 1 ? "splitting it" : "sending that payload as text/bytes");
         return STEP_WORKED;
     }
@@ -372,7 +372,7 @@ static void shipped(struct shipper *s, size_t n, int64_t inserted)
     s->state.last_commit_ns = now;
     s->state.shipped_id = s->cursor;
     if (s->degrade)
-        log_msg(TAG, LOG_WARN, "local event %lld shipped with its payload as %s",
+        log_msg(TAG, LOG_LEVEL_WARN, "local event %lld shipped with its payload as %s",
                 (long long)last->local_id, s->degrade == 1 ? "text" : "bytes");
     s->degrade = 0;
     if (s->limit < s->batch_max)
@@ -557,7 +557,7 @@ void shipper_report(struct shipper *s, int force)
         if (ship_cursor_write(s->cfg->home, &c, err, sizeof err) == 0)
             s->cursor_dirty = 0;
         else
-            log_msg(TAG, LOG_WARN, "%s", err);
+            log_msg(TAG, LOG_LEVEL_WARN, "%s", err);
         s->cursor_written_mono = now;
     }
     int64_t max_id = 0, oldest = 0;
@@ -571,5 +571,5 @@ void shipper_report(struct shipper *s, int force)
     s->state.lag_p99_us = lag_hist_quantile(&s->lag, 0.99);
     s->state.updated_ns = clock_wall_ns();
     if (ship_state_write(s->cfg->home, &s->state, err, sizeof err) != 0)
-        log_msg(TAG, LOG_WARN, "%s", err);
+        log_msg(TAG, LOG_LEVEL_WARN, "%s", err);
 }

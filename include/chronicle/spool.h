@@ -22,13 +22,16 @@
 
 #define SPOOL_SUFFIX ".mp"
 
-/* Writes frame atomically into the spool (write, fsync, rename).  Returns 0,
- * or -1 with errno set. */
+/* Writes frame atomically into the spool (write, fsync, rename), creating
+ * the directories when missing; refuses (EACCES) a spool that is not ours or
+ * is writable by others, and never follows a symlink.  Returns 0, or -1 with
+ * errno set. */
 int spool_write(const struct chronicle_config *cfg, const void *frame, size_t len,
                 int64_t ts_ns, const unsigned char id[16]);
 
 /* Appends one line describing a lost event to the drop file (O_APPEND, so
- * concurrent senders never interleave).  Returns 0 or -1 with errno set. */
+ * concurrent senders never interleave; O_NOFOLLOW, and only to a file of
+ * ours).  Returns 0 or -1 with errno set. */
 int spool_record_drop(const struct chronicle_config *cfg, int64_t ts_ns,
                       const unsigned char id[16], const char *event_type, int err);
 

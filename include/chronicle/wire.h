@@ -59,6 +59,8 @@ struct wire_reply {
     struct wire_str err;           /* when !ok */
     int pong;                      /* reply to a ping */
     int64_t committed, queue;      /* ping: collector figures */
+    int64_t oldest_ms;             /* ping: age of the oldest event not yet committed; 0 = none */
+    int64_t failing_ms;            /* ping: how long commits have been failing; 0 = they work */
 };
 
 /* Appends the msgpack encoding of ev (kind EVENT or PING) to out.  0 or -1 (ENOMEM). */

@@ -42,6 +42,17 @@ function healthUp() {
   });
 }
 
+/* GET path on the server: {status, body} (body parsed when JSON). */
+function httpGet(p) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: env.SERVER_PORT, path: p }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => { let body = null; try { body = JSON.parse(data); } catch (e) { /* not JSON */ } resolve({ status: res.statusCode, body }); });
+    }).on('error', reject);
+  });
+}
+
 async function restartServer() {
   process.kill(Number(env.SERVER_PID), 'SIGTERM');
   for (let i = 0; i < 200 && await healthUp(); i++) await sleep(20);
@@ -80,6 +91,20 @@ async function main() {
     const loaded = await page.waitFor(`window.chronicle.state.events.length === ${dbCount}`, 5000);
     check('history loaded from REST', loaded, 'db ' + dbCount + ', page ' + await page.eval('window.chronicle.state.events.length'));
     check('WebSocket live', await page.waitFor("document.getElementById('conn-text').textContent === 'live'", 5000));
+    // What event types mean: the server's table (GET /api/meta) when it has
+    // one, else the page's built-in table (a 404 keeps it).
+    const meta = await httpGet('/api/meta');
+    const pageMeta = await page.eval("JSON.stringify([...window.chronicle.state.meta.flagsOf].map(([n, f]) => n + ':' + [...f].sort().join(',')).sort())");
+    if (meta.status === 200) {
+      // The flags the page knows (dashboard/js/event_meta.js FLAGS): others are ignored.
+      const known = ['tool_start', 'tool_end', 'tool_failure', 'tool_denied', 'prompt', 'turn_end', 'turn_failed', 'session_start',
+        'session_end', 'subagent_start', 'subagent_stop', 'awaiting_input', 'error', 'compact', 'notification'];
+      const want = JSON.stringify(meta.body.event_types.map((t) => t.name + ':' + t.flags.filter((f) => known.includes(f)).sort().join(',')).sort());
+      check('event types\' meaning taken from /api/meta', pageMeta === want, 'page ' + pageMeta + ', server ' + want);
+    } else {
+      check('event types\' meaning: the built-in table while /api/meta answers 404', meta.status === 404 &&
+        await page.eval("window.chronicle.state.meta.POST_TYPES.has('PostToolUse') && window.chronicle.state.meta.ERROR_TYPES.has('StopFailure')"), pageMeta);
+    }
     check('header shows the round-trip latency', await page.waitFor("/^\\d+ ms$/.test(document.getElementById('conn-latency').textContent)", 3000), await page.eval("document.getElementById('conn-latency').textContent"));
     check('1280x800: no horizontal overflow', await page.eval('document.documentElement.scrollWidth <= 1280 && document.getElementById(\'feed-scroll\').clientHeight > 300'));
     const [timeText, tsMs] = await page.eval("(() => { const r = document.querySelector('#feed-rows .row'); return [r.querySelector('.c-time').textContent, window.chronicle.state.byId.get(Number(r.dataset.id)).ts_ms]; })()");

@@ -195,3 +195,28 @@ build_server_tools() {
             "$ROOT/common/clock.c" "$ROOT/common/tool_hist.c" -lsqlite3 || return 1
     fi
 }
+
+# ---- features of the machine ----------------------------------------------
+# skip NAME REASON: this machine lacks what the check needs (a kernel
+# feature, not a package: missing packages are failures).  tests/run.sh counts
+# SKIP lines, and fails them under CHRONICLE_TEST_NO_SKIP=1 (CI).
+skip() { echo "SKIP $1: $2"; echo "SKIP $1: $2" >&2; }
+
+# Each probe tries the feature itself, with util-linux's unshare; on failure
+# it prints why on stdout (for skip's REASON) and returns 1.
+_probe() {
+    local what=$1 out; shift
+    if out=$("$@" 2>&1); then return 0; fi
+    echo "$what: ${out:-exit status $?}" | head -n 1
+    return 1
+}
+# A user namespace: what systemd's PrivateUsers= needs (a chroot refuses it).
+have_userns() { _probe "no user namespace (unshare -U)" unshare -U true; }
+# A mount namespace with private propagation: a chroot whose root is not a
+# mount point refuses it ("cannot change root filesystem propagation").
+have_mountns() { _probe "no private mount namespace (unshare -m)" unshare -m --propagation private true; }
+# Root, and a systemd that can run a user manager.
+have_systemd_user() {
+    [ "$(id -u)" -eq 0 ] || { echo "not root: a private user manager needs a mount namespace"; return 1; }
+    [ -x /lib/systemd/systemd ] || { echo "no /lib/systemd/systemd (Debian package systemd)"; return 1; }
+}

@@ -29,8 +29,12 @@ echo 'x' >"$CHRONICLE_HOME/a.bin"
 expect_eq "embed-assets: unknown type refused" \
     "$("$scripts_embed" "$gen" /a.bin="$CHRONICLE_HOME/a.bin" >/dev/null 2>&1; echo "rc=$?"; test -e "$gen" && echo written)" "rc=1"
 expect_eq "embed-assets: relative URL path refused" \
-    "$("$scripts_embed" "$gen" a.js="$ROOT/dashboard/app.js" 2>&1 >/dev/null; echo "rc=$?")" \
-    "embed-assets.sh: URL path must start with /: a.js=$ROOT/dashboard/app.js
+    "$("$scripts_embed" "$gen" a.js="$ROOT/dashboard/js/main.js" 2>&1 >/dev/null; echo "rc=$?")" \
+    "embed-assets.sh: URL path must start with /: a.js=$ROOT/dashboard/js/main.js
+rc=2"
+expect_eq "embed-assets: a URL path given twice refused" \
+    "$("$scripts_embed" "$gen" /a.css="$ROOT/dashboard/app.css" /a.css="$ROOT/dashboard/app.css" 2>&1 >/dev/null; echo "rc=$?"; test -e "$gen" && echo written)" \
+    "embed-assets.sh: URL path given twice: /a.css
 rc=2"
 printf '' >"$CHRONICLE_HOME/empty.css"
 "$scripts_embed" "$gen" /e.css="$CHRONICLE_HOME/empty.css" && cc -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/server" -c "$gen" -o "$CHRONICLE_HOME/gen.o" \
@@ -40,8 +44,8 @@ ls "$CHRONICLE_HOME"/gen.c.tmp.* >/dev/null 2>&1 && fail "embed-assets: temporar
 # The page never parses data as markup (the browser checks below show it for
 # the paths they reach; this covers every path in the source).
 markup=$(grep -nE '\.(innerHTML|outerHTML)[[:space:]]*\+?=|insertAdjacentHTML|document\.write|[^.]eval\(|new Function' \
-    "$ROOT/dashboard/app.js")
-expect_eq "app.js builds no markup from strings" "$markup" ""
+    "$ROOT"/dashboard/js/*.js)
+expect_eq "dashboard/js/*.js build no markup from strings" "$markup" ""
 expect_eq "index.html has no inline script or style" \
     "$(grep -cE '<script>|<script [^>]*>[^<]|<style|[[:space:]]style=|[[:space:]]on[a-z]+=' "$ROOT/dashboard/index.html")" 0
 
@@ -59,8 +63,14 @@ SERVER_PORT=$(dashboard_port)
 start_server || { fail "server start"; exit 1; }
 expect_eq "GET / is the dashboard" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$SERVER_PORT/")" \
     "200 text/html; charset=utf-8"
-expect_eq "GET /assets/app.js" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$SERVER_PORT/assets/app.js")" \
-    "200 text/javascript; charset=utf-8"
+# Every ES module, with a JavaScript type (a browser refuses to run a module
+# served as anything else) and the bytes of its file.
+for m in "$ROOT"/dashboard/js/*.js; do
+    name=/assets/$(basename "$m")
+    expect_eq "GET $name: a JavaScript module" \
+        "$(curl -s -o "$CHRONICLE_HOME/module.js" -w '%{http_code} %{content_type}' "http://127.0.0.1:$SERVER_PORT$name"; cmp -s "$CHRONICLE_HOME/module.js" "$m" && echo " same")" \
+        "200 text/javascript; charset=utf-8 same"
+done
 expect_eq "Chart.js embedded byte for byte" \
     "$(curl -s "http://127.0.0.1:$SERVER_PORT/assets/chart.min.js" | cmp - /usr/share/javascript/chart.js/chart.min.js && echo same)" same
 etag=$(curl -s -D - -o /dev/null "http://127.0.0.1:$SERVER_PORT/assets/app.css" | tr -d '\r' | sed -n 's/^ETag: //Ip')

@@ -160,7 +160,7 @@ metrics=$(curl -s "http://127.0.0.1:$SERVER_PORT/metrics")
 if command -v promtool >/dev/null; then
     if out=$(printf '%s\n' "$metrics" | promtool check metrics 2>&1); then pass "promtool check metrics"; else fail "promtool check metrics" "$out"; fi
 else
-    fail "promtool check metrics" "promtool not installed (scripts/deps.sh installs prometheus)"
+    fail "promtool check metrics" "promtool not installed (scripts/deps.sh test puts it in build/deps/bin)"
 fi
 if printf '%s' "$metrics" | grep -q '^chronicle_events_processed_total{type="PreToolUse"} [0-9]'; then pass "metrics: collector counters"; else fail "metrics: collector counters"; fi
 if printf '%s' "$metrics" | grep -q '^chronicle_http_requests_total{route="events",code="400"} [1-9]'; then pass "metrics: requests by route and status"; else fail "metrics: requests by route and status"; fi

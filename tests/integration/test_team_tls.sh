@@ -6,7 +6,7 @@
 # disabled, the connection is refused and the error says why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
-command -v openssl >/dev/null || { echo "SKIP team_tls: openssl not installed"; exit 0; }
+command -v openssl >/dev/null || { skip team_tls "openssl not installed (scripts/deps.sh test)"; exit 0; }
 # TCP this time: a port nothing listens on (parallel runs must not meet).
 for _ in $(seq 50); do
     PG_PORT=$((20000 + RANDOM % 10000))

@@ -67,7 +67,7 @@ static int setup(struct fixture *f, size_t queue_max)
     f->writer = batch_writer_open(f->dbpath, err, sizeof err);
     stats_init(&f->stats);
     struct ingest_limits lim = {64, queue_max, 2};
-    struct ingest_hooks hooks = {on_backlog, on_committed, NULL, on_idle, f};
+    struct ingest_hooks hooks = {on_backlog, on_committed, NULL, on_idle, NULL, f};
     f->g = f->base && f->writer ? ingest_new(f->base, f->writer, &f->stats, &lim, &hooks, err,
                                              sizeof err) : NULL;
     if (f->g == NULL || ingest_start(f->g, err, sizeof err) != 0) {

@@ -32,6 +32,7 @@ static void catches_each_kind(struct check *c)
         {"api_key: abc123XYZ", "abc123XYZ", "secret"},
         {"{\"password\": \"pa55\"}", "pa55", "secret"},
         {"my api_key=sk-ant-XXXXXXXXXXXXXXXXXXXXXXXXXX please", "XXXXXXXX", NULL},
+        {"hash password=$2b$12$abcdefghijklmnopqrstuv", "abcdefghijklmnop", "secret"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int n;
@@ -56,6 +57,17 @@ static void leaves_ordinary_text(struct check *c)
         "pytest -q tests/test_webhook.py", "see https://example.com/a:b", "time 12:30",
         "skip-this-one", "the token count was high", "Foo::Token::new()", "a == b",
         "/home/dev/shop", "tool_use_id", "PWD=/home/dev",
+        /* Near misses of the command-line, prefix and name rules. */
+        "git push -u origin main", "docker run -u 1000:1000 img", "sort -u names.txt",
+        "ssh -p 2222 host", "mkdir -p /tmp/x && mysql -h db", "the basic idea is simple",
+        "Basic usage", "AIza is short", "SKIP this", "hf_dataset", "npm_config_cache=/tmp",
+        "if password == \"\":", "public_key=ssh-ed25519 AAAAC3Nz", "OLDPWD=/tmp",
+        "risk_test_case_0123456789abcdef", "docker login --password-stdin reg.io",
+        "Authorization header is missing", "see https://hooks.slack.com/ docs",
+        "max_tokens: 4096", "input_tokens=12",
+        /* Values that cannot be secrets, after secret names: code and variables. */
+        "ps->have_key = 1;", "token: null,", "int secret = 0;", "PASSWORD=$DB_PASS ./run",
+        "export TOKEN=${GH_TOKEN}",
     };
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         int n;
@@ -93,6 +105,31 @@ static void json_without_secrets_is_untouched(struct check *c)
     buf_free(&out);
 }
 
+/* An argv array: the string after a secret-named option is the secret; a
+ * key that is itself a token is rewritten like any string. */
+static void json_argv_and_keys(struct check *c)
+{
+    const char *in = "{\"argv\":[\"mysql\",\"--password\",\"hunter2pw\",\"-h\",\"db\"],"
+                     "\"env\":{\"ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1\":1}}";
+    struct buf out = BUF_INIT;
+    CHECK(c, redact_json(in, strlen(in), NULL, &out, NULL, NULL) == 1);
+    CHECK_STR(c, out.data, "{\"argv\":[\"mysql\",\"--password\",\"[REDACTED]\",\"-h\",\"db\"],"
+                           "\"env\":{\"[REDACTED:github_token]\":1}}");
+    buf_free(&out);
+}
+
+/* A payload that is not valid UTF-8 JSON is refused, not half-redacted. */
+static void json_invalid_is_refused(struct check *c)
+{
+    const char *bad[] = {"{\"password\":\"x\"", "{\"a\":\"\xff\"}", "", "[1,]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct buf out = BUF_INIT;
+        CHECK(c, redact_json(bad[i], strlen(bad[i]), NULL, &out, NULL, NULL) == -2);
+        CHECK(c, out.len == 0);
+        buf_free(&out);
+    }
+}
+
 static void secret_keys(struct check *c)
 {
     CHECK(c, redact_key_is_secret("password", 8));
@@ -102,6 +139,14 @@ static void secret_keys(struct check *c)
     CHECK(c, !redact_key_is_secret("input_tokens", 12));
     CHECK(c, !redact_key_is_secret("tool_use_id", 11));
     CHECK(c, !redact_key_is_secret("session_id", 10));
+    const char *secret[] = {"DB_PASS", "MYSQL_PWD", "FTP_PASSWD", "STRIPE_KEY", "pin", "auth",
+                            "AccountKey", "X-Amz-Signature", "otp", "sig", "db_pw", "basic_auth"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+        CHECK(c, redact_key_is_secret(secret[i], strlen(secret[i])));
+    const char *plain[] = {"PWD", "OLDPWD", "public_key", "max_tokens", "author", "spin", "keys",
+                           "hook_event_name", "transcript_path", "permission_mode"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        CHECK(c, !redact_key_is_secret(plain[i], strlen(plain[i])));
 }
 
 static void user_pattern(struct check *c)
@@ -123,4 +168,5 @@ static void user_pattern(struct check *c)
 }
 
 CHECK_MAIN(CASE(user_pattern), CASE(catches_each_kind), CASE(leaves_ordinary_text), CASE(json_keeps_shape),
-           CASE(json_without_secrets_is_untouched), CASE(secret_keys))
+           CASE(json_without_secrets_is_untouched), CASE(json_argv_and_keys), CASE(json_invalid_is_refused),
+           CASE(secret_keys))

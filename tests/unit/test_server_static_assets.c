@@ -12,8 +12,25 @@ static void table_complete(struct check *c)
         {"/", "text/html; charset=utf-8"},
         {"/index.html", "text/html; charset=utf-8"},
         {"/assets/app.css", "text/css; charset=utf-8"},
-        {"/assets/app.js", "text/javascript; charset=utf-8"},
         {"/assets/chart.min.js", "text/javascript; charset=utf-8"},
+        /* The ES modules (dashboard/js/): a browser runs a module only when
+         * it is served with a JavaScript type. */
+        {"/assets/main.js", "text/javascript; charset=utf-8"},
+        {"/assets/charts.js", "text/javascript; charset=utf-8"},
+        {"/assets/detail.js", "text/javascript; charset=utf-8"},
+        {"/assets/dom.js", "text/javascript; charset=utf-8"},
+        {"/assets/event_meta.js", "text/javascript; charset=utf-8"},
+        {"/assets/feed.js", "text/javascript; charset=utf-8"},
+        {"/assets/filter.js", "text/javascript; charset=utf-8"},
+        {"/assets/filter_bar.js", "text/javascript; charset=utf-8"},
+        {"/assets/format.js", "text/javascript; charset=utf-8"},
+        {"/assets/header.js", "text/javascript; charset=utf-8"},
+        {"/assets/live.js", "text/javascript; charset=utf-8"},
+        {"/assets/model.js", "text/javascript; charset=utf-8"},
+        {"/assets/series.js", "text/javascript; charset=utf-8"},
+        {"/assets/session_view.js", "text/javascript; charset=utf-8"},
+        {"/assets/sidebar.js", "text/javascript; charset=utf-8"},
+        {"/assets/timeline.js", "text/javascript; charset=utf-8"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct static_asset *a = static_asset_find(want[i].path);
@@ -37,9 +54,10 @@ static void lookup_exact(struct check *c)
     CHECK(c, static_asset_find("") == NULL);
     CHECK(c, static_asset_find("/assets/") == NULL);
     CHECK(c, static_asset_find("/assets/../index.html") == NULL);
-    CHECK(c, static_asset_find("/assets/app.js/") == NULL);
-    CHECK(c, static_asset_find("/ASSETS/APP.JS") == NULL);
-    CHECK(c, static_asset_find("/assets/app.js?x=1") == NULL);
+    CHECK(c, static_asset_find("/assets/main.js/") == NULL);
+    CHECK(c, static_asset_find("/ASSETS/MAIN.JS") == NULL);
+    CHECK(c, static_asset_find("/assets/main.js?x=1") == NULL);
+    CHECK(c, static_asset_find("/assets/js/main.js") == NULL);
     CHECK(c, static_asset_find("index.html") == NULL);
     CHECK(c, static_asset_find("/api/events") == NULL);
 }

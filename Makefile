@@ -1,7 +1,8 @@
 # Chronicle - observability for Claude Code agent sessions.
 #
 #   make            install missing build packages, build build/chronicle-send,
-#                   build/chronicle-collector, build/chronicle-server, build/chronicle
+#                   build/chronicle-collector, build/chronicle-server, build/chronicle,
+#                   build/chronicle-ship
 #   make run        the same, then run collector + server in the foreground
 #   make test       install missing build and test packages, build, run every test
 #   make bench      benchmarks (ratios against floors measured in the same run)
@@ -42,6 +43,10 @@ else
 endif
 
 COMMON_SRC := $(wildcard common/*.c)
+# chronicle-ship (team mode) is the only daemon linking libpq; the collector never does.
+SHIP_SRC := $(filter-out collector/ship/main.c,$(wildcard collector/ship/*.c))
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 COLLECTOR_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
 SEND_SRC := $(filter-out collector/send/main.c,$(wildcard collector/send/*.c))
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
@@ -63,6 +68,7 @@ endif
 ifneq ($(wildcard admin/main.c),)
 BINS += $(BUILD)/chronicle
 endif
+BINS += $(BUILD)/chronicle-ship
 ADMIN_SRC := $(filter-out admin/main.c,$(wildcard admin/*.c))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -95,8 +101,17 @@ $(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) -lm
 $(eval $(call dashboard_gen_rule,$(BUILD)))
 
-$(BUILD)/chronicle: $(call obj,admin/main.c $(ADMIN_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 msgpack jansson) -lm
+# The team schema (`chronicle team init`) is chronicle-ship's: the admin links it too.
+ADMIN_SHIP := collector/ship/pg_schema.c collector/ship/pg_link.c
+$(BUILD)/chronicle: $(call obj,admin/main.c $(ADMIN_SRC) $(COMMON_SRC) $(ADMIN_SHIP))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 msgpack jansson) $(PQ_LIBS) -lm
+
+# Reads chronicle.db read-only and writes PostgreSQL; the payload fields come
+# from the collector's own event_fields.c, so both agree on what an event says.
+$(BUILD)/obj/collector/ship/%.o: ALL_CFLAGS += $(PQ_CFLAGS) -Icollector
+$(BUILD)/obj/admin/cmd_team.o: ALL_CFLAGS += $(PQ_CFLAGS) -Icollector/ship
+$(BUILD)/chronicle-ship: $(call obj,collector/ship/main.c $(SHIP_SRC) collector/event_fields.c $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3) $(PQ_LIBS) -lm
 
 # Tests and benchmarks link archives of the modules (not the mains): the
 # linker pulls in only the objects a test uses.  One archive per component,
@@ -104,6 +119,7 @@ $(BUILD)/chronicle: $(call obj,admin/main.c $(ADMIN_SRC) $(COMMON_SRC))
 LIB := $(BUILD)/libchronicle.a
 LIB_SERVER := $(BUILD)/libchronicle-server.a
 LIB_ADMIN := $(BUILD)/libchronicle-admin.a
+LIB_SHIP := $(BUILD)/libchronicle-ship.a
 $(LIB): $(call obj,$(COMMON_SRC) $(COLLECTOR_SRC) $(SEND_SRC))
 	rm -f $@
 	ar rcs $@ $^
@@ -111,6 +127,9 @@ $(LIB_SERVER): $(call obj,$(SERVER_SRC))
 	rm -f $@
 	ar rcs $@ $^
 $(LIB_ADMIN): $(call obj,$(ADMIN_SRC))
+	rm -f $@
+	ar rcs $@ $^
+$(LIB_SHIP): $(call obj,$(SHIP_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
@@ -126,6 +145,9 @@ $(BUILD)/tests/test_hooks_%: tests/unit/test_hooks_%.c $(LIB_ADMIN) $(LIB)
 	$(TEST_CC)
 $(BUILD)/tests/test_admin_%: tests/unit/test_admin_%.c $(LIB_ADMIN) $(LIB)
 	$(TEST_CC)
+$(BUILD)/tests/test_ship_%: ALL_CFLAGS += $(PQ_CFLAGS) -Icollector/ship
+$(BUILD)/tests/test_ship_%: tests/unit/test_ship_%.c $(LIB_SHIP) $(LIB)
+	$(TEST_CC) $(PQ_LIBS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
 	$(TEST_CC)
 
@@ -243,7 +265,7 @@ install-units: $(BUILD)/chronicle
 
 uninstall-units:
 	-@[ -n "$(DESTDIR)" ] || systemctl --user disable --now chronicle-collector.socket \
-	    chronicle-collector.service chronicle-server.service 2>/dev/null
+	    chronicle-collector.service chronicle-server.service chronicle-ship.service 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(USER_UNITDIR)/,$(notdir $(UNIT_FILES)))
 
 # systemd-analyze verify (silent) and security exposure of the units.

@@ -21,6 +21,7 @@ int cmd_export(int argc, char **argv);
 int cmd_vacuum(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_endpoint(int argc, char **argv);
+int cmd_team(int argc, char **argv);
 
 struct endpoint;
 
@@ -30,6 +31,10 @@ struct endpoint;
  * 0, or the exit status after an error printed on stderr: 1 configuration,
  * 2 a bad flag. */
 int admin_endpoint_load(struct endpoint *ep, const char *server_flag);
+
+struct chronicle_config;
+/* Prints the "shipping" lines of `chronicle status` (ship_file.h). */
+void admin_show_shipping(const struct chronicle_config *cfg);
 
 /* Path of chronicle-send beside the running chronicle binary (from
  * /proc/self/exe).  0, or -1 with errno set. */

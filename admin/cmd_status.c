@@ -36,7 +36,8 @@ static void usage(FILE *out)
         "$CHRONICLE_HOME/collector.sock, does the server answer GET /health, the\n"
         "database and its size, events stored today (local time), the spool backlog\n"
         "(events waiting in $CHRONICLE_HOME/spool), events senders had to drop, and\n"
-        "which hook events the settings files register chronicle-send for (the\n"
+        "team shipping (target, lag, last error; docs/TEAM.md), which hook events\n"
+        "the settings files register chronicle-send for (the\n"
         "user's, and .claude/settings.json and settings.local.json of the current\n"
         "directory when they exist).  The server is asked with the token that\n"
         "`chronicle open` puts in the dashboard URL, when there is one.\n"
@@ -263,6 +264,7 @@ int cmd_status(int argc, char **argv)
     show_server(&c);
     show_database(&c);
     show_spool(&c);
+    admin_show_shipping(&c.cfg);
     show_hooks(&c);
     return rc == 0 ? 0 : 1;
 }

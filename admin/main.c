@@ -1,7 +1,7 @@
 /*
  * chronicle - the admin command: hooks in Claude Code's settings, status,
- * backup and export of the database.  Each subcommand lives in its own
- * cmd_*.c and takes its own --help.
+ * backup and export of the database, the team database.  Each subcommand
+ * lives in its own cmd_*.c and takes its own --help.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
     {"backup", cmd_backup, "consistent copy of the database while it runs"},
     {"export", cmd_export, "events of a session or a time range as NDJSON or CSV"},
     {"vacuum", cmd_vacuum, "give the space of deleted events back to the file system"},
+    {"team", cmd_team, "team mode: create the PostgreSQL schema, print the roles' SQL"},
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,11 @@
  * high id), then rests for a while.  tool_calls rows go when both their
  * ends are past the cut-off; a session row goes when its last event does.
  *
+ * With shipping configured (ship_to), events chronicle-ship has not yet
+ * committed to PostgreSQL (above $CHRONICLE_HOME/ship.cursor) never expire
+ * by age, and nothing does while the cursor is unknown; only the size cap
+ * deletes them, counted in events_deleted_unshipped_total and logged.
+ *
  * Owner: the collector context (writer thread only); retention_close().
  */
 #ifndef CHRONICLE_RETENTION_H
@@ -24,10 +29,12 @@
 
 struct retention {
     sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage,
-        *cut_tool_stats, *cut_counts_10m;
+        *cut_tool_stats, *cut_counts_10m, *unshipped, *max_id;
     int64_t cursor;        /* last id examined in this pass */
     int64_t next_pass_ns;  /* monotonic: when to start the next pass */
     int in_pass;
+    int64_t unshipped_unlogged;   /* deleted unshipped events not yet logged */
+    int64_t unshipped_logged_ns;  /* monotonic: last such log line */
 };
 
 /*

@@ -70,6 +70,7 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_ALLOWED_HOSTS", SFIELD(allowed_hosts), ""},
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
     {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
+    {"CHRONICLE_SHIP_TO", SFIELD(ship_to), ""},
 };
 
 const struct config_setting *config_settings(size_t *count)
@@ -466,10 +467,112 @@ void config_print(const struct chronicle_config *cfg, FILE *out)
     for (size_t i = 0; i < N_STR; i++) {
         const char *v = (const char *)cfg + string_settings[i].offset;
         int secret = strstr(string_settings[i].env, "TOKEN") != NULL && *v;
+        char masked[sizeof cfg->ship_to];
+        if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to)) {
+            config_mask_conninfo(v, masked, sizeof masked);
+            v = masked;
+        }
         fprintf(out, "%s=%s  # ", string_settings[i].env, secret ? "(set, not shown)" : v);
         print_origin(cfg, N_NUM + i, out);
         fprintf(out, "\n");
     }
+}
+
+/* ---- connection strings ---------------------------------------------- */
+
+static int append_masked(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 1 < cap; i++)
+        out[(*o)++] = s[i];
+    out[*o < cap ? *o : cap - 1] = '\0';
+    return 0;
+}
+
+/* URI form: the password sits between "user:" and "@" in the authority, or
+ * in a "password=" query parameter. */
+static int mask_uri(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    int found = 0;
+    const char *auth = strstr(s, "://") + 3;
+    const char *end = auth + strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *p = s;
+    if (colon != NULL) {
+        append_masked(out, cap, &o, s, (size_t)(colon + 1 - s));
+        append_masked(out, cap, &o, "***", 3);
+        p = at;
+        found = 1;
+    }
+    const char *query = strchr(p, '?');
+    if (query == NULL)
+        return append_masked(out, cap, &o, p, strlen(p)), found;
+    append_masked(out, cap, &o, p, (size_t)(query - p));
+    for (p = query; *p;) {
+        size_t n = 1 + strcspn(p + 1, "&"); /* one separator and its parameter */
+        if (strncmp(p + 1, "password=", 9) == 0) {
+            append_masked(out, cap, &o, p, 10);
+            append_masked(out, cap, &o, "***", 3);
+            found = 1;
+        } else {
+            append_masked(out, cap, &o, p, n);
+        }
+        p += n;
+    }
+    return found;
+}
+
+/* key=value form: values may be single-quoted with backslash escapes. */
+static int mask_keywords(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    int found = 0;
+    const char *p = s;
+    while (*p) {
+        const char *key = p + strspn(p, " \t\n");
+        append_masked(out, cap, &o, p, (size_t)(key - p));
+        size_t klen = strcspn(key, " \t\n=");
+        const char *v = key + klen + strspn(key + klen, " \t\n");
+        if (*v != '=') {
+            append_masked(out, cap, &o, key, strlen(key));
+            break;
+        }
+        v++;
+        v += strspn(v, " \t\n");
+        const char *e = v;
+        if (*e == '\'') {
+            for (e++; *e && *e != '\''; e++)
+                if (*e == '\\' && e[1])
+                    e++;
+            if (*e)
+                e++;
+        } else {
+            e += strcspn(e, " \t\n");
+        }
+        append_masked(out, cap, &o, key, (size_t)(v - key));
+        if (klen == 8 && strncmp(key, "password", 8) == 0) {
+            append_masked(out, cap, &o, "***", 3);
+            found = 1;
+        } else {
+            append_masked(out, cap, &o, v, (size_t)(e - v));
+        }
+        p = e;
+    }
+    return found;
+}
+
+int config_mask_conninfo(const char *conninfo, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    if (strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0)
+        return mask_uri(conninfo, out, cap);
+    return mask_keywords(conninfo, out, cap);
 }
 
 static int make_dir(const char *path, char *err, size_t errlen)

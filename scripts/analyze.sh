@@ -6,13 +6,14 @@
 # ownership moved into structs and lists, so they are mostly false here, and
 # valgrind (tests/integration/test_valgrind.sh) guards real leaks.
 #
-#   scripts/analyze.sh [DIR...]     default: collector server common
+#   scripts/analyze.sh [DIR...]     default: collector (send, ship) server common
 set -u
 cd "$(dirname "$0")/.."
 dirs=("$@")
-[ ${#dirs[@]} -gt 0 ] || dirs=(collector collector/send server common)
+[ ${#dirs[@]} -gt 0 ] || dirs=(collector collector/send collector/ship server common)
 CC=${CC_ANALYZER:-gcc}
-flags=(-std=c11 -D_GNU_SOURCE -O0 -fanalyzer -Iinclude -Icollector -Iserver
+# shellcheck disable=SC2207
+flags=(-std=c11 -D_GNU_SOURCE -O0 -fanalyzer -Iinclude -Icollector -Iserver $(pkg-config --cflags libpq 2>/dev/null)
        -Wno-analyzer-malloc-leak -Wno-analyzer-fd-leak -Wno-analyzer-file-leak)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

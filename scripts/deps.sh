@@ -28,12 +28,16 @@ group_packages() {
     case "$1" in
     # gcc + libc6-dev rather than build-essential: no g++ nor dpkg-dev needed.
     # libjs-chart.js: Chart.js, embedded into chronicle-server's dashboard.
-    build) echo "gcc libc6-dev pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js" ;;
+    # libpq-dev: chronicle-ship and `chronicle team` (team mode) link libpq.
+    build) echo "gcc libc6-dev pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js libpq-dev" ;;
     # jq, sqlite3, curl read results back; clang + libclang-rt for libFuzzer;
     # nodejs + chromium drive the dashboard; systemd for systemd-analyze and a
-    # user manager; procps (ps); tmux types Ctrl-C into `make run`.
-    test) echo "sqlite3 jq curl nodejs clang libclang-rt-14-dev valgrind chromium systemd procps tmux" ;;
-    bench) echo "hyperfine wrk valgrind sqlite3 jq curl" ;;
+    # user manager; procps (ps); tmux types Ctrl-C into `make run`;
+    # postgresql: the team-mode tests and benchmark start a throwaway cluster
+    # of their own (never the system one, see docs/TEAM.md); openssl makes
+    # the TLS test's certificates.
+    test) echo "sqlite3 jq curl nodejs clang libclang-rt-14-dev valgrind chromium systemd procps tmux postgresql openssl" ;;
+    bench) echo "hyperfine wrk valgrind sqlite3 jq curl postgresql" ;;
     e2e) command -v npm >/dev/null || echo "npm"; echo "jq curl sqlite3" ;;
     fresh) echo "debootstrap tmux curl" ;;
     *) return 1 ;;

@@ -8,12 +8,19 @@ if [ -n "${1:-}" ]; then
     echo "DESTDIR is set: units staged, not enabled."
     exit 0
 fi
+# Team mode: chronicle-ship.service only when the config file sets ship_to
+# (docs/TEAM.md); otherwise it is installed but left disabled.
+units="chronicle-collector.socket chronicle-server.service"
+conf=${CHRONICLE_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/chronicle/config}
+if [ -f "$conf" ] && grep -Eq '^[[:space:]]*ship_to[[:space:]]*=[[:space:]]*[^[:space:]#]' "$conf"; then
+    units="$units chronicle-ship.service"
+fi
 state=$(systemctl --user is-system-running 2>/dev/null)
 case "$state" in
 running|degraded|starting)
     if systemctl --user daemon-reload &&
-       systemctl --user enable --now chronicle-collector.socket chronicle-server.service; then
-        echo "enabled and started: chronicle-collector.socket, chronicle-server.service"
+       systemctl --user enable --now $units; then
+        echo "enabled and started: $units"
         echo "they start at login; to run them without a login session too:"
         echo "    loginctl enable-linger $(id -un)"
         exit 0

@@ -15,6 +15,7 @@
 #include "chronicle/buf.h"
 #include "chronicle/clock.h"
 #include "chronicle/collector_state.h"
+#include "chronicle/ship_file.h"
 
 /* How a collector_stats name becomes a Prometheus family. */
 struct stat_map {
@@ -51,6 +52,8 @@ static const struct stat_map stat_maps[] = {
      "Start time of the collector since the Unix epoch."},
     {"heartbeat_ns", "chronicle_collector_heartbeat_timestamp_seconds", "gauge", NULL, 1e-9,
      "Last heartbeat of the collector since the Unix epoch."},
+    {"events_deleted_unshipped_total", "chronicle_events_deleted_unshipped_total", "counter", NULL,
+     1, "Events the size cap deleted before chronicle-ship had shipped them (team mode)."},
 };
 
 struct stat_row {
@@ -326,12 +329,66 @@ static int put_server(struct buf *b, const struct server *srv)
     return rc;
 }
 
+/* Team mode: what chronicle-ship reports in ship.state (docs/TEAM.md), when
+ * it has ever run for this CHRONICLE_HOME. */
+static int put_ship(struct buf *b, const char *home)
+{
+    struct ship_state st;
+    char err[256];
+    if (ship_state_read(home, &st, err, sizeof err) != 0)
+        return 0;
+    int up = strcmp(st.phase, "stopped") != 0 && clock_wall_ns() - st.updated_ns < 30 * NS_PER_S;
+    int rc = family(b, "chronicle_ship_info", "gauge",
+                    "chronicle-ship's target (no password), machine id and phase; value 1.");
+    rc |= buf_append_str(b, "chronicle_ship_info{target=\"");
+    rc |= put_label(b, st.target);
+    rc |= buf_append_str(b, "\",machine_id=\"");
+    rc |= put_label(b, st.machine_id);
+    rc |= buf_append_str(b, "\",phase=\"");
+    rc |= put_label(b, st.phase);
+    rc |= buf_append_str(b, "\"} 1\n");
+    rc |= put_simple(b, "chronicle_ship_up", "gauge",
+                     "1 when chronicle-ship runs and reported in the last 30 s.", up);
+    rc |= put_simple(b, "chronicle_ship_lag_events", "gauge",
+                     "Local events not yet committed to PostgreSQL.", (double)st.lag_events);
+    rc |= put_simple(b, "chronicle_ship_lag_seconds", "gauge",
+                     "Age of the oldest local event not yet committed to PostgreSQL.",
+                     (double)st.lag_ns / 1e9);
+    rc |= put_simple(b, "chronicle_ship_cursor", "gauge",
+                     "The last local event id committed to PostgreSQL.", (double)st.shipped_id);
+    rc |= put_simple(b, "chronicle_ship_last_commit_timestamp_seconds", "gauge",
+                     "Time of chronicle-ship's last PostgreSQL commit since the Unix epoch.",
+                     (double)st.last_commit_ns / 1e9);
+    rc |= put_simple(b, "chronicle_ship_commit_lag_p50_seconds", "gauge",
+                     "Median time from local commit to PostgreSQL commit (this chronicle-ship).",
+                     (double)st.lag_p50_us / 1e6);
+    rc |= put_simple(b, "chronicle_ship_commit_lag_p99_seconds", "gauge",
+                     "99th percentile of the time from local commit to PostgreSQL commit.",
+                     (double)st.lag_p99_us / 1e6);
+    rc |= put_simple(b, "chronicle_ship_events_total", "counter",
+                     "Events chronicle-ship inserted into PostgreSQL since it started.",
+                     (double)st.events_total);
+    rc |= put_simple(b, "chronicle_ship_batches_total", "counter",
+                     "Batches (transactions) chronicle-ship committed since it started.",
+                     (double)st.batches_total);
+    rc |= put_simple(b, "chronicle_ship_errors_total", "counter",
+                     "Failures chronicle-ship met (connection, permissions, refused rows).",
+                     (double)st.errors_total);
+    rc |= put_simple(b, "chronicle_ship_payload_text_total", "counter",
+                     "Payloads stored as text because jsonb refused them.",
+                     (double)st.payload_text_total);
+    rc |= put_simple(b, "chronicle_ship_last_error_timestamp_seconds", "gauge",
+                     "Time of chronicle-ship's last error since the Unix epoch (0: none).",
+                     (double)st.last_error_ns / 1e9);
+    return rc;
+}
+
 void api_metrics(struct http_ctx *hc)
 {
     struct server *srv = hc->srv;
     struct buf b = BUF_INIT;
     struct stat_rows rows = {0};
-    int rc = put_server(&b, srv);
+    int rc = put_server(&b, srv) | put_ship(&b, srv->cfg.home);
     if (srv->db.h != NULL) {
         int src = load_stats(srv->db.h, &rows);
         /* A database error leaves the collector's families out; the server's

@@ -75,6 +75,8 @@ struct chronicle_config {
     char token[256];        /* CHRONICLE_TOKEN: bearer token; required off loopback */
     char allowed_hosts[1024]; /* CHRONICLE_ALLOWED_HOSTS: extra Host names, comma-separated */
     char cors_origin[256];  /* CHRONICLE_CORS_ORIGIN: the one origin given CORS headers */
+    /* Team mode (chronicle-ship, docs/TEAM.md). */
+    char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
 };
 
 /* One row of the tunables table, exposed for --print-config and the docs. */
@@ -110,8 +112,16 @@ int config_set(struct chronicle_config *cfg, const char *key, const char *value,
                size_t errlen);
 
 /* Prints every setting with its value and where it came from ("default",
- * "file PATH:LINE", "environment", "flag").  Tokens are not shown. */
+ * "file PATH:LINE", "environment", "flag").  Tokens are not shown, nor a
+ * password inside CHRONICLE_SHIP_TO. */
 void config_print(const struct chronicle_config *cfg, FILE *out);
+
+/*
+ * Copies a libpq connection string (URI or key=value) to out with any
+ * password replaced by "***": "postgresql://u:***@h/db", "password=***".
+ * Returns 1 when a password was found, else 0.  out always ends in NUL.
+ */
+int config_mask_conninfo(const char *conninfo, char *out, size_t cap);
 
 /* Reads a long or bool tunable back by its table row. */
 long config_get(const struct chronicle_config *cfg, const struct config_setting *s);

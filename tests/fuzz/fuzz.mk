@@ -8,11 +8,12 @@ FBUILD := build-fuzz
 PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libevent msgpack jansson 2>/dev/null)
 LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson 2>/dev/null) -lwslay -lm
 FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Icollector \
-         -Icollector/send -Iserver -Iadmin $(PKG_CFLAGS) -fsanitize=address,undefined
+         -Icollector/send -Icollector/ship -Iserver -Iadmin $(PKG_CFLAGS) -fsanitize=address,undefined
 SRC := $(wildcard common/*.c) $(filter-out collector/main.c,$(wildcard collector/*.c)) \
        $(filter-out collector/send/main.c,$(wildcard collector/send/*.c)) \
        $(filter-out server/main.c,$(wildcard server/*.c)) \
-       $(filter-out admin/main.c,$(wildcard admin/*.c))
+       $(filter-out admin/main.c admin/cmd_team.c,$(wildcard admin/*.c)) \
+       collector/ship/ship_row.c collector/ship/jsonb_check.c
 # server/static_assets.c needs the embedded dashboard's generated table.
 include dashboard/assets.mk
 SRC += $(FBUILD)/gen/dashboard_assets.c

@@ -35,3 +35,40 @@ expect_eq expired_counts_deleted "$(sql "SELECT count(*) FROM event_counts WHERE
 expect_eq recent_counts_kept "$(sql "SELECT sum(count) FROM event_counts WHERE bucket >= $((now - 30 * 86400 * 1000000000)) / 10000000000")" 650
 wait_sql 5 "SELECT value FROM collector_stats WHERE name='events_expired_total'" 2100 && pass expiry_counted || fail expiry_counted
 stop_collector && pass clean_exit || fail clean_exit
+
+# ---- with shipping configured (ship_to): nothing chronicle-ship has not
+# committed to PostgreSQL expires by age; only the size cap deletes it, loudly.
+export CHRONICLE_SHIP_TO="postgresql:///team?host=/nonexistent"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$CHRONICLE_HOME/collector.log"
+start_collector || { fail ship_collector_starts; exit 1; }
+"$MF" "$old" 1000 shipold | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock" --expect 1000 | grep -c '^ok' >"$CHRONICLE_HOME/acks4"
+expect_eq ship_all_acked "$(cat "$CHRONICLE_HOME/acks4")" 1000
+# No ship.cursor: chronicle-ship never ran.  Several passes (1 s apart) later
+# every expired event is still there.
+sleep 3.5
+expect_eq ship_no_cursor_keeps_all "$(sql "SELECT count(*) FROM events")" 1000
+# A cursor at the 600th event (written as chronicle-ship would): the 599 below it expire, the rest stays (the
+# event the cursor names too, so that its id is never reused).
+cut_id=$(sql "SELECT id FROM events ORDER BY id LIMIT 1 OFFSET 599")
+printf 'last_id=%s\n' "$cut_id" >"$CHRONICLE_HOME/ship.cursor"
+wait_sql 15 "SELECT count(*) FROM events" 401 && pass ship_cursor_limits_expiry \
+    || fail ship_cursor_limits_expiry "$(sql "SELECT count(*) FROM events") left"
+expect_eq ship_kept_from_cursor "$(sql "SELECT min(id) FROM events")" "$cut_id"
+# The tool calls of the kept events stay with them.
+expect_eq ship_kept_tool_calls "$(sql "SELECT count(*) FROM (SELECT DISTINCT tool_use_id FROM events) e
+    LEFT JOIN tool_calls t USING (tool_use_id) WHERE t.tool_use_id IS NULL")" 0
+stop_collector && pass ship_clean_exit || fail ship_clean_exit
+
+# The size cap still wins over an unshipped backlog, and says so: a counter
+# (events_deleted_unshipped_total) and a log line.  The newest event stays.
+export CHRONICLE_RETENTION_MAX_MB=1 CHRONICLE_RETENTION_DAYS=0
+rm -f "$DB" "$DB-wal" "$DB-shm" "$CHRONICLE_HOME/ship.cursor"
+start_collector || { fail cap_collector_starts; exit 1; }
+"$MF" "$recent" 20000 capsess | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock" --expect 20000 | grep -c '^ok' >"$CHRONICLE_HOME/acks5"
+expect_eq cap_all_acked "$(cat "$CHRONICLE_HOME/acks5")" 20000
+last_id=$(sql "SELECT max(id) FROM events")
+wait_for 20 sh -c "[ \"\$(sqlite3 '$DB' \"SELECT coalesce(sum(value),0) FROM collector_stats WHERE name='events_deleted_unshipped_total'\")\" -gt 0 ]" \
+    && pass cap_counts_unshipped || fail cap_counts_unshipped
+wait_for 10 grep -q "had not shipped" "$CHRONICLE_HOME/collector.log" && pass cap_logs_unshipped || fail cap_logs_unshipped
+expect_eq cap_keeps_newest "$(sql "SELECT count(*) FROM events WHERE id = $last_id")" 1
+stop_collector && pass cap_clean_exit || fail cap_clean_exit

@@ -125,5 +125,46 @@ static void config_file_layers(struct check *c)
     unsetenv("XDG_CONFIG_HOME");
 }
 
+/* CHRONICLE_SHIP_TO may hold a libpq URI or conninfo: its password (which
+ * belongs in ~/.pgpass) never reaches --print-config or a log. */
+static void ship_to_password_masked(struct check *c)
+{
+    char out[256];
+    CHECK_INT(c, config_mask_conninfo("postgresql://alice:s3cret@db.example:5432/team?sslmode=verify-full",
+                                      out, sizeof out), 1);
+    CHECK_STR(c, out, "postgresql://alice:***@db.example:5432/team?sslmode=verify-full");
+    CHECK_INT(c, config_mask_conninfo("postgres://db/team?sslmode=require&password=x%20y&user=bob",
+                                      out, sizeof out), 1);
+    CHECK_STR(c, out, "postgres://db/team?sslmode=require&password=***&user=bob");
+    CHECK_INT(c, config_mask_conninfo("host=db user=bob password='it\\'s secret' dbname=team",
+                                      out, sizeof out), 1);
+    CHECK(c, strstr(out, "secret") == NULL && strstr(out, "password=***") != NULL);
+    CHECK(c, strstr(out, "dbname=team") != NULL);
+    CHECK_INT(c, config_mask_conninfo("postgresql://bob@db/team", out, sizeof out), 0);
+    CHECK_STR(c, out, "postgresql://bob@db/team");
+    CHECK_INT(c, config_mask_conninfo("host=/tmp/s dbname=team", out, sizeof out), 0);
+    CHECK_STR(c, out, "host=/tmp/s dbname=team");
+    CHECK_INT(c, config_mask_conninfo("postgresql://u:p@h", out, 8), 1); /* cut, never overrun */
+    CHECK_INT(c, (int)strlen(out), 7);
+}
+
+/* --print-config shows where shipping goes, never the password. */
+static void ship_to_printed_masked(struct check *c)
+{
+    struct chronicle_config cfg;
+    char err[512];
+    setenv("CHRONICLE_SHIP_TO", "postgresql://alice:s3cret@db/team", 1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK_STR(c, cfg.ship_to, "postgresql://alice:s3cret@db/team");
+    char text[16384] = "";
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    config_print(&cfg, f);
+    fclose(f);
+    CHECK(c, strstr(text, "s3cret") == NULL);
+    CHECK(c, strstr(text, "CHRONICLE_SHIP_TO=postgresql://alice:***@db/team") != NULL);
+    unsetenv("CHRONICLE_SHIP_TO");
+}
+
 CHECK_MAIN(CASE(defaults), CASE(overrides), CASE(errors_name_the_variable),
-           CASE(config_file_layers))
+           CASE(config_file_layers), CASE(ship_to_password_masked),
+           CASE(ship_to_printed_masked))

@@ -32,6 +32,7 @@
 
 #include "chronicle/clock.h"
 #include "chronicle/config.h"
+#include "chronicle/home.h"
 #include "chronicle/log.h"
 #include "shipper.h"
 
@@ -265,10 +266,14 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     umask(077);
-    if (config_make_dirs(&m.cfg, err, sizeof err) != 0) {
+    /* The same rule as the collector's (home.h): a home of ours, not open
+     * to others; the collector tightens one that is merely too open. */
+    int home_fd = home_open_dir(m.cfg.home, 1, NULL, err, sizeof err);
+    if (home_fd < 0) {
         log_msg(TAG, LOG_LEVEL_ERROR, "%s", err);
         return 1;
     }
+    close(home_fd);
     if (open_signals(&m) != 0 || take_lock(&m) != 0)
         return 1;
     if (shipper_init(&m.ship, &m.cfg, m.signal_fd, err, sizeof err) != 0) {

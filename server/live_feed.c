@@ -647,6 +647,10 @@ void live_feed_upgrade(struct http_ctx *hc)
         return;
     }
     query_free(&q);
+    /* Until its replay is decided the new subscriber takes nothing from the
+     * catch-up poll below: what that poll reads is inside the replay bound,
+     * and delivering it twice would repeat events to a resuming client. */
+    c->cursor = INT64_MAX;
     c->next = f->subs;
     if (f->subs)
         f->subs->prev = c;

@@ -75,5 +75,24 @@ if [ "$got_a" -gt 0 ] && [ "$got_a" -lt "$FLOOD" ]; then pass "server killed mid
 expect_eq "flood stored" "$(sql "SELECT COUNT(*) FROM events WHERE id > $start")" "$FLOOD"
 expect_eq "resume: no event twice" "$(cat <(ids_of "$a") <(ids_of "$b") | sort -n | uniq -d | wc -l)" 0
 expect_eq "resume: every event once" "$(cat <(ids_of "$a") <(ids_of "$b") | sort -n | tr '\n' ' ')" "$(sql "SELECT id FROM events WHERE id > $start ORDER BY id" | tr '\n' ' ')"
+# --- resuming while events arrive: the catch-up read on connect is part of
+# the replay, never delivered twice.  Racy by nature, so many tries: each
+# client connects mid-flood, asks for the last few events, and must not see
+# any id twice.
+( for i in $(seq 1 2000); do send "$FIXTURES/PostToolUse.json" || exit 1; done ) &
+flood=$!
+_bg_pids+=("$flood")
+dups=0 tries=0
+while kill -0 "$flood" 2>/dev/null && [ "$tries" -lt 40 ]; do
+    tries=$((tries + 1))
+    from=$(( $(sql 'SELECT MAX(id) FROM events') - 3 ))
+    out=$CHRONICLE_HOME/race.out
+    wsclient -t 250 -p "/ws?after=$from" "$SERVER_PORT" >"$out"
+    d=$(ids_of "$out" | sort -n | uniq -d | wc -l)
+    dups=$((dups + d))
+done
+wait "$flood"
+expect_eq "resume mid-flood ($tries clients): no event twice" "$dups" 0
+
 stop_server || fail "server exit status"
 stop_collector

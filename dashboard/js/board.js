@@ -40,8 +40,7 @@ export function reasonOf(s) {
     case 'Stop': return 'turn_done';
     case 'PermissionRequest': return 'permission';
     case 'Elicitation': return 'elicitation';
-    case 'Notification': return 'idle_prompt';
-    default: return null;
+    default: return null;   // a Notification: which kind, only the newer server says
   }
 }
 

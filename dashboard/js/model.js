@@ -85,7 +85,7 @@ export function createState() {
     svTab: 'overview',     // the session pane's tab: overview / conversation
     conv: Object.seal({ sid: null, agent: null, next: null, busy: false, done: false, items: 0 }), // the conversation being read
     search: Object.seal({ q: '', scope: 'history', seq: 0, next: null, busy: false, results: [] }), // history search
-    tickTimer: 0,          // the board's waiting times tick every second
+    narrow: false,         // the window is narrower than the sidebar's overlay width (sidebar.js)
     toastTimer: 0,         // the toast's hide timer
     searchTimer: 0,        // the search box's debounce timer
     ready: false,          // start() finished

@@ -117,10 +117,23 @@ export function setSidebar(collapsed) {
   renderFeed();
 }
 
-/* At start: as the user left it, else collapsed on a narrow window. */
+/* At start: as the user left it, else collapsed on a narrow window.  A
+ * window made narrow collapses it (it would cover the feed), without
+ * changing the saved choice. */
 export function restoreSidebar() {
   const saved = localStorage.getItem('chronicle.sidebar');
-  setSidebar(saved ? saved === 'collapsed' : window.innerWidth < NARROW_PX);
+  S.narrow = window.innerWidth < NARROW_PX;
+  setSidebar(S.narrow || (saved ? saved === 'collapsed' : false));
+  window.addEventListener('resize', () => {
+    const narrow = window.innerWidth < NARROW_PX;
+    if (narrow === S.narrow) return;
+    S.narrow = narrow;
+    const keep = localStorage.getItem('chronicle.sidebar');
+    if (narrow) document.body.classList.add('side-collapsed');
+    else document.body.classList.toggle('side-collapsed', keep === 'collapsed');
+    $('btn-collapse').textContent = document.body.classList.contains('side-collapsed') ? '»' : '«';
+    renderFeed();
+  });
 }
 
 /* The header's awaiting count: filter the feed to those sessions. */

@@ -148,7 +148,7 @@ async function main() {
     check('detail of a joined call shows its result', await page.waitFor(`document.getElementById('detail-body').textContent.includes('Result payload · PostToolUse') && [...document.querySelectorAll('#detail-body pre.out')].some(p => p.textContent === 'joined-marker')`, 3000),
       await page.eval(`[...document.querySelectorAll('#detail-body pre.out')].map(p => JSON.stringify(p.textContent)).join(' | ')`));
     check('... titled by what happened, not by the hook', await page.eval(`document.getElementById('detail-title').textContent === 'Bash done'`), await page.eval(`document.getElementById('detail-title').textContent`));
-    check('... below the feed: the feed keeps its width', await page.eval(`document.getElementById('feed').getBoundingClientRect().width === document.getElementById('detail').getBoundingClientRect().width && document.querySelector('#feed-rows .row .c-sum').getBoundingClientRect().width > 300`),
+    check('... below the feed: the feed keeps its width', await page.eval(`document.getElementById('feed').getBoundingClientRect().width === document.getElementById('detail').getBoundingClientRect().width && document.querySelector('#feed-rows .row .c-sum').getBoundingClientRect().width > 240`),
       await page.eval(`[document.getElementById('feed').getBoundingClientRect().width, document.getElementById('detail').getBoundingClientRect().width, document.querySelector('#feed-rows .row .c-sum').getBoundingClientRect().width].join(' ')`));
     await page.key('Escape');
 

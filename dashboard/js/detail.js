@@ -54,7 +54,8 @@ function fields(frag, ev, full) {
   const add = (k, v) => { if (v === null || v === undefined || v === '') return; kv.appendChild(el('dt', null, k)); kv.appendChild(el('dd', null, v)); };
   add('time (local)', fmtDateTime(full.ts_ms));
   add('stored', fmtDateTime(full.stored_ms));
-  add('session', full.session_id);
+  const sess = S.sessions.get(full.session_id);
+  add('session', (sess && sess.title ? sess.title + '\n' : '') + full.session_id);
   add('tool', full.tool_name);
   add('tool_use_id', full.tool_use_id);
   add('agent', full.agent_id ? full.agent_id + (full.agent_type ? ' (' + full.agent_type + ')' : '') : null);

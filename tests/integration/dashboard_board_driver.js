@@ -13,6 +13,7 @@
  */
 'use strict';
 const { execFileSync } = require('child_process');
+const http = require('http');
 const path = require('path');
 const { Browser } = require('./cdp_pipe.js');
 
@@ -24,6 +25,18 @@ function fail(name, why) { failures++; console.log('FAIL ' + name + (why ? ': ' 
 function check(name, ok, why) { if (ok) pass(name); else fail(name, why); }
 function info(msg) { console.error('info: ' + msg); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* GET path on the server with the token: {status, body}. */
+function httpGet(p) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: env.SERVER_PORT, path: p, headers: { Authorization: 'Bearer ' + env.TOKEN } }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => { let body = null; try { body = JSON.parse(data); } catch (e) { /* not JSON */ } resolve({ status: res.statusCode, body }); });
+    }).on('error', reject);
+  });
+}
+const hasEndpoint = async (p) => { const r = await httpGet(p); return !(r.status === 404 && r.body && r.body.error && /no such endpoint/.test(r.body.error.message)); };
 
 function send(obj) { execFileSync(env.SEND, [], { input: JSON.stringify(obj) }); }
 function ev(session, project, type, extra) {
@@ -84,6 +97,16 @@ async function main() {
     const sess = await page.eval("JSON.stringify([...window.chronicle.state.sessions.values()][0])");
     const contract = JSON.parse(sess).state_since_ms !== undefined;
     info('session JSON has the state fields (contract 1): ' + contract);
+
+    // Each newer part shows exactly where the server has its endpoint.
+    for (const [name, probe, visible] of [
+      ['history search', '/api/search?q=x&limit=1', "!document.getElementById('search-scope').hidden"],
+      ['conversation tab', '/api/sessions/' + PERM + '/conversation?limit=1', 'window.chronicle.state.features.conversation === true'],
+      ['spend today', '/api/cost', "!document.getElementById('stat-spend-box').hidden"],
+      ['alerts menu', '/api/alerts?limit=1', "!document.getElementById('dd-alerts').hidden"]]) {
+      const served = await hasEndpoint(probe);
+      check(name + (served ? ': shown, the server has ' : ': hidden, the server has no ') + probe.replace(/\?.*/, ''), (await page.eval(visible)) === served);
+    }
 
     // Every state, and the reason in words.
     check('permission prompt: awaiting after more than idle_after_s', (await page.eval(cardState(PERM))) === 'awaiting_input', await page.eval(cardState(PERM)));

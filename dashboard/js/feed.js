@@ -54,7 +54,7 @@ function fillRow(r, ev, idx, now) {
   r.c.type.className = 'c-type ' + typeClass(ev.type);
   const s = S.sessions.get(ev.session_id);
   const proj = s ? s.project || s.cwd : ev.cwd;
-  r.c.sess.textContent = titleOf(s, ev.session_id) + ' · ' + projectName(proj);
+  r.c.sess.textContent = projectName(proj) + ' · ' + titleOf(s, ev.session_id);
   r.c.sess.title = (s && s.title ? s.title + '\n' : '') + (ev.session_id || '') + '\n' + (proj || '');
   r.c.tool.textContent = ev.tool_name || '';
   r.c.sum.replaceChildren();

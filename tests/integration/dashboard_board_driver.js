@@ -167,7 +167,7 @@ async function main() {
     await page.resize(800, 800);
     await sleep(400);
     const cols = await page.eval("(() => { const r = [...document.querySelectorAll('#feed-rows .row')].find(x => x.style.display !== 'none'); return ['c-time', 'c-sess', 'c-tool', 'c-sum'].map(c => Math.round(r.querySelector('.' + c).getBoundingClientRect().width)); })()");
-    check('800 px: time, session · project, tool and summary columns visible', cols[0] > 60 && cols[1] > 100 && cols[2] > 40 && cols[3] > 150, cols.join(' '));
+    check('800 px: time, project · session, tool and summary columns visible', cols[0] > 60 && cols[1] > 100 && cols[2] > 40 && cols[3] > 150, cols.join(' '));
     check('800 px: no horizontal overflow', await page.eval('document.documentElement.scrollWidth <= 800'), String(await page.eval('document.documentElement.scrollWidth')));
     await page.screenshot(path.join(env.ARTIFACTS, 'board-800.png'));
     await page.resize(1280, 800);

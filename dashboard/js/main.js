@@ -67,6 +67,9 @@ function onKey(e) {
     return;
   }
   if (e.key === 'Escape') {
+    // A search field clears itself on Esc (and would close the results):
+    // Esc closes one thing at a time, the results last.
+    e.preventDefault();
     if (!$('help').hidden) $('help').hidden = true;
     else if (document.querySelector('.menu:not([hidden])')) closeMenus();
     else if (!$('detail').hidden) closeDetail();

@@ -17,6 +17,9 @@ fi
 ARTIFACTS=$BIN/artifacts
 mkdir -p "$ARTIFACTS"
 
+# Where the collector has alerts: the awaiting rule after 2 s, no desktop
+# notifications (unknown settings are ignored by an older collector).
+export CHRONICLE_ALERT_AWAITING_AFTER_S=2 CHRONICLE_DESKTOP_NOTIFY=0
 start_collector || { fail "collector start"; exit 1; }
 # This test's ports: 18700-18799 (lib.sh's free_port hands out 18500-18599,
 # test_dashboard.sh 18600-18699).

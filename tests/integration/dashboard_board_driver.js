@@ -154,6 +154,23 @@ async function main() {
     check('board text at least 13 px', await page.eval("[...document.querySelectorAll('.sess-title, .reason-text, #feed-rows .row span')].every(e => parseFloat(getComputedStyle(e).fontSize) >= 13)"));
     await page.screenshot(path.join(env.ARTIFACTS, 'board-main.png'));
 
+    // The cost overview, where the server has GET /api/cost (and the daily
+    // budget the test configured drawn as a line).
+    const cost = await httpGet('/api/cost');
+    if (cost.status === 200) {
+      const usd = (x) => '$' + Number(x).toFixed(2);
+      check('spend today in the header, as the server says', (await page.eval("document.getElementById('stat-spend').textContent")) === usd(cost.body.today.cost_usd),
+        await page.eval("document.getElementById('stat-spend').textContent") + ' vs ' + JSON.stringify(cost.body.today));
+      await page.eval("document.getElementById('btn-charts').click()");
+      check('cost overview: today, 7 days, 30 days', await page.waitFor("!document.getElementById('cost-box').hidden && [...document.querySelectorAll('#cost-overview .cost-totals .stat-label')].map(e => e.textContent).join(',').startsWith('today,last 7 days,last 30 days')", 3000));
+      check('... by project and by model', await page.eval("[...document.querySelectorAll('#cost-overview table th:first-child')].map(e => e.textContent).join(',') === 'project,model'"));
+      if (cost.body.budget && typeof cost.body.budget.daily_usd === 'number') {
+        check('daily budget drawn as a line on the daily chart', await page.waitFor("(() => { const c = Chart.getChart(document.getElementById('chart-cost')); return !!c && c.data.datasets.some(d => d.label === 'daily budget' && d.data.every(v => v === 5)); })()", 10000));
+      }
+      await page.screenshot(path.join(env.ARTIFACTS, 'board-cost.png'));
+      await page.eval("document.getElementById('btn-charts').click()");
+    } else info('no /api/cost (' + cost.status + '): spend hidden, checked above');
+
     // The project filter narrows the board and the feed.
     await page.eval("document.getElementById('btn-projects').click()");
     await page.eval("[...document.querySelectorAll('#dd-projects .menu label')].find(l => l.textContent === 'gamma').querySelector('input').click()");

@@ -26,7 +26,7 @@ start_collector || { fail "collector start"; exit 1; }
 for p in $(seq $((18700 + RANDOM % 100)) 18799) $(seq 18700 18799); do
     (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { SERVER_PORT=$p; break; }
 done
-CHRONICLE_IDLE_AFTER_S=2 start_server || { fail "server start"; exit 1; }
+CHRONICLE_IDLE_AFTER_S=2 CHRONICLE_BUDGET_DAILY_USD=5 start_server || { fail "server start"; exit 1; }
 
 BASE_URL="http://127.0.0.1:$SERVER_PORT" TOKEN=$TOKEN SEND=$SEND SERVER_PORT=$SERVER_PORT \
     CHRONICLE_HOME=$CHRONICLE_HOME DB=$DB ARTIFACTS=$ARTIFACTS CHROMIUM=$CHROMIUM IDLE_AFTER_S=2 \

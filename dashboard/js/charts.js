@@ -138,6 +138,7 @@ export function drawSpend() {
     v.style.fontSize = '14px';
   }
   const table = (title, rows, key, name) => {
+    if (!rows || !rows.length) { grid.appendChild(el('div', 'muted', 'no priced usage by ' + title + ' yet')); return; }
     const t = grid.appendChild(el('table', 'tbl'));
     const hr = t.appendChild(el('tr'));
     for (const h of [title, 'today', '7 d', '30 d']) hr.appendChild(el('th', h === title ? null : 'num', h));

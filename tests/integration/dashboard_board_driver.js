@@ -163,7 +163,7 @@ async function main() {
         await page.eval("document.getElementById('stat-spend').textContent") + ' vs ' + JSON.stringify(cost.body.today));
       await page.eval("document.getElementById('btn-charts').click()");
       check('cost overview: today, 7 days, 30 days', await page.waitFor("!document.getElementById('cost-box').hidden && [...document.querySelectorAll('#cost-overview .cost-totals .stat-label')].map(e => e.textContent).join(',').startsWith('today,last 7 days,last 30 days')", 3000));
-      check('... by project and by model', await page.eval("[...document.querySelectorAll('#cost-overview table th:first-child')].map(e => e.textContent).join(',') === 'project,model'"));
+      check('... by project and by model', await page.eval("[...document.querySelectorAll('#cost-overview table th:first-child')].map(e => e.textContent).join(',') === 'project,model' || (document.getElementById('cost-overview').textContent.includes('no priced usage by project') && document.getElementById('cost-overview').textContent.includes('no priced usage by model'))"));
       if (cost.body.budget && typeof cost.body.budget.daily_usd === 'number') {
         check('daily budget drawn as a line on the daily chart', await page.waitFor("(() => { const c = Chart.getChart(document.getElementById('chart-cost')); return !!c && c.data.datasets.some(d => d.label === 'daily budget' && d.data.every(v => v === 5)); })()", 10000));
       }

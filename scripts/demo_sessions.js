@@ -31,6 +31,7 @@ function uuid() {
   return h() + h() + '-' + h() + '-4' + h().slice(1) + '-8' + h().slice(1) + '-' + h() + h() + h();
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const STARTED = {};   // sessions started per project
 
 function send(obj) {
   return new Promise((resolve) => {
@@ -138,7 +139,9 @@ async function session(cwd, model, endAs, startDelay) {
   const base = { session_id: sid, transcript_path: file, cwd, permission_mode: 'default' };
   let promptId = null;
   await send(Object.assign({}, base, { hook_event_name: 'SessionStart', source: 'startup', model }));
-  let turn = 0;
+  // Sessions of one project start at different prompts (their titles differ).
+  STARTED[cwd] = (STARTED[cwd] || 0) + 1;
+  let turn = STARTED[cwd] - 1;
   while (Date.now() < deadline - 8000) {
     promptId = uuid();
     const prompt = p.prompts[turn % p.prompts.length];

@@ -81,9 +81,6 @@ function sessionCard(s, st, now) {
   t.title = (s.title || '(no title yet)') + '\n' + s.session_id;
   const spend = spendText(s.usage);
   if (spend) l1.appendChild(el('span', 'sess-cost', spend));
-  const open = l1.appendChild(el('button', 'btn btn-small sess-open', '≡'));
-  open.title = 'Session view';
-  open.addEventListener('click', (e) => { e.stopPropagation(); openSession(s.session_id); });
   const l2 = d.appendChild(el('div', 'sess-reason st-' + cls));
   const reason = reasonText(s, st);
   l2.appendChild(el('span', 'reason-text', reason)).title = reason;
@@ -99,6 +96,10 @@ function sessionCard(s, st, now) {
   idb.addEventListener('click', (e) => { e.stopPropagation(); copyText(s.session_id, 'session id'); });
   l3.appendChild(el('span', null, (s.model ? ' · ' + s.model.replace(/^claude-/, '') : '') + ' · ' + fmtNum(c.events) + ' ev · ' +
     fmtNum(c.tool_calls) + ' tools' + (c.errors ? ' · ' + fmtNum(c.errors) + ' err' : '')));
+  // The pane's button on the last line: the title gets the first line's width.
+  const open = l3.appendChild(el('button', 'btn btn-small sess-open', '≡'));
+  open.title = 'Session view';
+  open.addEventListener('click', (e) => { e.stopPropagation(); openSession(s.session_id); });
   d.title = (s.project || s.cwd || '') + '\nlast: ' + (s.last_event_type || '') + ' at ' + fmtDateTime(s.last_seen_ms);
   d.addEventListener('click', (e) => {
     const additive = e.ctrlKey || e.metaKey;

@@ -134,8 +134,7 @@ export function drawSpend() {
     const parts = [];
     if (typeof b.daily_usd === 'number') parts.push(usd(b.daily_usd) + '/day');
     if (typeof b.monthly_usd === 'number') parts.push(usd(b.month_to_date_usd) + ' of ' + usd(b.monthly_usd) + ' this month');
-    const v = f.appendChild(el('span', 'stat-value', parts.join(' · ')));
-    v.style.fontSize = '14px';
+    f.appendChild(el('span', 'stat-value budget-value', parts.join(' · ')));
   }
   const table = (title, rows, key, name) => {
     if (!rows || !rows.length) { grid.appendChild(el('div', 'muted', 'no priced usage by ' + title + ' yet')); return; }

@@ -154,7 +154,7 @@ export async function openEventById(id) {
       S.selected = i;
       S.follow = false;
       const sc = S.feed.scroll;
-      sc.scrollTop = Math.max(0, i * 22 - sc.clientHeight / 2);
+      sc.scrollTop = Math.max(0, i * 22 - sc.clientHeight / 2);   // 22: feed.js's ROW_H
       S.rowsDirty = true;
       requestFrame();
     }

@@ -38,6 +38,7 @@ function httpGet(p) {
 }
 const hasEndpoint = async (p) => { const r = await httpGet(p); return !(r.status === 404 && r.body && r.body.error && /no such endpoint/.test(r.body.error.message)); };
 
+function sql(q) { return execFileSync('sqlite3', ['-batch', env.DB, q]).toString().trim(); }
 function send(obj) { execFileSync(env.SEND, [], { input: JSON.stringify(obj) }); }
 function ev(session, project, type, extra) {
   return Object.assign({ session_id: session, transcript_path: '/tmp/none-' + session + '.jsonl', cwd: project,
@@ -213,6 +214,13 @@ async function main() {
     check('notification permission not asked on load', (await page.eval('window.__asked')) === 0);
     if (await hasEndpoint('/api/alerts?limit=1')) await realAlerts(page);
     else await syntheticAlerts(page);
+
+    // The page holds ids the database behind it does not have (a replaced
+    // database): on reconnecting, the server says reset (and /health's last
+    // id is below ours); the page starts over with what the database holds.
+    await page.eval('window.__before_reset = 1; window.chronicle.state.lastId = 1e12; window.chronicle.state.ws.close()');
+    check('a replaced database: the page starts over', await page.waitFor(`window.__before_reset === undefined && document.body.dataset.ready === '1' && window.chronicle.state.lastId === ${Number(sql('SELECT max(id) FROM events'))}`, 10000),
+      String(await page.eval('window.chronicle && window.chronicle.state.lastId')));
 
     // Sign-in gone (cookie cleared): a clear message, not silence.
     await page.cmd('Network.clearBrowserCookies', {});

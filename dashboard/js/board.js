@@ -22,7 +22,7 @@ export const STATE_LABEL = Object.freeze({
 export const STATE_CLASS = Object.freeze({
   awaiting_input: 'awaiting', failed: 'failed', working: 'working', idle: 'idle', ended: 'ended',
 });
-const ENDED_SHOWN = 40;   // the ended group shows the newest 40 (the rest: "N more")
+const QUIET_SHOWN = 40;   // the idle and ended groups show their newest 40 (the rest: "N more")
 
 /* The session's state now: the server's, with working decayed to idle by the clock. */
 export function stateOf(s, now, idleAfterMs) {
@@ -90,7 +90,7 @@ export function projectName(p) { return p ? baseName(p) : '(no project)'; }
  * The board: [{state, label, count, projects: [{project, name, sessions}],
  * hidden}] in STATES order (empty states left out), projects by name,
  * sessions longest in their state first (ended: newest first, at most
- * ENDED_SHOWN, `hidden` counts the rest).  projects: a Set of project keys
+ * QUIET_SHOWN, `hidden` counts the rest; idle likewise, by last activity).  projects: a Set of project keys
  * to keep (empty: all).  Also counts {state: n} over all sessions.
  */
 export function buildBoard(sessions, now, idleAfterMs, projects) {
@@ -108,10 +108,14 @@ export function buildBoard(sessions, now, idleAfterMs, projects) {
     if (!list.length) continue;
     // Ties (same instant) by id: the order never depends on arrival order.
     const tie = (a, b) => (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0);
-    if (st === 'ended') list.sort((a, b) => sinceOf(b) - sinceOf(a) || tie(a, b));
+    // Waiting and working: longest first.  Idle and ended pile up over
+    // days: the newest first, and only so many.
+    const quiet = st === 'idle' || st === 'ended';
+    const at = (s) => (st === 'idle' && s.last_seen_ms ? s.last_seen_ms : sinceOf(s));
+    if (quiet) list.sort((a, b) => at(b) - at(a) || tie(a, b));
     else list.sort((a, b) => sinceOf(a) - sinceOf(b) || tie(a, b));
     let hidden = 0;
-    if (st === 'ended' && list.length > ENDED_SHOWN) { hidden = list.length - ENDED_SHOWN; list = list.slice(0, ENDED_SHOWN); }
+    if (quiet && list.length > QUIET_SHOWN) { hidden = list.length - QUIET_SHOWN; list = list.slice(0, QUIET_SHOWN); }
     const pm = new Map();
     for (const s of list) {
       const p = projectOf(s);

@@ -36,7 +36,7 @@ export function renderSidebar() {
         if (g.state === 'awaiting_input') awaiting.push(s.session_id);
       }
     }
-    if (g.hidden) box.appendChild(el('div', 'muted more', fmtNum(g.hidden) + ' more ended sessions'));
+    if (g.hidden) box.appendChild(el('div', 'muted more', fmtNum(g.hidden) + ' more ' + g.label + ' sessions (older)'));
   }
   if (!groups.length) frag.appendChild(el('div', 'muted empty-board', S.sessions.size ? 'No session in the selected projects.' : 'No session yet.'));
   $('session-list').replaceChildren(frag);

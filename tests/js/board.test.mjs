@@ -90,12 +90,13 @@ test('buildBoard: by state (awaiting first), then project, longest waiting first
   assert.equal(web.counts.working, 0);
 });
 
-test('buildBoard: the ended group is capped, the rest counted', () => {
-  const ss = Array.from({ length: 45 }, (_, i) => sess('e' + String(i).padStart(2, '0'), 'ended', { state_since_ms: NOW - i * MIN }));
+test('buildBoard: the idle and ended groups are capped, newest first, the rest counted', () => {
+  const ss = Array.from({ length: 45 }, (_, i) => sess('e' + String(i).padStart(2, '0'), 'ended', { state_since_ms: NOW - i * MIN }))
+    .concat(Array.from({ length: 42 }, (_, i) => sess('i' + String(i).padStart(2, '0'), 'working', { state_since_ms: NOW - 9e6, last_seen_ms: NOW - IDLE - (42 - i) * MIN })));
   const { groups } = B.buildBoard(ss, NOW, IDLE);
-  assert.equal(groups[0].count, 45);
-  assert.equal(groups[0].hidden, 5);
-  assert.equal(groups[0].projects[0].sessions.length, 40);
+  assert.deepEqual(groups.map((g) => [g.state, g.count, g.hidden, g.projects[0].sessions.length]), [['idle', 42, 2, 40], ['ended', 45, 5, 40]]);
+  assert.equal(groups[0].projects[0].sessions[0].session_id, 'i41'); // idle most recently first
+  assert.equal(groups[1].projects[0].sessions[0].session_id, 'e00');
 });
 
 test('tabTitle: awaiting sessions and open alerts', () => {

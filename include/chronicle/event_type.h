@@ -41,8 +41,10 @@ enum event_flag {
     EVF_PERMISSION = 1u << 15,    /* a permission dialog is showing */
     EVF_ELICITATION = 1u << 16,   /* an MCP server asks the user */
     EVF_TRANSCRIPT = 1u << 17,    /* new model output is in the transcript: reread it */
+    EVF_ACTIVITY = 1u << 18,      /* the agent is at work: a waiting session works again
+                                   * (collector/session_state.h) */
 };
-#define EVF_COUNT 18
+#define EVF_COUNT 19
 
 struct event_type {
     const char *name;             /* hook_event_name */
@@ -91,6 +93,14 @@ const char *event_flag_name(uint32_t bit);
  * notification says nothing about the session's state).  NULL type: 0.
  */
 uint32_t notification_type_flags(const char *type, enum awaiting_reason *reason);
+
+/*
+ * What an event of type name[0..len) means: its flags, with a Notification's
+ * notification_type folded in, and *why it waits when EVF_AWAITING_INPUT is
+ * set (AWAIT_NONE otherwise).  notification_type may be NULL.
+ */
+uint32_t event_meaning(const char *name, size_t len, const char *notification_type,
+                       enum awaiting_reason *why);
 
 /* The i-th notification_type that waits for a person (*reason set), or
  * NULL past the end: for listing the table (GET /api/meta). */

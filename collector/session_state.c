@@ -164,10 +164,9 @@ size_t one_line_text(const char *s, size_t n, char *out, size_t cap, size_t max_
     return len;
 }
 
-/* Decodes a JSON string span into one line of at most max_chars characters.
- * Only a prefix is decoded (never more than the line can use), cut before
- * an escape it would split. */
-static void json_text_line(const char *raw, size_t len, char *out, size_t cap, size_t max_chars)
+/* Only a prefix is decoded (never more than a line can use), cut before an
+ * escape it would split. */
+size_t json_text_line(const char *raw, size_t len, char *out, size_t cap, size_t max_chars)
 {
     char tmp[2048];
     size_t n = len < sizeof tmp ? len : sizeof tmp;
@@ -182,7 +181,7 @@ static void json_text_line(const char *raw, size_t len, char *out, size_t cap, s
         i += esc - 1;
     }
     size_t m = json_unescape(raw, n, tmp);
-    one_line_text(tmp, m, out, cap, max_chars);
+    return one_line_text(tmp, m, out, cap, max_chars);
 }
 
 /* Payload members the state machine reads, as raw spans (0 length: absent). */

@@ -127,4 +127,8 @@ void state_detail_process_gone(struct state_detail *d, int64_t pid);
  */
 size_t one_line_text(const char *s, size_t n, char *out, size_t cap, size_t max_chars);
 
+/* The same over a JSON string span (escapes as sent), decoding at most the
+ * first 2 KB of it. */
+size_t json_text_line(const char *raw, size_t len, char *out, size_t cap, size_t max_chars);
+
 #endif

@@ -111,12 +111,25 @@ claude=$!
 _bg_pids+=("$claude")
 echo '{"session_id":"s-gone","hook_event_name":"UserPromptSubmit","prompt":"hi","cwd":"/w"}' | CLAUDE_PID=$claude "$SEND"
 expect_eq alive_working "$(field s-gone state)" working
+# A live client hears of the end though no event came (the session message
+# carries the same session JSON).
+build_server_tools || fail build_ws_client
+"$WSCLIENT" -H "Authorization: Bearer $TOKEN" -t 15000 -p "/ws?session_id=s-gone" "$SERVER_PORT" \
+    >"$CHRONICLE_HOME/ws.out" 2>&1 &
+wspid=$!
+_bg_pids+=("$wspid")
+sleep 0.5
 kill -KILL "$claude"; wait "$claude" 2>/dev/null
 wait_sql 15 "SELECT state || '/' || end_reason FROM sessions WHERE session_id='s-gone'" ended/process_gone \
     && pass collector_ends_gone_process || fail collector_ends_gone_process "$(sql "SELECT state, end_reason FROM sessions WHERE session_id='s-gone'")"
 expect_eq gone_api_state "$(field s-gone state)" ended
 expect_eq gone_api_inferred "$(field s-gone ended_inferred)" true
 detail s-gone | grep -q "pid $claude) is gone" && pass gone_detail || fail gone_detail "$(detail s-gone)"
+wait_for 5 grep -q '"type":"session".*"session_id":"s-gone".*"state":"ended"' "$CHRONICLE_HOME/ws.out" \
+    && pass ws_session_ended || fail ws_session_ended "$(cat "$CHRONICLE_HOME/ws.out")"
+grep -q '"awaiting_reason":null,"state_since":"[^"]*","state_since_ms":[0-9]*,"state_detail":{"message"' \
+    "$CHRONICLE_HOME/ws.out" && pass ws_session_fields || fail ws_session_fields
+kill "$wspid" 2>/dev/null; wait "$wspid" 2>/dev/null
 
 # /api/cost from a transcript with usage: today, 3 and 20 days ago.
 iso() { date -u -d "$1" +%Y-%m-%dT%H:%M:%S.000Z; }

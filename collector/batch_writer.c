@@ -836,6 +836,19 @@ int batch_writer_commit(struct batch_writer *w, struct pending_event **events, s
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
+/* Commits when rc is SQLITE_OK, else rolls back with err set. */
+static int end_transaction(struct batch_writer *w, int rc, char *err, size_t errlen)
+{
+    if (rc == SQLITE_OK)
+        rc = step_reset(w->st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
+        if (!sqlite3_get_autocommit(w->db))
+            step_reset(w->st[ST_ROLLBACK]);
+    }
+    return rc;
+}
+
 int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *b, char *err,
                               size_t errlen)
 {
@@ -877,14 +890,7 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
         sqlite3_bind_int64(st, 6, clock_wall_ns());
         rc = step_reset(st);
     }
-    if (rc == SQLITE_OK)
-        rc = step_reset(w->st[ST_COMMIT]);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
-        if (!sqlite3_get_autocommit(w->db))
-            step_reset(w->st[ST_ROLLBACK]);
-    }
-    return rc;
+    return end_transaction(w, rc, err, errlen);
 }
 
 int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
@@ -961,13 +967,7 @@ int batch_writer_end_gone_sessions(struct batch_writer *w, int64_t now_ns, int *
     if (rc == SQLITE_DONE)
         rc = SQLITE_OK;
     sqlite3_reset(live);
-    if (rc == SQLITE_OK)
-        rc = step_reset(w->st[ST_COMMIT]);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
-        if (!sqlite3_get_autocommit(w->db))
-            step_reset(w->st[ST_ROLLBACK]);
+    if ((rc = end_transaction(w, rc, err, errlen)) != SQLITE_OK)
         *ended = 0;
-    }
     return rc;
 }

@@ -50,6 +50,24 @@ static int state_sql(struct sqlb *sb, const char *state, int64_t cutoff)
     return 0;
 }
 
+/* " AND (a OR b ...)" for a list filter, each value through fn; returns
+ * the first value fn refuses, else NULL. */
+static const char *or_filter(struct sqlb *sb, const char *const *vals, size_t n,
+                             int (*fn)(struct sqlb *, const char *, int64_t), int64_t cutoff)
+{
+    if (n == 0)
+        return NULL;
+    sqlb_sql(sb, " AND (");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            sqlb_sql(sb, " OR ");
+        if (fn(sb, vals[i], cutoff) != 0)
+            return vals[i];
+    }
+    sqlb_sql(sb, ")");
+    return NULL;
+}
+
 /* The filters other than state and status, shared by the list and its
  * state_counts. */
 static void other_filters(struct sqlb *sb, const struct query *q, int64_t since)
@@ -182,33 +200,16 @@ void api_sessions(struct http_ctx *hc)
         }
     }
     sqlb_sql(&sb, "SELECT " SESSION_COLUMNS " FROM sessions WHERE 1");
-    if (nstatus > 0) {
-        sqlb_sql(&sb, " AND (");
-        for (size_t i = 0; i < nstatus; i++) {
-            if (i > 0)
-                sqlb_sql(&sb, " OR ");
-            if (status_sql(&sb, statuses[i], cutoff) != 0) {
-                http_reply_error(hc, 400, "bad_parameter",
-                                 "parameter 'status' must be active, awaiting_input, idle or "
-                                 "ended, got '%.64s'", statuses[i]);
-                goto out;
-            }
-        }
-        sqlb_sql(&sb, ")");
+    const char *bad = or_filter(&sb, statuses, nstatus, status_sql, cutoff);
+    if (bad != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
+                         "awaiting_input, idle or ended, got '%.64s'", bad);
+        goto out;
     }
-    if (nstate > 0) {
-        sqlb_sql(&sb, " AND (");
-        for (size_t i = 0; i < nstate; i++) {
-            if (i > 0)
-                sqlb_sql(&sb, " OR ");
-            if (state_sql(&sb, states[i], cutoff) != 0) {
-                http_reply_error(hc, 400, "bad_parameter",
-                                 "parameter 'state' must be working, idle, awaiting_input, "
-                                 "failed or ended, got '%.64s'", states[i]);
-                goto out;
-            }
-        }
-        sqlb_sql(&sb, ")");
+    if ((bad = or_filter(&sb, states, nstate, state_sql, cutoff)) != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
+                         "awaiting_input, failed or ended, got '%.64s'", bad);
+        goto out;
     }
     other_filters(&sb, &q, since);
     sqlb_sql(&sb, " ORDER BY ");

@@ -156,7 +156,8 @@ struct session_agg {
     int title_claude;                         /* the stored title is Claude Code's */
     int title_known;                          /* there is a stored title */
     const char *title_source;                 /* NULL: no new title in this batch */
-    char title[SESSION_TITLE_CHARS * 4 + 1];
+    const struct pending_event *title_event;  /* ... else the event carrying it (read
+                                               * again at the upsert: no copy kept here) */
     int64_t first_ns, last_ns, last_id, ended_ns;
     const char *model, *source, *transcript_path, *end_reason, *project;
     int64_t claude_pid;
@@ -618,7 +619,7 @@ static void fold_state(struct session_agg *a, const struct pending_event *p)
         a->state.since_ns = p->ts_ns; /* a new session: its state began with it */
     a->state_ts = p->ts_ns;
     if (ev.title[0] != '\0' && !a->title_claude && (ev.title_claude || !a->title_known)) {
-        memcpy(a->title, ev.title, sizeof a->title);
+        a->title_event = p;
         a->title_source = ev.title_claude ? "claude" : "prompt";
         a->title_claude = ev.title_claude;
         a->title_known = 1;
@@ -690,8 +691,16 @@ static int upsert_session(struct batch_writer *w, const struct session_agg *a)
         sqlite3_bind_null(st, 23);
     else
         sqlite3_bind_text(st, 23, w->detail.data, (int)w->detail.len, SQLITE_STATIC);
-    bind_text(st, 24, a->title_source ? a->title : NULL);
-    bind_text(st, 25, a->title_source);
+    struct state_event title;
+    title.title[0] = '\0';
+    if (a->title_event != NULL) {
+        const struct pending_event *p = a->title_event;
+        title.flags = p->type_flags;
+        title.subagent = 0; /* only a main agent's prompt was taken */
+        state_event_read(&title, p->payload.data, p->payload.len);
+    }
+    bind_text(st, 24, title.title[0] ? title.title : NULL);
+    bind_text(st, 25, title.title[0] ? a->title_source : NULL);
     return step_reset(st);
 }
 

@@ -28,7 +28,7 @@ enum session_state_kind session_state_parse(const char *name)
 
 enum awaiting_reason awaiting_reason_parse(const char *name)
 {
-    for (int r = AWAIT_PERMISSION; name != NULL && r <= AWAIT_AGENT_INPUT; r++)
+    for (int r = AWAIT_PERMISSION; name != NULL && r <= AWAIT_ELICITATION; r++)
         if (strcmp(name, awaiting_reason_name((enum awaiting_reason)r)) == 0)
             return (enum awaiting_reason)r;
     return AWAIT_NONE;
@@ -64,13 +64,11 @@ static void set_state(struct session_state *next, const struct session_state *cu
     *next = s;
 }
 
-/* The reasons the contract names: an agent asking for input is waiting on
- * the prompt like an idle prompt. */
+/* Why an awaiting event waits (an agent_needs_input Notification already
+ * maps to idle_prompt in the event table). */
 static enum awaiting_reason wait_reason(const struct state_event *ev)
 {
     enum awaiting_reason r = ev->awaiting;
-    if (r == AWAIT_AGENT_INPUT)
-        return AWAIT_IDLE_PROMPT;
     if (r == AWAIT_NONE) /* a type flagged awaiting without a reason of its own */
         return (ev->flags & EVF_PERMISSION) ? AWAIT_PERMISSION
                : (ev->flags & EVF_ELICITATION) ? AWAIT_ELICITATION : AWAIT_TURN_DONE;

@@ -83,7 +83,7 @@ static const struct {
     {"permission_prompt", AWAIT_PERMISSION},
     {"idle_prompt", AWAIT_IDLE_PROMPT},
     {"elicitation_dialog", AWAIT_ELICITATION},
-    {"agent_needs_input", AWAIT_AGENT_INPUT},
+    {"agent_needs_input", AWAIT_IDLE_PROMPT}, /* the agent waits for the prompt */
 };
 
 const struct event_type *event_types(size_t *count)
@@ -178,7 +178,6 @@ const char *awaiting_reason_name(enum awaiting_reason r)
     case AWAIT_IDLE_PROMPT: return "idle_prompt";
     case AWAIT_TURN_DONE: return "turn_done";
     case AWAIT_ELICITATION: return "elicitation";
-    case AWAIT_AGENT_INPUT: return "agent_input";
     case AWAIT_NONE: break;
     }
     return NULL;

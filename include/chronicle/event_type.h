@@ -63,7 +63,6 @@ enum awaiting_reason {
     AWAIT_IDLE_PROMPT,            /* Claude Code says the prompt is idle */
     AWAIT_TURN_DONE,              /* the turn finished (Stop) */
     AWAIT_ELICITATION,            /* an MCP elicitation dialog */
-    AWAIT_AGENT_INPUT,            /* an agent asks for input */
 };
 
 /* The whole table, in the order hook handlers are written; *count gets its
@@ -106,7 +105,7 @@ uint32_t event_meaning(const char *name, size_t len, const char *notification_ty
  * NULL past the end: for listing the table (GET /api/meta). */
 const char *notification_awaiting_type(size_t i, enum awaiting_reason *reason);
 
-/* "permission", "idle_prompt", "turn_done", "elicitation", "agent_input";
+/* "permission", "idle_prompt", "turn_done", "elicitation";
  * NULL for AWAIT_NONE. */
 const char *awaiting_reason_name(enum awaiting_reason r);
 

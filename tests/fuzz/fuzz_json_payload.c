@@ -8,7 +8,7 @@
 #include "chronicle/json_scan.h"
 #include "event_fields.h"
 #include "payload_trim.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

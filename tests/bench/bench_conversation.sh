@@ -63,16 +63,22 @@ collect() { # collect BUILD_DIR HOME -> seconds, peak RSS kB
     kill -TERM $cpid; wait $cpid 2>/dev/null; cpid=
     awk -v ns="$((t1 - t0))" -v h="$hwm" 'BEGIN {printf "%.2f %d\n", ns/1e9, h}'
 }
-if [ -n "$BASELINE" ]; then
-    read -r bs bh < <(collect "$BASELINE" "$work/base-home")
-    echo "collector without the index ($BASELINE): $MB MB read in $bs s, peak RSS $bh kB"
-fi
 export CHRONICLE_HOME=$work/home
-read -r cs ch < <(collect "$BUILD" "$CHRONICLE_HOME")
+for r in 1 2 3; do # interleaved rounds: other processes on the machine hit both alike
+    if [ -n "$BASELINE" ]; then
+        collect "$BASELINE" "$work/base-home" >>"$work/collect-base"
+    fi
+    collect "$BUILD" "$CHRONICLE_HOME" >>"$work/collect-ours"
+done
+cs=$(awk '{print $1}' "$work/collect-ours" | median); ch=$(awk '{print $2}' "$work/collect-ours" | median)
+if [ -n "$BASELINE" ]; then
+    bs=$(awk '{print $1}' "$work/collect-base" | median); bh=$(awk '{print $2}' "$work/collect-base" | median)
+    echo "collector without the index ($BASELINE): $MB MB read in $bs s, peak RSS $bh kB (medians of 3)"
+fi
 DB=$CHRONICLE_HOME/chronicle.db
 rows=$(sqlite3 "$DB" "SELECT count(*) FROM transcript_lines")
 idx=$(sqlite3 "$DB" "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'transcript_lines%'" 2>/dev/null)
-echo "collector with the index: $MB MB read in $cs s, peak RSS $ch kB; $rows index rows, ${idx:-?} bytes (table + indexes)"
+echo "collector with the index: $MB MB read in $cs s, peak RSS $ch kB (medians of 3); $rows index rows, ${idx:-?} bytes (table + indexes)"
 [ -n "$BASELINE" ] && awk -v a="$cs" -v b="$bs" 'BEGIN {printf "collector read time ratio (index / without): %.2f\n", a/b}'
 
 # The server: the first page and one near the end, against the floor.

@@ -168,3 +168,11 @@ expect_eq deleted_links_kept "$(jq -r '.items[2].pre_event_id' <<<"$jd")" "$(jq 
 
 stop_server
 stop_collector && pass clean_exit || fail clean_exit
+
+# Retention: index rows older than the cut-off go (the lines are dated
+# 2026-11-27, the events now); the events stay.
+CHRONICLE_RETENTION_DAYS=1 CHRONICLE_RETENTION_CHECK_S=1 start_collector || fail collector_restarts
+wait_sql 15 "SELECT count(*) FROM transcript_lines" 0 && pass index_expires \
+    || fail index_expires "$(sql 'SELECT count(*) FROM transcript_lines')"
+expect_eq events_kept "$(sql "SELECT count(*) FROM events WHERE session_id='$S'")" 7
+stop_collector

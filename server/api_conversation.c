@@ -136,9 +136,10 @@ static const struct conv_block *load_block(struct page *pg, int64_t file_id, int
     }
     if (pg->line_state < 0 || block < 0 || (size_t)block >= pg->L.nblocks ||
         (int)pg->L.b[block].kind != kind) {
-        /* A different line than indexed: the file changed under the same
-         * inode (rewritten in place).  Counted as replaced. */
-        if (pg->line_state >= 0 && pg->worst < TF_REPLACED)
+        /* A whole line that is not the one indexed: the file changed under
+         * the same inode (rewritten in place).  Counted as replaced.  (A line
+         * cut at the read cap may just end before the block.) */
+        if (pg->line_state == 0 && pg->worst < TF_REPLACED)
             pg->worst = TF_REPLACED;
         return NULL;
     }
@@ -506,6 +507,16 @@ static int load_rows(sqlite3 *db, const char *sid, const char *agent, int64_t af
     return SQLITE_OK;
 }
 
+/* A database the collector has not migrated to schema 6 yet has no index:
+ * its sessions have no conversation to show, which is not an error. */
+static int have_index(sqlite3 *db)
+{
+    int found;
+    lookup_int(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+               "transcript_lines", NULL, 0, &found);
+    return found;
+}
+
 static int session_known(sqlite3 *db, const char *sid)
 {
     int found;
@@ -569,7 +580,8 @@ void api_conversation(struct http_ctx *hc)
         http_reply_error(hc, 404, "not_found", "no session '%.200s'", pg.sid);
         goto out;
     }
-    rc = load_rows(pg.db, pg.sid, agent ? agent : "", after, limit, &rows, &n);
+    if (have_index(pg.db))
+        rc = load_rows(pg.db, pg.sid, agent ? agent : "", after, limit, &rows, &n);
     items = json_array();
     size_t shown = n > (size_t)limit ? (size_t)limit : n;
     for (size_t i = 0; rc == SQLITE_OK && items != NULL && i < shown; i++) {

@@ -584,7 +584,7 @@ void api_conversation(struct http_ctx *hc)
         rc = load_rows(pg.db, pg.sid, agent ? agent : "", after, limit, &rows, &n);
     items = json_array();
     size_t shown = n > (size_t)limit ? (size_t)limit : n;
-    for (size_t i = 0; rc == SQLITE_OK && items != NULL && i < shown; i++) {
+    for (size_t i = 0; rc == SQLITE_OK && items != NULL && rows != NULL && i < shown; i++) {
         json_t *it = item_json(&pg, &rows[i]);
         if (it == NULL || json_array_append_new(items, it) != 0)
             rc = SQLITE_NOMEM;
@@ -599,8 +599,8 @@ void api_conversation(struct http_ctx *hc)
         transcript = tf_status_name(pg.worst);
     else if (shown == 0 && after == 0)
         transcript = "none"; /* nothing indexed (yet) for this session or agent */
-    char next[24];
-    if (n > (size_t)limit)
+    char next[24] = "";
+    if (n > (size_t)limit && rows != NULL)
         snprintf(next, sizeof next, "%lld", (long long)rows[shown - 1].seq);
     json_t *body = json_pack("{s:s,s:o,s:s,s:O,s:o}", "session_id", pg.sid, "agent_id",
                              agent ? json_string(agent) : json_null(), "transcript", transcript,

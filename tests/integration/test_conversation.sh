@@ -166,6 +166,18 @@ expect_eq deleted_transcript "$(jq -r '.transcript + " " + (.items|length|tostri
     "missing 7 null toolu_b1"
 expect_eq deleted_links_kept "$(jq -r '.items[2].pre_event_id' <<<"$jd")" "$(jq -r .pre_event_id <<<"$bash_item")"
 
+# Another file at the same path (rotated, rewritten): "replaced" until the
+# collector reads it from its start, then only the new file's index.
+{
+echo "{\"parentUuid\":null,$h,\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"Start over\"},\"uuid\":\"w1\",\"promptId\":\"p9\",$(t 40)}"
+echo "{\"parentUuid\":\"w1\",$h,\"type\":\"assistant\",\"message\":{\"id\":\"mw\",\"content\":[{\"type\":\"text\",\"text\":\"Starting over.\"}]},\"uuid\":\"w2\",$(t 41)}"
+} >"$MAIN"
+expect_eq replaced_before_reread "$(conv $S | jq -r '.transcript + " " + (.items|length|tostring)')" "replaced 7"
+hook "{$base,\"hook_event_name\":\"Stop\"}"
+wait_sql 10 "SELECT count(*) FROM transcript_lines WHERE session_id='$S' AND agent_id=''" 2 \
+    && pass replaced_reindexed || fail replaced_reindexed "$(sql "SELECT count(*) FROM transcript_lines WHERE session_id='$S' AND agent_id=''")"
+expect_eq replaced_after_reread "$(conv $S | jq -r '.transcript + " " + ([.items[].text] | join("|"))')" "ok Start over|Starting over."
+
 stop_server
 stop_collector && pass clean_exit || fail clean_exit
 
@@ -174,5 +186,5 @@ stop_collector && pass clean_exit || fail clean_exit
 CHRONICLE_RETENTION_DAYS=1 CHRONICLE_RETENTION_CHECK_S=1 start_collector || fail collector_restarts
 wait_sql 15 "SELECT count(*) FROM transcript_lines" 0 && pass index_expires \
     || fail index_expires "$(sql 'SELECT count(*) FROM transcript_lines')"
-expect_eq events_kept "$(sql "SELECT count(*) FROM events WHERE session_id='$S'")" 7
+expect_eq events_kept "$(sql "SELECT count(*) FROM events WHERE session_id='$S'")" 8
 stop_collector

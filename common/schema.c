@@ -200,7 +200,11 @@ static const char *const migrations[] = {
     "CREATE INDEX transcript_lines_page ON transcript_lines(session_id, agent_id, seq);"
     "CREATE INDEX transcript_lines_tool ON transcript_lines(tool_use_id)"
     "  WHERE tool_use_id IS NOT NULL;"
-    "CREATE INDEX transcript_lines_file ON transcript_lines(file_id);",
+    "CREATE INDEX transcript_lines_file ON transcript_lines(file_id);"
+    /* A prompt item links to its UserPromptSubmit event by prompt_id:
+     * partial, so only prompt events pay for it at ingest. */
+    "CREATE INDEX events_prompt_submit ON events(session_id, prompt_id)"
+    "  WHERE event_type = 'UserPromptSubmit' AND prompt_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -375,7 +375,7 @@ static json_t *item_json(struct page *pg, const struct item_row *r)
             json_object_set_new(o, "prompt_id", str_or_null(r->prompt_id));
             int64_t ev = r->prompt_id == NULL ? 0 : lookup_int(
                 pg->db, "SELECT min(id) FROM events WHERE session_id = ?1 AND prompt_id = ?2"
-                " AND event_type = 'UserPromptSubmit'", pg->sid, r->prompt_id, 0, &found);
+                " AND event_type = 'UserPromptSubmit' AND prompt_id IS NOT NULL", pg->sid, r->prompt_id, 0, &found);
             json_object_set_new(o, "event_id", id_or_null(ev, r->prompt_id && found));
         } else {
             json_t *model = json_null();

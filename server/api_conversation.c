@@ -33,6 +33,10 @@
 #define INPUT_STRING_CAP 2000   /* each string inside a tool input */
 #define MAX_FILES 8             /* transcript files one page opens */
 #define AGENT_ID_MAX 128
+/* Bytes of transcript one page may read: 200 items of huge lines would be
+ * hundreds of MB on the loop's thread; a page that reaches this ends early
+ * and next_after continues from there. */
+#define PAGE_READ_BUDGET (8 << 20)
 
 static const char *const conversation_keys[] = {"after", "limit", "agent_id", NULL};
 
@@ -58,6 +62,7 @@ struct page {
     size_t nfiles;
     enum tf_status worst;
     int any_file;
+    size_t bytes_read;
     /* the last line read, parsed: rows of one line share it */
     int64_t line_file, line_offset;
     int line_state;         /* 0 whole, 1 cut, <0 unreadable */
@@ -128,6 +133,7 @@ static const struct conv_block *load_block(struct page *pg, int64_t file_id, int
         int fd = file_fd(pg, file_id);
         if (fd >= 0) {
             int r = transcript_file_read_line(fd, offset, length, LINE_CAP, &pg->line);
+            pg->bytes_read += pg->line.len;
             if (r == -1 && pg->worst < TF_REPLACED)
                 pg->worst = TF_REPLACED;
             if (r >= 0 && conv_line_parse(pg->line.data, pg->line.len, &pg->L) == 0)
@@ -584,10 +590,15 @@ void api_conversation(struct http_ctx *hc)
         rc = load_rows(pg.db, pg.sid, agent ? agent : "", after, limit, &rows, &n);
     items = json_array();
     size_t shown = n > (size_t)limit ? (size_t)limit : n;
+    int more = n > (size_t)limit;
     for (size_t i = 0; rc == SQLITE_OK && items != NULL && rows != NULL && i < shown; i++) {
         json_t *it = item_json(&pg, &rows[i]);
         if (it == NULL || json_array_append_new(items, it) != 0)
             rc = SQLITE_NOMEM;
+        if (pg.bytes_read > PAGE_READ_BUDGET && i + 1 < shown) {
+            shown = i + 1;
+            more = 1;
+        }
     }
     sqlite3_exec(pg.db, "COMMIT", NULL, NULL, NULL); /* read-only */
     if (rc != SQLITE_OK || items == NULL) {
@@ -600,12 +611,12 @@ void api_conversation(struct http_ctx *hc)
     else if (shown == 0 && after == 0)
         transcript = "none"; /* nothing indexed (yet) for this session or agent */
     char next[24] = "";
-    if (n > (size_t)limit && rows != NULL)
+    if (more && rows != NULL && shown > 0)
         snprintf(next, sizeof next, "%lld", (long long)rows[shown - 1].seq);
     json_t *body = json_pack("{s:s,s:o,s:s,s:O,s:o}", "session_id", pg.sid, "agent_id",
                              agent ? json_string(agent) : json_null(), "transcript", transcript,
                              "items", items, "next_after",
-                             n > (size_t)limit ? json_string(next) : json_null());
+                             more && next[0] ? json_string(next) : json_null());
     http_reply_json(hc, 200, body);
 out:
     json_decref(items);

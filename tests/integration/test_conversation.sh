@@ -141,6 +141,25 @@ j3=$(conv $S3)
 expect_eq long_line_cut "$(jq -r '.items[0] | [.truncated, (.size >= 600000), (.text|length <= 16384)] | map(tostring) | join(" ")' <<<"$j3")" "true true true"
 expect_eq after_long_line "$(jq -r '.items[1].text' <<<"$j3")" short
 
+# A page reads at most 8 MB of transcript: 20 lines of 600 KB (read 512 KB
+# each) come in two pages whatever the limit, every item once.
+S5=conv-5
+F5=$P/$S5.jsonl
+big=$(long 600000 q)
+for i in $(seq 20); do
+    printf '{"type":"user","sessionId":"%s","uuid":"x%d","message":{"role":"user","content":"%s"},%s}\n' \
+        $S5 "$i" "$big" "$(t 50)"
+done >"$F5"
+hook "{\"session_id\":\"$S5\",\"transcript_path\":\"$F5\",\"hook_event_name\":\"Stop\"}"
+wait_sql 10 "SELECT count(*) FROM transcript_lines WHERE session_id='$S5'" 20 && pass budget_indexed || fail budget_indexed
+p1=$(conv $S5 limit=200)
+n1=$(jq '.items | length' <<<"$p1")
+a1=$(jq -r '.next_after // empty' <<<"$p1")
+[ "$n1" -ge 1 ] && [ "$n1" -lt 20 ] && [ -n "$a1" ] && pass page_read_budget || fail page_read_budget "$n1 items, next $a1"
+p2=$(conv $S5 "limit=200&after=$a1")
+expect_eq budget_pages_cover_all "$(jq -s '[.[].items[].seq] | (length|tostring) + " " + ((unique|length)|tostring)' <<<"$p1$p2" | tr -d '"')" "20 20"
+rm -f "$F5"
+
 # A symlink put in place of an indexed transcript: refused by the server.
 cp "$F3" "$F3.real"
 rm "$F3"

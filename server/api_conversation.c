@@ -162,7 +162,18 @@ static int put_text(struct page *pg, json_t *o, const char *key, size_t cap, int
     size_t n = pg->text.len;
     buf_reset(&pg->red);
     if (pg->srv->redact.on) {
-        int r = redact_text(s, n, &pg->srv->redact, &pg->red);
+        /* As the collector does with a string holding JSON (tool output):
+         * redacted as JSON, so secret-named keys lose their values. */
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\n' || s[k] == '\t' || s[k] == '\r'))
+            k++;
+        int r = -2;
+        if (k < n && (s[k] == '{' || s[k] == '['))
+            r = redact_json(s, n, &pg->srv->redact, &pg->red, NULL, NULL);
+        if (r == -2) {
+            buf_reset(&pg->red);
+            r = redact_text(s, n, &pg->srv->redact, &pg->red);
+        }
         if (r < 0)
             return -1;
         if (r > 0) {

@@ -135,9 +135,16 @@ printf '{"type":"user","sessionId":"%s","uuid":"v1","message":{"role":"user","co
     $S3 "$(long 600000 z)" "$(t 30)" >"$F3"
 printf '{"type":"assistant","sessionId":"%s","uuid":"v2","message":{"id":"mv","content":[{"type":"text","text":"short"}]},%s}\n' \
     $S3 "$(t 31)" >>"$F3"
+printf '{"type":"assistant","sessionId":"%s","uuid":"v3","message":{"id":"mv2","content":[{"type":"tool_use","id":"toolu_m1","name":"mcp__db__query","input":{"sql":"select 1","password":"hunter2"}}]},%s}\n' \
+    $S3 "$(t 32)" >>"$F3"
+printf '{"type":"user","sessionId":"%s","uuid":"v4","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_m1","content":"{\\"rows\\":1,\\"api_key\\":\\"abc123xyz\\"}"}]},%s}\n' \
+    $S3 "$(t 33)" >>"$F3"
 hook "{\"session_id\":\"$S3\",\"transcript_path\":\"$F3\",\"hook_event_name\":\"Stop\"}"
-wait_sql 10 "SELECT count(*) FROM transcript_lines WHERE session_id='$S3'" 2 && pass long_line_indexed || fail long_line_indexed
+wait_sql 10 "SELECT count(*) FROM transcript_lines WHERE session_id='$S3'" 4 && pass long_line_indexed || fail long_line_indexed
 j3=$(conv $S3)
+expect_eq input_secret_redacted "$(jq -r '.items[2].input.password' <<<"$j3")" "[REDACTED]"
+r3=$(jq -r '.items[2].result.text' <<<"$j3")
+case "$r3" in *abc123xyz*) fail json_result_redacted "$r3" ;; *'"rows":1'*) pass json_result_redacted ;; *) fail json_result_redacted "$r3" ;; esac
 expect_eq long_line_cut "$(jq -r '.items[0] | [.truncated, (.size >= 600000), (.text|length <= 16384)] | map(tostring) | join(" ")' <<<"$j3")" "true true true"
 expect_eq after_long_line "$(jq -r '.items[1].text' <<<"$j3")" short
 

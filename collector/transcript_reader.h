@@ -53,6 +53,11 @@ struct usage_batch {
     size_t nlines, lines_cap;
     int restart;                   /* read from the start: the file's old index goes */
     struct subagent_meta meta;
+    /* Claude Code's title for the session, if the new lines name one
+     * (redacted); "" none.  title_custom: from a custom-title line, which
+     * a later summary does not replace. */
+    char title[TRANSCRIPT_TITLE_MAX];
+    int title_custom;
 };
 
 /* Reads the meta.json of a subagent transcript path (".../agent-<id>.jsonl")

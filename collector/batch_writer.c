@@ -120,9 +120,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO search_events(rowid, prompt, command, file_path, tool_output, error, other)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [ST_REPLY] =
-        "INSERT INTO replies(message_id, text_hash, session_id, agent_id, ts_ns, text)"
+        "INSERT INTO replies(message_id, text_hash, session_id, agent_id, ts_ns, reply)"
         " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(message_id, text_hash) DO NOTHING RETURNING id",
-    [ST_SEARCH_REPLY] = "INSERT INTO search_replies(rowid, text) VALUES(?1,?2)",
+    [ST_SEARCH_REPLY] = "INSERT INTO search_replies(rowid, reply) VALUES(?1,?2)",
     [ST_STAT] =
         "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
         " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",

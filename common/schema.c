@@ -218,18 +218,18 @@ static const char *const migrations[] = {
     "CREATE TABLE replies ("
     "  id INTEGER PRIMARY KEY,"
     "  message_id TEXT NOT NULL,"
-    "  text_hash INTEGER NOT NULL,"     /* FNV-1a 64 of text */
+    "  text_hash INTEGER NOT NULL,"     /* FNV-1a 64 of reply */
     "  session_id TEXT,"
     "  agent_id TEXT,"
     "  ts_ns INTEGER,"
-    "  text TEXT NOT NULL,"             /* redacted, capped (transcript_row.h) */
+    "  reply TEXT NOT NULL,"            /* redacted, capped (transcript_row.h) */
     "  UNIQUE (message_id, text_hash)"
     ");"
     "CREATE INDEX replies_ts ON replies(ts_ns);"
-    "CREATE VIRTUAL TABLE search_replies USING fts5(text, content='replies', content_rowid='id',"
+    "CREATE VIRTUAL TABLE search_replies USING fts5(reply, content='replies', content_rowid='id',"
     "  columnsize=0, tokenize='unicode61 remove_diacritics 2');"
     "CREATE TRIGGER search_replies_delete AFTER DELETE ON replies BEGIN"
-    "  INSERT INTO search_replies(search_replies, rowid, text) VALUES('delete', old.id, old.text);"
+    "  INSERT INTO search_replies(search_replies, rowid, reply) VALUES('delete', old.id, old.reply);"
     "END;",
 };
 

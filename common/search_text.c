@@ -14,7 +14,8 @@ const char *search_field_name(int field)
     return field >= 0 && field < SEARCH_FIELDS ? field_names[field] : NULL;
 }
 
-enum top { TOP_NONE, TOP_PROMPT, TOP_ERROR, TOP_OTHER, TOP_TOOL_INPUT, TOP_TOOL_RESPONSE };
+enum top { TOP_NONE, TOP_PROMPT, TOP_ERROR, TOP_OTHER, TOP_FILE_PATH, TOP_TOOL_INPUT,
+           TOP_TOOL_RESPONSE };
 
 struct walk {
     struct search_text *st;
@@ -39,6 +40,8 @@ static enum top top_kind(const char *k, size_t n)
     if (span_is(k, n, "message") || span_is(k, n, "title") ||
         span_is(k, n, "last_assistant_message") || span_is(k, n, "reason"))
         return TOP_OTHER;
+    if (span_is(k, n, "file_path")) /* InstructionsLoaded */
+        return TOP_FILE_PATH;
     if (span_is(k, n, "tool_input"))
         return TOP_TOOL_INPUT;
     if (span_is(k, n, "tool_response"))
@@ -150,6 +153,7 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
     case TOP_PROMPT: field = depth == 1 ? SEARCH_PROMPT : -1; break;
     case TOP_ERROR: field = depth == 1 ? SEARCH_ERROR : -1; break;
     case TOP_OTHER: field = depth == 1 ? SEARCH_OTHER : -1; break;
+    case TOP_FILE_PATH: field = depth == 1 ? SEARCH_FILE_PATH : -1; break;
     case TOP_TOOL_RESPONSE: field = SEARCH_TOOL_OUTPUT; break;
     case TOP_TOOL_INPUT:
         if (!w->skip_input)

@@ -4,7 +4,8 @@
  *
  *   prompt       UserPromptSubmit .prompt
  *   command      tool_input.command
- *   file_path    tool_input.file_path / path / notebook_path / pattern / glob
+ *   file_path    tool_input.file_path / path / notebook_path / pattern / glob,
+ *                .file_path (InstructionsLoaded)
  *   tool_output  every string under tool_response (stdout, stderr, content,
  *                file.content, ...), in payload order
  *   error        .error, .error_details (PostToolUseFailure, StopFailure)

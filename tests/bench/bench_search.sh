@@ -13,7 +13,13 @@
 #     medians (search_ingest).  Goal: at most +25%.
 #
 #   BENCH_SEARCH_EVENTS (1000000)  BENCH_SEARCH_SECS (3)
+#   - the same end to end: chronicle-collector under ingest_load (the ingest
+#     benchmark's load: 4 connections, 1024 frames in flight) on a database
+#     with the index and on one whose search_events is a view that drops
+#     what is inserted into it (same statements, no index), interleaved.
+#
 #   BENCH_SEARCH_INGEST (100000 events a round)  BENCH_SEARCH_ROUNDS (5)
+#   BENCH_SEARCH_E2E (200000 events a round, 3 rounds)
 # The seeded database is cached in $BUILD/bench-cache/ (build it once: ~40 s
 # for 1M events on 2 cores), with the seed's own report beside it.
 set -u
@@ -23,11 +29,14 @@ EVENTS=${BENCH_SEARCH_EVENTS:-1000000}
 SECS=${BENCH_SEARCH_SECS:-3}
 INGEST=${BENCH_SEARCH_INGEST:-100000}
 ROUNDS=${BENCH_SEARCH_ROUNDS:-5}
-make -s "$BUILD/chronicle-server" "$BUILD/bench/search_seed" "$BUILD/bench/search_ingest" || exit 1
+make -s "$BUILD/chronicle-server" "$BUILD/chronicle-collector" "$BUILD/chronicle-send" \
+    "$BUILD/bench/search_seed" "$BUILD/bench/search_ingest" "$BUILD/bench/ingest_load" || exit 1
 command -v wrk >/dev/null || { echo "bench_search: wrk is not installed (scripts/deps.sh)"; exit 1; }
 work=$(mktemp -d /tmp/chrq.XXXXXX)
 spid=
-trap '[ -n "$spid" ] && kill -TERM $spid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+cpid=
+trap '[ -n "$spid" ] && kill -TERM $spid 2>/dev/null; [ -n "$cpid" ] && kill -TERM $cpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+export CHRONICLE_CONFIG=/dev/null
 cache=$BUILD/bench-cache
 db=$cache/search-$EVENTS.db
 mkdir -p "$cache"
@@ -76,3 +85,38 @@ kill -TERM $spid; wait $spid; spid=
 echo "== index maintenance on ingest ($INGEST events a round, $ROUNDS rounds, batches of 1024)"
 "$BUILD/bench/search_ingest" "$work" "$INGEST" "$ROUNDS" corpus
 "$BUILD/bench/search_ingest" "$work" "$INGEST" "$ROUNDS" bench
+
+E2E=${BENCH_SEARCH_E2E:-200000}
+echo "== end to end: chronicle-collector ingest of $E2E events (ingest_load 4 x 1024 in flight), 3 interleaved rounds"
+start_collector() { # HOME
+    CHRONICLE_HOME=$1 "$BUILD/chronicle-collector" 2>>"$1/collector.log" &
+    cpid=$!
+    for _ in $(seq 200); do CHRONICLE_HOME=$1 "$BUILD/chronicle-send" --check >/dev/null 2>&1 && return 0; sleep 0.05; done
+    echo "collector did not start"; return 1
+}
+stop_collector() { kill -TERM $cpid; wait $cpid 2>/dev/null; cpid=; }
+e2e() { # with|without -> events/s
+    local home=$work/e2e-$1
+    rm -rf "$home"; mkdir -p "$home"; chmod 700 "$home"
+    if [ "$1" = without ]; then
+        start_collector "$home" >&2 && stop_collector
+        sqlite3 "$home/chronicle.db" "DROP TRIGGER search_events_delete; DROP TABLE search_events;
+            CREATE VIEW search_events AS SELECT NULL AS rowid, NULL AS prompt, NULL AS command,
+              NULL AS file_path, NULL AS tool_output, NULL AS error, NULL AS other WHERE 0;
+            CREATE TRIGGER search_events_drop INSTEAD OF INSERT ON search_events BEGIN SELECT 1; END;"
+    fi
+    start_collector "$home" >&2 || return 1
+    "$BUILD/bench/ingest_load" "$home/collector.sock" "$E2E" 4 1024 >"$work/load.txt"
+    stop_collector
+    awk '{for(i=1;i<=NF;i++) if($i=="=") print $(i+1)}' "$work/load.txt"
+}
+with=() without=()
+for round in 1 2 3; do
+    if [ $((round % 2)) = 1 ]; then with+=("$(e2e with)"); without+=("$(e2e without)")
+    else without+=("$(e2e without)"); with+=("$(e2e with)"); fi
+done
+med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+w1=$(med "${with[@]}"); w0=$(med "${without[@]}")
+printf '%-40s %10s events/s   rounds: %s\n' "without the index" "$w0" "${without[*]}"
+printf '%-40s %10s events/s   rounds: %s\n' "with the index" "$w1" "${with[*]}"
+awk -v a="$w0" -v b="$w1" 'BEGIN { printf "collector ingest cost of the index: %+.0f%% time per event (goal <= 25%%)\n", 100 * (a / b - 1) }'

@@ -274,6 +274,9 @@ static void load_offsets(struct collector *c)
             f->offset = sqlite3_column_int64(st, 2);
             copy(f->session_id, sizeof f->session_id, (const char *)sqlite3_column_text(st, 3));
             copy(f->agent_id, sizeof f->agent_id, (const char *)sqlite3_column_text(st, 4));
+            /* Rewound (schema migration 5: the replies of the history): now,
+             * not at the next rescan. */
+            f->wanted = f->offset == 0;
         }
         pthread_mutex_unlock(&t->mu);
         sqlite3_finalize(st);

@@ -230,7 +230,11 @@ static const char *const migrations[] = {
     "  columnsize=0, tokenize='unicode61 remove_diacritics 2');"
     "CREATE TRIGGER search_replies_delete AFTER DELETE ON replies BEGIN"
     "  INSERT INTO search_replies(search_replies, rowid, reply) VALUES('delete', old.id, old.reply);"
-    "END;",
+    "END;"
+    /* The replies of transcripts already read: the reader reads them again
+     * from the start, off the commit path (usage rows keep their largest
+     * counts, so rereading changes none). */
+    "UPDATE transcripts SET offset = 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

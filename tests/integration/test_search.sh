@@ -152,3 +152,21 @@ expect_eq backfill_found "$(printf '%s' "$r" | jqr '[.results[].event_type] | un
 expect_eq backfill_claude_md "$(search 'CLAUDE' | jqr '[.results[] | select(.event_type=="InstructionsLoaded") | .field] | unique | join(",")')" "file_path"
 stop_server
 stop_collector && pass v1_clean_exit || fail v1_clean_exit
+
+# Upgrade from schema 4 with a transcript read already: migration 5 rewinds
+# it and the reader indexes the replies of the history (token counts unchanged).
+rm -f "$DB" "$DB-wal" "$DB-shm"
+start_collector || { fail v4_collector_starts; exit 1; }
+printf '{"session_id":"sess-t","hook_event_name":"Stop","transcript_path":"%s"}' "$T" | "$SEND"
+wait_sql 10 "SELECT count(*) FROM replies" 1 || fail v4_reply_stored
+tokens=$(sql "SELECT sum(input_tokens) || '/' || sum(output_tokens) FROM usage")
+stop_collector
+sqlite3 "$DB" "DROP TRIGGER search_events_delete; DROP TRIGGER search_replies_delete;
+    DROP TABLE search_events; DROP TABLE search_replies; DROP VIEW search_events_src;
+    DROP TABLE replies; PRAGMA user_version = 4;"
+expect_eq v4_offset_at_end "$(sql "SELECT offset FROM transcripts")" "$(stat -c %s "$T")"
+start_collector || { fail v4_upgrade_starts; exit 1; }
+wait_sql 10 "SELECT count(*) FROM replies" 1 && pass v4_replies_backfilled || fail v4_replies_backfilled
+expect_eq v4_reply_indexed "$(sql "SELECT count(*) FROM search_replies WHERE search_replies MATCH 'quixotic'")" 1
+expect_eq v4_tokens_unchanged "$(sql "SELECT sum(input_tokens) || '/' || sum(output_tokens) FROM usage")" "$tokens"
+stop_collector && pass v4_clean_exit || fail v4_clean_exit

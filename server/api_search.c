@@ -237,7 +237,11 @@ static void add_common_filters(struct sqlb *sb, const struct search_query *sq, c
 }
 
 /* CROSS JOIN: the match list drives (newest first, LIMIT rows), never a
- * scan of events checked against the index. */
+ * scan of events checked against the index.  The other way round was
+ * measured worse: with a session filter (1,000 events of 1M) driving from
+ * the session's events and looking each up in the index by rowid took
+ * p50 177 ms against 42 ms for walking the matches of a 2% word, since FTS5
+ * re-runs the whole query for each rowid. */
 static void build_events_sql(struct sqlb *sb, const struct search_query *sq)
 {
     sqlb_sql(sb, "SELECT search_events.rowid, e.session_id, e.event_type, e.tool_name, e.ts_ns,"

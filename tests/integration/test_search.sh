@@ -97,6 +97,11 @@ while :; do
 done
 expect_eq paging_order_once "$seen" "54321"
 expect_eq paging_pages "$pages" "3"
+# The same within one session (its events drive the query: api_search.c).
+r=$(search pagingword limit=2 session_id=pages)
+expect_eq session_page1 "$(printf '%s' "$r" | jqr '[.results[].snippet[2] | ltrimstr(" number ")] | join("")')" "54"
+r=$(search pagingword limit=2 session_id=pages "before=$(printf '%s' "$r" | jqr '.next_before')")
+expect_eq session_page2 "$(printf '%s' "$r" | jqr '[.results[].snippet[2] | ltrimstr(" number ")] | join("")')" "32"
 
 # Bad input: 400 with a message, never 500.
 r=$(http /api/search --get --data-urlencode 'q="unterminated')

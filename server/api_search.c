@@ -19,7 +19,6 @@
  */
 #include "server.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "http_query.h"
 #include "json_text.h"
 #include "row_json.h"
+#include "search_page.h"
 #include "sql_build.h"
 
 #define DEFAULT_LIMIT 50
@@ -36,10 +36,6 @@
 #define MAX_Q_BYTES 1024
 #define SEARCH_DEADLINE_MS 2000
 #define SNIPPET_TOKENS "16"
-/* Highlight markers: search_text.c turns control characters in the indexed
- * text into spaces, so these only ever come from snippet(). */
-#define HIT_OPEN '\x01'
-#define HIT_CLOSE '\x02'
 #define SNIP(col) "snippet(search_events, " #col ", X'01', X'02', '…', " SNIPPET_TOKENS ")"
 
 static const char *const search_keys[] = {"q", "session_id", "project", "event_type", "since",
@@ -69,24 +65,6 @@ static void search_query_free(struct search_query *sq)
     free(sq->s_projects);
     free(sq->s_types);
     query_free(&sq->q);
-}
-
-/* "<event id>.<reply id>": two decimal integers >= 0.  0 or -1. */
-static int parse_cursor(const char *s, int64_t *ev, int64_t *rep)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    long long a = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '.' || end[1] < '0' || end[1] > '9')
-        return -1;
-    long long b = strtoll(end + 1, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *ev = a;
-    *rep = b;
-    return 0;
 }
 
 static int read_params(struct http_ctx *hc, struct search_query *sq)
@@ -119,7 +97,7 @@ static int read_params(struct http_ctx *hc, struct search_query *sq)
         goto bad;
     }
     const char *before = query_get(q, "before");
-    if (before != NULL && parse_cursor(before, &sq->event_below, &sq->reply_below) != 0) {
+    if (before != NULL && search_cursor_parse(before, &sq->event_below, &sq->reply_below) != 0) {
         snprintf(err, sizeof err, "parameter 'before' must be a next_before value of an earlier "
                  "answer (\"<event id>.<reply id>\")");
         goto bad;
@@ -128,32 +106,6 @@ static int read_params(struct http_ctx *hc, struct search_query *sq)
 bad:
     http_reply_error(hc, 400, "bad_parameter", "%s", err);
     return -1;
-}
-
-/* snippet() text with HIT_OPEN/HIT_CLOSE as a JSON array alternating plain
- * and highlighted strings, starting with plain. */
-static int snippet_array(struct buf *b, const char *s, size_t n)
-{
-    int bad = buf_append(b, "[", 1);
-    size_t seg = 0, items = 0;
-    int in_hit = 0;
-    for (size_t i = 0; i <= n && !bad; i++) {
-        int end = i == n;
-        if (!end && s[i] != HIT_OPEN && s[i] != HIT_CLOSE)
-            continue;
-        if (!end && (s[i] == HIT_OPEN) == in_hit) { /* a stray marker: impossible, skip */
-            continue;
-        }
-        if (!end || i > seg || in_hit) {
-            bad |= (items ? buf_append(b, ",", 1) : 0) | jt_str(b, s + seg, i - seg);
-            items++;
-        }
-        if (!end)
-            in_hit = s[i] == HIT_OPEN;
-        seg = i + 1;
-    }
-    bad |= buf_append(b, "]", 1);
-    return bad;
 }
 
 static int time_pair(struct buf *b, const char *key, int64_t ns)
@@ -182,7 +134,7 @@ static int event_hit(struct hit *h, sqlite3_stmt *st)
     int field = -1;
     for (int i = 0; i < SEARCH_FIELDS && field < 0; i++) {
         const char *s = (const char *)sqlite3_column_text(st, 7 + i);
-        if (s != NULL && strchr(s, HIT_OPEN) != NULL)
+        if (s != NULL && strchr(s, SEARCH_HIT_OPEN) != NULL)
             field = i;
     }
     if (field < 0)
@@ -196,7 +148,7 @@ static int event_hit(struct hit *h, sqlite3_stmt *st)
               jt_key(b, "field", 0) |
               jt_str(b, search_field_name(field), strlen(search_field_name(field))) |
               jt_key(b, "snippet", 0) |
-              snippet_array(b, snip ? snip : "", snip ? strlen(snip) : 0) | buf_append(b, "}", 1);
+              search_snippet_json(b, snip ? snip : "", snip ? strlen(snip) : 0) | buf_append(b, "}", 1);
     return bad ? SQLITE_NOMEM : SQLITE_OK;
 }
 
@@ -214,7 +166,7 @@ static int reply_hit(struct hit *h, sqlite3_stmt *st)
               time_pair(b, "ts", h->ts_ns) | jt_key(b, "message_id", 0) |
               text_or_null(b, st, 5) | buf_append_str(b, ",\"field\":\"reply\"") |
               jt_key(b, "snippet", 0) |
-              snippet_array(b, snip ? snip : "", snip ? strlen(snip) : 0) | buf_append(b, "}", 1);
+              search_snippet_json(b, snip ? snip : "", snip ? strlen(snip) : 0) | buf_append(b, "}", 1);
     return bad ? SQLITE_NOMEM : SQLITE_OK;
 }
 

@@ -36,6 +36,11 @@ struct usage_batch {
     struct transcript_row *rows;   /* each row's text owned by the batch */
     size_t n, cap;
     size_t text_bytes;             /* sum of the rows' text: bounds a batch's memory */
+    /* Claude Code's title for the session, if the new lines name one
+     * (redacted); "" none.  title_custom: from a custom-title line, which
+     * a later summary does not replace. */
+    char title[TRANSCRIPT_TITLE_MAX];
+    int title_custom;
 };
 
 void usage_batch_free(struct usage_batch *b);

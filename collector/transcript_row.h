@@ -14,7 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE };
+enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE, ROW_TITLE };
+
+/* Claude Code's own name for the session: a "custom-title" line
+ * (customTitle, set by the user) or a "summary" line (summary).  Decoded, one
+ * line, not yet redacted: the reader redacts it before it is stored. */
+#define TRANSCRIPT_TITLE_MAX 481
 
 #define ROW_TEXT_SPANS 8
 /* Reply text indexed for search, per row: as SEARCH_FIELD_CAP for events,
@@ -37,6 +42,8 @@ struct transcript_row {
     char *text;                    /* decoded, redacted, capped at REPLY_TEXT_CAP:
                                     * set by the reader, owned by its usage batch */
     size_t text_bytes;
+    char title[TRANSCRIPT_TITLE_MAX]; /* ROW_TITLE */
+    int title_custom;              /* ROW_TITLE from a custom-title line */
 };
 
 /* Parses one line.  0, or -1 when the line is not a JSON object (skipped

@@ -188,8 +188,9 @@ async function session(cwd, model, endAs, startDelay) {
 }
 
 /* Screenshots at the end: SHOT (the board beside the feed), and beside it
- * SHOT-session.png, -conversation.png (where the server has the endpoint),
- * -detail.png, -charts.png, -800.png and -alerts.png (where it has alerts). */
+ * SHOT-session.png, -conversation.png and -search.png (where the server has
+ * those endpoints), -detail.png, -charts.png, -800.png and -alerts.png (where
+ * it has alerts). */
 async function screenshot() {
   const { Browser } = require(path.join(__dirname, '..', 'tests', 'integration', 'cdp_pipe.js'));
   const b = await Browser.launch(process.env.CHROMIUM || '/usr/bin/chromium');
@@ -223,6 +224,12 @@ async function screenshot() {
     await page.waitFor("document.querySelectorAll('#detail-body pre.out').length > 0", 5000);
     await take(page, named('detail'));
     await page.key('Escape');
+    if (await page.eval("!document.getElementById('search-scope').hidden")) {
+      await page.eval("(() => { const s = document.getElementById('search'); s.value = 'retry'; s.dispatchEvent(new Event('input')); })()");
+      await page.waitFor("document.querySelectorAll('#search-list .hit').length > 3", 10000);
+      await take(page, named('search'));
+      await page.eval("document.getElementById('search-close').click()");
+    }
     await page.eval("document.getElementById('btn-charts').click()");
     await page.waitFor("typeof Chart === 'function' && Chart.getChart(document.getElementById('chart-tools')) && Chart.getChart(document.getElementById('chart-tools')).data.labels.length > 0", 10000);
     await take(page, named('charts'));

@@ -26,7 +26,6 @@
 
 #define TAG "chronicle-collector"
 #define TICK_MIN_NS (200 * NS_PER_MS)     /* after commits, at most this often */
-#define BUDGET_EVERY_NS (15 * NS_PER_S)   /* spend is summed this often */
 #define FIRE_HORIZON_NS (86400 * NS_PER_S) /* states older than this never fire (an upgrade) */
 #define RETRY_MAX_NS (300 * NS_PER_S)
 #define MAX_TARGETS 16
@@ -959,7 +958,8 @@ void alert_engine_tick(struct alert_engine *e, sqlite3 *db, int after_commit, in
     if (after_commit && mono - e->last_tick_mono < TICK_MIN_NS)
         return;
     e->last_tick_mono = mono;
-    int budgets = e->last_budget_mono == 0 || mono - e->last_budget_mono >= BUDGET_EVERY_NS;
+    int budgets = e->last_budget_mono == 0 ||
+                  mono - e->last_budget_mono >= e->cfg->alert_budget_check_s * NS_PER_S;
     if (budgets)
         e->last_budget_mono = mono;
     run(e, db, now_ns, budgets);

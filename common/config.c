@@ -68,6 +68,8 @@ static const struct config_setting settings[] = {
      1, 0, 1, FIELD(alert_budget), 1},
     {"CHRONICLE_ALERT_ENDED_UNEXPECTEDLY", "alerts: a working session's Claude Code process is gone (1/0)",
      1, 0, 1, FIELD(alert_ended_unexpectedly), 1},
+    {"CHRONICLE_ALERT_BUDGET_CHECK_S", "alerts: spend is summed against the budgets this often",
+     15, 1, 3600, FIELD(alert_budget_check_s), 0},
     {"CHRONICLE_WEBHOOK_TIMEOUT_S", "alerts: one webhook POST may take this long",
      10, 1, 300, FIELD(webhook_timeout_s), 0},
     {"CHRONICLE_WEBHOOK_MAX_ATTEMPTS", "alerts: attempts per notification before giving up",

@@ -77,6 +77,7 @@ struct chronicle_config {
     long alert_tool_errors;      /* N tool errors ... */
     long alert_tool_errors_window_s; /* ... in M seconds: a 'failed' burst; N = 0: off */
     int alert_budget;
+    long alert_budget_check_s;   /* spend summed this often */
     int alert_ended_unexpectedly;
     long webhook_timeout_s;      /* one POST at most */
     long webhook_max_attempts;

@@ -5,7 +5,8 @@
  *
  * Listens on 127.0.0.1 (a free port, written to PORT_FILE), reads each
  * request (headers, then Content-Length bytes of body) and appends one line
- * to LOG: "<request path>\t<body with newlines as spaces>".  The first N
+ * to LOG: "<status answered>\t<request path>\t<body, newlines as spaces>"
+ * (status 0: not answered).  The first N
  * requests are answered 500, the rest 200.  With --hang it accepts and reads
  * but never answers (a dead webhook that keeps the connection open).
  * Sequential by design: a test's deliveries are few.  Stops on SIGTERM.
@@ -112,12 +113,13 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < blen; i++)
             if (body[i] == '\n' || body[i] == '\r')
                 body[i] = ' ';
+        seen++;
         FILE *log = fopen(argv[2], "a");
         if (log) {
-            fprintf(log, "%s\t%.*s\n", path, (int)blen, body);
+            fprintf(log, "%d\t%s\t%.*s\n", hang ? 0 : seen <= fail ? 500 : 200, path, (int)blen,
+                    body);
             fclose(log);
         }
-        seen++;
         if (hang) {
             if (nheld < MAX_HELD)
                 nheld++; /* never answered, never closed: the descriptor stays open */

@@ -321,12 +321,6 @@ void alert_engine_free(struct alert_engine *e)
     free(e);
 }
 
-int alert_engine_idle(struct alert_engine *e)
-{
-    (void)e;
-    return 1;
-}
-
 /* ---- one tick's changes ------------------------------------------------------ */
 
 struct changes {

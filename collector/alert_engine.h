@@ -66,7 +66,4 @@ int alert_engine_ack(struct alert_engine *e, int64_t id,
 void alert_engine_finish(struct alert_engine *e, sqlite3 *db);
 void alert_engine_free(struct alert_engine *e);
 
-/* For tests: notifications queued in the sender or being sent. */
-int alert_engine_idle(struct alert_engine *e);
-
 #endif

@@ -45,16 +45,22 @@ void alert_iso(int64_t ns, char out[32])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((ns % NS_PER_S) / NS_PER_MS));
 }
 
-/* Cuts s (in place, cap bytes) at a UTF-8 boundary below cap. */
+/* Cuts s (in place) to fewer than cap bytes, and drops a last UTF-8
+ * sequence that a cut (here or by snprintf) left incomplete. */
 static void cut_utf8(char *s, size_t cap)
 {
     size_t n = strlen(s);
-    if (n < cap)
+    if (n >= cap)
+        s[n = cap - 1] = '\0';
+    size_t start = n;
+    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
         return;
-    n = cap - 1;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    s[n] = '\0';
+    unsigned char lead = (unsigned char)s[start - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (start - 1) < want)
+        s[start - 1] = '\0';
 }
 
 static const char *str_or(const char *s, const char *dflt) { return s && *s ? s : dflt; }

@@ -692,7 +692,7 @@ static void record(const struct alert_job *j, void *arg)
 {
     struct record_ctx *r = arg;
     struct alert_engine *e = r->e;
-    sqlite3_stmt *st = prep(r->db, "UPDATE alert_deliveries SET attempts = attempts + 1,"
+    sqlite3_stmt *st = prep(r->db, "UPDATE alert_deliveries SET attempts = attempts + ?6,"
                                    " delivered_ns = ?2, last_error = ?3,"
                                    " next_ns = ?4, gave_up_ns = ?5 WHERE id = ?1");
     if (st == NULL)
@@ -723,6 +723,7 @@ static void record(const struct alert_job *j, void *arg)
         sqlite3_bind_int64(st, 5, r->now);
     else
         sqlite3_bind_null(st, 5);
+    sqlite3_bind_int(st, 6, stopped ? 0 : 1); /* cut short by our own exit: not an attempt */
     sqlite3_step(st);
     sqlite3_finalize(st);
     if (j->ok) {

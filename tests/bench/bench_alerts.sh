@@ -6,14 +6,19 @@
 # --hang; 10 s timeout per POST), while the events keep firing alerts (a
 # burst of 3 tool errors per session: one 'failed' alert per 3 events).
 # Interleaved rounds, the median time per send of each, and their ratio.
+# Then what evaluating the rules costs sustained ingest: ingest_load (the
+# ingest benchmark's payloads) with every alert rule off vs on, with a dead
+# webhook, interleaved rounds, medians.
 #
-#   BENCH_ALERT_SENDS (300)  BENCH_ALERT_ROUNDS (3)
+#   BENCH_ALERT_SENDS (300)  BENCH_ALERT_ROUNDS (3)  BENCH_ALERT_EVENTS (200000)
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SENDS=${BENCH_ALERT_SENDS:-300}
 ROUNDS=${BENCH_ALERT_ROUNDS:-3}
-make -s "$BUILD/chronicle-collector" "$BUILD/chronicle-send" "$BUILD/tools/http_sink" || exit 1
+EVENTS=${BENCH_ALERT_EVENTS:-200000}
+make -s "$BUILD/chronicle-collector" "$BUILD/chronicle-send" "$BUILD/tools/http_sink" \
+    "$BUILD/bench/ingest_load" || exit 1
 work=$(mktemp -d /tmp/chra.XXXXXX)
 cpid= spid=
 trap '[ -n "$cpid" ] && kill "$cpid" 2>/dev/null; [ -n "$spid" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -59,3 +64,27 @@ none=$(awk '$1 == "none" {print $2}' "$work/results" | median_of)
 dead=$(awk '$1 == "dead" {print $2}' "$work/results" | median_of)
 echo "median us/send: no webhook $none, dead webhook $dead"
 awk -v a="$dead" -v b="$none" 'BEGIN {printf "sender ratio (dead webhook / no webhook): %.2f  (goal <= 1.10)\n", a / b}'
+
+# ingest RULES: events/s of one fresh collector, alert rules on (1) or off (0).
+ingest() {
+    export CHRONICLE_HOME=$work/home CHRONICLE_WEBHOOK_URL=$DEAD
+    export CHRONICLE_ALERT_AWAITING=$1 CHRONICLE_ALERT_FAILED=$1 CHRONICLE_ALERT_BUDGET=$1 \
+        CHRONICLE_ALERT_ENDED_UNEXPECTEDLY=$1 CHRONICLE_BUDGET_DAILY_USD=0.01
+    rm -rf "$CHRONICLE_HOME"
+    "$BUILD/chronicle-collector" 2>"$work/collector.log" &
+    cpid=$!
+    for _ in $(seq 200); do [ -S "$CHRONICLE_HOME/collector.sock" ] && break; sleep 0.05; done
+    "$BUILD/bench/ingest_load" "$CHRONICLE_HOME/collector.sock" "$EVENTS" 4 1024 |
+        awk '{for (i = 1; i <= NF; i++) if ($i == "=") print $(i + 1)}'
+    kill -TERM "$cpid"; wait "$cpid" 2>/dev/null; cpid=
+}
+echo "-- collector ingest, $EVENTS events (4 connections), alert rules off vs on, $ROUNDS interleaved rounds"
+for r in $(seq "$ROUNDS"); do
+    # Alternate which goes first: the machine drifts within a round.
+    if [ $((r % 2)) = 1 ]; then off=$(ingest 0); on=$(ingest 1); else on=$(ingest 1); off=$(ingest 0); fi
+    echo "round $r: rules off $off events/s, on $on events/s"
+    echo "off $off" >>"$work/ingest"; echo "on $on" >>"$work/ingest"
+done
+off=$(awk '$1 == "off" {print $2}' "$work/ingest" | median_of)
+on=$(awk '$1 == "on" {print $2}' "$work/ingest" | median_of)
+awk -v a="$on" -v b="$off" 'BEGIN {printf "ingest ratio (rules on / off): %.2f\n", a / b}'

@@ -93,17 +93,42 @@ struct config_string {
 
 static const struct config_string string_settings[] = {
     {"CHRONICLE_BIND", SFIELD(bind), "127.0.0.1"},
+    /* Alerts (docs/ALERTS.md); webhook URLs are printed as origins only. */
+    {"CHRONICLE_WEBHOOK_URL", SFIELD(webhook_url), ""},
+    {"CHRONICLE_WEBHOOK_FORMAT", SFIELD(webhook_format), "auto"},
+    {"CHRONICLE_DASHBOARD_URL", SFIELD(dashboard_url), ""},
     {"CHRONICLE_TOKEN", SFIELD(token), ""},
     {"CHRONICLE_ALLOWED_HOSTS", SFIELD(allowed_hosts), ""},
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
     {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
     {"CHRONICLE_SHIP_TO", SFIELD(ship_to), ""},
-    {"CHRONICLE_BUDGET_DAILY_USD", SFIELD(budget_daily_usd_text), ""},
-    {"CHRONICLE_BUDGET_MONTHLY_USD", SFIELD(budget_monthly_usd_text), ""},
-    {"CHRONICLE_WEBHOOK_URL", SFIELD(webhook_url), ""},
-    {"CHRONICLE_WEBHOOK_FORMAT", SFIELD(webhook_format), "auto"},
-    {"CHRONICLE_DASHBOARD_URL", SFIELD(dashboard_url), ""},
+    {"CHRONICLE_BUDGET_DAILY_USD", SFIELD(budget_daily_text), ""},
+    {"CHRONICLE_BUDGET_MONTHLY_USD", SFIELD(budget_monthly_text), ""},
 };
+
+/* The dollar amount a budget text names: "" is none (-1); anything but a
+ * finite number >= 0 is an error (-2). */
+static double usd_value(const char *text)
+{
+    if (text[0] == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 1e12)
+        return -2; /* !(v >= 0) also refuses NaN */
+    return v;
+}
+
+/* The double a budget's text sets, or NULL for other strings. */
+static double *usd_field(struct chronicle_config *cfg, size_t offset)
+{
+    if (offset == offsetof(struct chronicle_config, budget_daily_text))
+        return &cfg->budget_daily_usd;
+    if (offset == offsetof(struct chronicle_config, budget_monthly_text))
+        return &cfg->budget_monthly_usd;
+    return NULL;
+}
 
 const struct config_setting *config_settings(size_t *count)
 {
@@ -278,31 +303,19 @@ static void config_file_path(struct chronicle_config *cfg)
         snprintf(cfg->config_file, sizeof cfg->config_file, "%s/.config/chronicle/config", home);
 }
 
-/* A non-negative amount of dollars ("12", "2.50").  0 or -1. */
-static int parse_usd(const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 1e9)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* "budget.<project>.daily_usd = X": a per-project daily budget (alerts). */
 static int project_budget(struct chronicle_config *cfg, const char *key, const char *value,
                           int line, char *err, size_t errlen)
 {
     const char *name = key + 7, *suffix = ".daily_usd";
     size_t n = strlen(name), sl = strlen(suffix);
-    double v;
+    double v = usd_value(value);
     if (n <= sl || strcmp(name + n - sl, suffix) != 0 || n - sl >= sizeof cfg->project_budget[0].project) {
         snprintf(err, errlen, "%s:%d: expected 'budget.<project>.daily_usd', got '%.60s'",
                  cfg->config_file, line, key);
         return -1;
     }
-    if (parse_usd(value, &v) != 0) {
+    if (v < 0) {
         snprintf(err, errlen, "%s:%d: %s='%s': expected an amount of dollars", cfg->config_file,
                  line, key, value);
         return -1;
@@ -458,6 +471,16 @@ static int apply(struct chronicle_config *cfg, size_t idx, const char *text,
             snprintf(err, errlen, "%s is longer than %zu bytes", where, s->size - 1);
             return -1;
         }
+        double *usd = usd_field(cfg, s->offset);
+        if (usd != NULL) {
+            double v = usd_value(text);
+            if (v == -2) {
+                snprintf(err, errlen, "%s='%s': expected an amount in US dollars, 0 or more "
+                         "(e.g. 25 or 12.50), or empty for none", where, text);
+                return -1;
+            }
+            *usd = v;
+        }
         strcpy((char *)cfg + s->offset, text);
     } else if (set_paths(cfg, text, err, errlen) != 0) {
         return -1;
@@ -474,14 +497,15 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
      * a third of chronicle-send's instructions.) */
     cfg->home[0] = cfg->socket_path[0] = cfg->db_path[0] = cfg->spool_dir[0] = '\0';
     cfg->spool_tmp[0] = cfg->spool_bad[0] = cfg->drop_file[0] = '\0';
+    cfg->n_project_budgets = 0; /* budget.<project>.daily_usd lines (read_file) */
     err[0] = '\0';
     memset(cfg->origin, 0, sizeof cfg->origin);
     for (size_t i = 0; i < N_NUM; i++)
         set_value(cfg, &settings[i], settings[i].def);
     for (size_t i = 0; i < N_STR; i++)
         strcpy((char *)cfg + string_settings[i].offset, string_settings[i].def);
+    cfg->budget_daily_usd = cfg->budget_monthly_usd = -1;
 
-    cfg->n_project_budgets = 0;
     struct file_conf fc;
     char msg[PATH_MAX + 256];
     if (read_file(cfg, &fc, msg, sizeof msg) != 0) {
@@ -494,19 +518,6 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
         const char *text = lookup(&fc, i, &o);
         if (text != NULL && apply(cfg, i, text, &o, msg, sizeof msg) != 0 && rc == 0) {
             snprintf(err, errlen, "%s", msg);
-            rc = -1;
-        }
-    }
-    /* Budgets are dollars, not integers: parsed here from their strings. */
-    const char *budget_texts[2] = {cfg->budget_daily_usd_text, cfg->budget_monthly_usd_text};
-    double *budgets[2] = {&cfg->budget_daily_usd, &cfg->budget_monthly_usd};
-    for (int i = 0; i < 2; i++) {
-        *budgets[i] = -1;
-        if (budget_texts[i][0] != '\0' && parse_usd(budget_texts[i], budgets[i]) != 0 && rc == 0) {
-            snprintf(err, errlen, "%s='%s': expected an amount of dollars (2.50)",
-                     i == 0 ? "CHRONICLE_BUDGET_DAILY_USD" : "CHRONICLE_BUDGET_MONTHLY_USD",
-                     budget_texts[i]);
-            *budgets[i] = -1;
             rc = -1;
         }
     }

@@ -84,8 +84,6 @@ struct chronicle_config {
     long webhook_retry_base_ms;  /* first retry delay, doubling to 5 min */
     long alert_queue_max;        /* undelivered notifications kept at most */
     int desktop_notify;          /* notify-send where a desktop session exists */
-    /* Parsed from the *_text strings by config_load: < 0 means no budget. */
-    double budget_daily_usd, budget_monthly_usd;
     /* budget.<project>.daily_usd lines of the config file. */
 #define CONFIG_MAX_PROJECT_BUDGETS 16
     struct { char project[128]; double daily_usd; } project_budget[CONFIG_MAX_PROJECT_BUDGETS];
@@ -95,10 +93,16 @@ struct chronicle_config {
     char token[256];        /* CHRONICLE_TOKEN: bearer token; required off loopback */
     char allowed_hosts[1024]; /* CHRONICLE_ALLOWED_HOSTS: extra Host names, comma-separated */
     char cors_origin[256];  /* CHRONICLE_CORS_ORIGIN: the one origin given CORS headers */
+    /* Spending budgets in US dollars (CHRONICLE_BUDGET_DAILY_USD /
+     * CHRONICLE_BUDGET_MONTHLY_USD, config keys budget_daily_usd /
+     * budget_monthly_usd): the text as given ("" = none) and its value,
+     * -1 when none.  A negative or non-numeric value is a config error. */
+    char budget_daily_text[32];
+    char budget_monthly_text[32];
+    double budget_daily_usd;
+    double budget_monthly_usd;
     /* Team mode (chronicle-ship, docs/TEAM.md). */
     char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
-    char budget_daily_usd_text[32];   /* CHRONICLE_BUDGET_DAILY_USD: "" = none */
-    char budget_monthly_usd_text[32]; /* CHRONICLE_BUDGET_MONTHLY_USD: "" = none */
     char webhook_url[4096];  /* CHRONICLE_WEBHOOK_URL: one or more, separated by spaces or commas */
     char webhook_format[16]; /* auto | json | slack | discord | ntfy */
     char dashboard_url[512]; /* link base in notifications; "" = http://bind:port/ */

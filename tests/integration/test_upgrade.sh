@@ -8,7 +8,6 @@ sqlite3 "$DB" <"$ROOT/tests/fixtures/db/schema-v1.sql" || { fail v1_database_loa
 sqlite3 "$DB" "PRAGMA journal_mode=WAL" >/dev/null
 digest() { sql "SELECT count(*), sum(length(payload)), sum(length(raw)), group_concat(hex(event_uid), '') FROM (SELECT * FROM events ORDER BY id)" | md5sum; }
 before_events=$(digest)
-# Schema 1's session columns (later migrations add columns, never change these).
 V1_SESSION_COLS="session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, transcript_path, end_reason, ended_ns, last_event_type, last_event_id, state, claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count"
 before_sessions=$(sql "SELECT $V1_SESSION_COLS FROM sessions ORDER BY session_id" | md5sum)
 before_tools=$(sql "SELECT * FROM tool_calls ORDER BY tool_use_id" | md5sum)

@@ -33,11 +33,8 @@ wait_lines() { # wait_lines SECONDS SINK STATUS EVENT RULE WANT
 }
 
 printf '{"session_id":"al-1","hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"rm -rf build"},"cwd":"/w/shop","permission_mode":"default"}' | "$SEND"
-# Until the state branch records state_since_ns, the test gives the waiting
-# session its state as that branch will (contract 1 of the helper brief).
-if [ -z "$(sql "SELECT state_since_ns FROM sessions WHERE session_id='al-1'")" ]; then
-    sql "UPDATE sessions SET state='awaiting_input', awaiting_reason='permission', state_since_ns=$(date +%s%N), state_detail='{\"tool_name\":\"Bash\",\"tool_input\":\"rm -rf build\"}' WHERE session_id='al-1'"
-fi
+# The collector's state machine makes it a wait for a permission, since now.
+expect_eq waiting_state "$(sql "SELECT state||' '||awaiting_reason||' '||(state_since_ns > 0) FROM sessions WHERE session_id='al-1'")" "awaiting_input permission 1"
 t0=$(date +%s%N)
 wait_lines $((CHRONICLE_ALERT_AWAITING_AFTER_S + 2)) a 200 fired awaiting 1 \
     && pass awaiting_posted_in_time || fail awaiting_posted_in_time "$(cat "$H/posts_a" 2>/dev/null)"
@@ -67,8 +64,6 @@ expect_eq one_alert_row "$(sql "SELECT count(*) FROM alerts")" 1
 "$WSCLIENT" -H "Authorization: Bearer $TOKEN" -n 1000 -t 5000 "$SERVER_PORT" >"$H/ws.out" 2>&1 & ws=$!
 sleep 0.3
 printf '{"session_id":"al-1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"t1","cwd":"/w/shop"}' | "$SEND"
-# (the same stand-in for the state branch: the session moved on)
-sql "UPDATE sessions SET state='working', awaiting_reason=NULL, state_since_ns=$(date +%s%N) WHERE session_id='al-1' AND state != 'working'"
 wait_lines 4 a 200 resolved awaiting 1 && pass resolved_posted || fail resolved_posted "$(cut -c1-120 "$H/posts_a")"
 wait_lines 10 b 200 resolved awaiting 1 && pass resolved_posted_b || fail resolved_posted_b
 

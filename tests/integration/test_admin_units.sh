@@ -122,7 +122,7 @@ collector_sandbox() {
     fi
     expect_eq sandbox_address_families \
         "$(sctl show -p RestrictAddressFamilies --value chronicle-collector.service)" \
-        "AF_INET AF_INET6 AF_NETLINK AF_UNIX"
+        "AF_INET AF_INET6 AF_UNIX"
 }
 
 # The sandbox leaves the network to webhooks: two tool errors in one session

@@ -19,7 +19,8 @@ const char *route_name(enum route_id r)
         [ROUTE_SESSION] = "session", [ROUTE_SESSION_EVENTS] = "session_events",
         [ROUTE_EVENTS] = "events", [ROUTE_EVENT] = "event", [ROUTE_STATS] = "stats",
         [ROUTE_STATIC] = "static", [ROUTE_OTHER] = "other", [ROUTE_USAGE] = "usage",
-        [ROUTE_COST] = "cost", [ROUTE_META] = "meta", [ROUTE_ALERTS] = "alerts",
+        [ROUTE_COST] = "cost", [ROUTE_META] = "meta",
+        [ROUTE_SESSION_CONVERSATION] = "session_conversation", [ROUTE_ALERTS] = "alerts",
         [ROUTE_ALERT_ACK] = "alert_ack"};
     return (unsigned)r < ROUTE_COUNT && names[r] ? names[r] : "other";
 }

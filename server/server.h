@@ -21,6 +21,7 @@
 #include "chronicle/buf.h"
 #include "chronicle/config.h"
 #include "chronicle/pricing.h"
+#include "chronicle/redact.h"
 
 #define SERVER_TAG "chronicle-server"
 
@@ -29,7 +30,8 @@
 enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
-    ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_ALERTS, ROUTE_ALERT_ACK,
+    ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_SESSION_CONVERSATION, ROUTE_ALERTS,
+    ROUTE_ALERT_ACK,
     ROUTE_COUNT
 };
 
@@ -127,6 +129,8 @@ struct server {
     int port;              /* the port actually bound (--port 0 picks one) */
     struct pricing pricing;           /* owned: share/pricing.tsv, empty when not found */
     char pricing_file[PATH_MAX];      /* where it came from, "" when none */
+    struct redact_rules redact;       /* owned: the collector's rules, applied to transcript
+                                         text served (api_conversation.c) */
 };
 
 /* ---- HTTP plumbing (http_route.c, http_reply.c) ---------------------- */
@@ -210,6 +214,7 @@ int alerts_changed(struct server *srv, int64_t *last_version,
 int alerts_max_version(struct server *srv, int64_t *out);
 /* api_alerts.c: appends chronicle_alerts_total{rule} and chronicle_alerts_open{rule}. */
 int alerts_metrics(struct server *srv, struct buf *b);
+void api_conversation(struct http_ctx *hc);  /* /api/sessions/{id}/conversation */
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
  * to a session object.  SQLite code. */
 int usage_add_to_session(struct server *srv, const char *sid, json_t *session);

@@ -53,3 +53,10 @@ ev off StopFailure '"error":"server_error"'
 sleep 1.5
 expect_eq rule_off_no_alert "$(sql "SELECT count(*) FROM alerts WHERE session_id='off'")" 0
 stop_collector
+
+# A webhook URL that is not http(s) is a configuration error, named without its secret.
+out=$(CHRONICLE_WEBHOOK_URL="ftp://files.example/s3cr3t" "$COLLECTOR" 2>&1); rc=$?
+expect_eq bad_webhook_refused "$rc" 1
+printf '%s' "$out" | grep -q "CHRONICLE_WEBHOOK_URL: 'ftp://files.example...' is not an http:// or https:// URL" \
+    && pass bad_webhook_named || fail bad_webhook_named "$out"
+printf '%s' "$out" | grep -q s3cr3t && fail bad_webhook_no_secret || pass bad_webhook_no_secret

@@ -7,7 +7,7 @@
  * clicks "Enable notifications", never on load; then each new alert (a WS
  * "alert" message) shows one notification.
  */
-import { countOpen, isOpen, notificationOf, ruleLabel, shouldNotify, sortedAlerts, upsertAlert } from '/assets/alerts.js';
+import { alertText, countOpen, isOpen, notificationOf, ruleLabel, shouldNotify, sortedAlerts, upsertAlert } from '/assets/alerts.js';
 import { $, closeMenus, el, toast } from '/assets/dom.js';
 import { fmtFeedTime } from '/assets/format.js';
 import { api, apiPost } from '/assets/live.js';
@@ -60,7 +60,7 @@ function drawAlert(a) {
   h.appendChild(el('span', null, a.title || a.project || a.machine || ''));
   h.appendChild(el('span', 'spacer'));
   h.appendChild(el('span', 'muted', fmtFeedTime(a.fired_ms, Date.now())));
-  if (a.reason || a.detail) d.appendChild(el('div', null, [a.reason, a.detail].filter(Boolean).join(' · ')));
+  d.appendChild(el('div', 'alert-text', alertText(a)));
   const state = a.acknowledged_ms ? 'acknowledged ' + fmtFeedTime(a.acknowledged_ms, Date.now())
     : a.resolved_ms ? 'resolved ' + fmtFeedTime(a.resolved_ms, Date.now()) : 'open';
   const f = d.appendChild(el('div', 'alert-head muted'));

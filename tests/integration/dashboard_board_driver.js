@@ -145,7 +145,7 @@ async function main() {
     check('waiting time ticks', w1 !== w2 && /^\d+(s|m \d\ds)$/.test(w2), w1 + ' -> ' + w2);
     const counts = await page.eval("['stat-working', 'stat-awaiting', 'stat-failed'].map(i => document.getElementById(i).textContent).join(' ')");
     check('header counts working / awaiting / failed apart', counts === '1 5 1', counts);
-    check('tab title counts the awaiting', (await page.eval('document.title')) === '(5 awaiting) Chronicle', await page.eval('document.title'));
+    check('tab title counts the awaiting', /^\(5 awaiting( · \d+ alerts?)?\) Chronicle$/.test(await page.eval('document.title')), await page.eval('document.title'));
 
     // Titles where the server gives them (contract 1), else the short id.
     const title = await page.eval(`${card(PERM)}.querySelector('.sess-title').textContent`);
@@ -255,7 +255,8 @@ async function realAlerts(page) {
   send(ev(NEWP, '/home/dev/alpha', 'UserPromptSubmit', { prompt: 'Delete the old release tags' }));
   send(ev(NEWP, '/home/dev/alpha', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'git tag -d v1' } }));
   check('a new alert: one browser notification', await page.waitFor("window.__notes.length === 1", 15000), await page.eval('JSON.stringify(window.__notes)'));
-  info('notification: ' + await page.eval('JSON.stringify(window.__notes[0])'));
+  const note = JSON.parse(await page.eval('JSON.stringify(window.__notes[0] || {})'));
+  check('... saying who and why', note.title === 'Needs you: Delete the old release tags' && note.body === 'Permission: Bash `git tag -d v1`', JSON.stringify(note));
   await sleep(500);
   check('... and not twice', (await page.eval('window.__notes.length')) === 1);
   await page.screenshot(path.join(env.ARTIFACTS, 'board-alerts.png'));
@@ -274,7 +275,7 @@ async function realAlerts(page) {
  * 5) still draw the badge, the title and the notifications. */
 async function syntheticAlerts(page) {
   const alert = { id: 901, rule: 'awaiting', session_id: PERM, title: 'Clean the build directory', project: '/home/dev/alpha', machine: 'm',
-    reason: 'Permission: Bash', detail: 'rm -rf build', fired: null, fired_ms: Date.now(), resolved: null, resolved_ms: null, acknowledged: null, acknowledged_ms: null, deliveries: [] };
+    reason: 'permission', detail: { tool_name: 'Bash', tool_input: 'rm -rf build' }, fired: null, fired_ms: Date.now(), resolved: null, resolved_ms: null, acknowledged: null, acknowledged_ms: null, deliveries: [] };
   await page.eval(`window.chronicle.state.onAlert(${JSON.stringify(alert)})`);
   check('alert: badge in the header', await page.waitFor("!document.getElementById('alerts-badge').hidden && document.getElementById('alerts-badge').textContent === '1'", 2000));
   check('... and in the tab title', (await page.eval('document.title')) === '(5 awaiting · 1 alert) Chronicle', await page.eval('document.title'));

@@ -180,6 +180,9 @@ async function main() {
 
     // Filters narrow the feed and live in the URL.
     const total = await page.eval(js.viewLen);
+    // The local filter of loaded events (where the server searches history,
+    // the box's scope menu switches to it; test_dashboard_search.sh tests the other).
+    await page.eval(`(() => { const sc = document.getElementById('search-scope'); if (!sc.hidden) { sc.value = 'loaded'; sc.dispatchEvent(new Event('change')); } })()`);
     await page.eval(`(() => { const s = document.getElementById('search'); s.value = 'xss-marker'; s.dispatchEvent(new Event('input')); })()`);
     check('text filter narrows the feed', await page.waitFor(`${js.viewLen} === 1`, 2000), 'view ' + await page.eval(js.viewLen));
     check('... and is in the URL', (await page.eval('location.search')).includes('q=xss-marker'));

@@ -1,12 +1,15 @@
 /*
- * detail.js - the event detail panel: the event's fields, its flags as
- * badges, copy buttons, the payload as a collapsible JSON tree, and for a
- * joined tool call the result from its end event.
+ * detail.js - the event detail panel (below the feed, full width): titled by
+ * what happened, the command, prompt, error and output as preformatted text
+ * (detail_text.js), the event's fields, its flags as badges, copy buttons,
+ * and the payload as a collapsible JSON tree; for a joined tool call the
+ * result from its end event.
  */
+import { detailTitle, readableSections } from '/assets/detail_text.js';
 import { $, copyText, el } from '/assets/dom.js';
 import { fmtBytes, fmtDateTime, fmtDur, fmtNum } from '/assets/format.js';
 import { api } from '/assets/live.js';
-import { S } from '/assets/model.js';
+import { S, requestFrame } from '/assets/model.js';
 
 const TREE_STRING_MAX = 20000;  // longer strings are cut in the tree (Copy JSON has them whole)
 
@@ -31,7 +34,8 @@ function jsonTree(v, key, depth) {
   if (typeof v === 'string') {
     cls = 's';
     const cut = v.length > TREE_STRING_MAX;
-    text = JSON.stringify(cut ? v.slice(0, TREE_STRING_MAX) : v) + (cut ? ' … (' + fmtNum(v.length - TREE_STRING_MAX) + ' more characters: use Copy JSON)' : '');
+    // The string as it reads (real line breaks), quoted: not JSON's escapes.
+    text = '"' + (cut ? v.slice(0, TREE_STRING_MAX) : v) + '"' + (cut ? ' … (' + fmtNum(v.length - TREE_STRING_MAX) + ' more characters: use Copy JSON)' : '');
   } else if (typeof v === 'number') cls = 'n';
   else if (typeof v === 'boolean') cls = 'b';
   leaf.appendChild(el('span', cls, text));
@@ -50,7 +54,8 @@ function fields(frag, ev, full) {
   const add = (k, v) => { if (v === null || v === undefined || v === '') return; kv.appendChild(el('dt', null, k)); kv.appendChild(el('dd', null, v)); };
   add('time (local)', fmtDateTime(full.ts_ms));
   add('stored', fmtDateTime(full.stored_ms));
-  add('session', full.session_id);
+  const sess = S.sessions.get(full.session_id);
+  add('session', (sess && sess.title ? sess.title + '\n' : '') + full.session_id);
   add('tool', full.tool_name);
   add('tool_use_id', full.tool_use_id);
   add('agent', full.agent_id ? full.agent_id + (full.agent_type ? ' (' + full.agent_type + ')' : '') : null);
@@ -77,15 +82,30 @@ function copyButtons(frag, full) {
   if (full.payload && typeof full.payload.prompt === 'string') cbtn('Copy prompt', full.payload.prompt);
 }
 
-/* A joined call's result: its end event's tool_response (the output) or error. */
+/* The command, prompt, error, output... of payload p as preformatted text. */
+function sections(frag, p, skip) {
+  for (const sec of readableSections(p)) {
+    if (skip && skip.has(sec.label)) continue;
+    frag.appendChild(el('h3', null, sec.label));
+    frag.appendChild(el('pre', 'out' + (sec.err ? ' out-err' : ''), sec.text === '' ? '(empty)' : sec.text));
+  }
+}
+
+/* A joined call's result: its end event's output or error, as text. */
 async function result(frag, post) {
   try {
     const full = await api('/api/events/' + post.id);
-    const p = full.payload || {};
-    const res = p.tool_response !== undefined ? p.tool_response : p.error !== undefined ? p.error : p;
-    frag.appendChild(el('h3', null, 'Result · ' + full.type + ' #' + full.id));
-    frag.appendChild(el('div', 'json')).appendChild(jsonTree(res, null, 0));
-  } catch (e) { frag.appendChild(el('div', 'muted', 'result: ' + e.message)); }
+    sections(frag, full.payload, new Set(['Command']));
+    return full;
+  } catch (e) { frag.appendChild(el('div', 'muted', 'result: ' + e.message)); return null; }
+}
+
+function payloadTree(frag, full, label) {
+  const d = frag.appendChild(el('details', 'raw'));
+  d.appendChild(el('summary', null, label));
+  const tree = d.appendChild(el('div', 'json'));
+  if (full.payload === null) tree.appendChild(el('div', 'muted', 'no JSON payload (invalid input, raw bytes kept: ' + fmtNum(full.raw_size || 0) + ')'));
+  else tree.appendChild(jsonTree(full.payload, null, 0));
 }
 
 export async function openDetail(ev) {
@@ -93,22 +113,53 @@ export async function openDetail(ev) {
   S.detailId = ev.id;
   const body = $('detail-body');
   $('detail').hidden = false;
-  $('detail-title').textContent = ev.type + ' #' + ev.id;
+  const title = detailTitle(ev, S.meta);
+  $('detail-title').textContent = title;
+  $('detail-type').textContent = ev.type + ' #' + ev.id;
+  const failed = /\b(failed|denied)$/.test(title) || S.meta.ERROR_TYPES.has(ev.type);
+  $('detail-title').className = failed ? 'dur-err' : '';
   body.replaceChildren(el('div', 'muted', 'loading…'));
   let full;
   try { full = await api('/api/events/' + ev.id); } catch (e) { body.replaceChildren(el('div', 'muted', e.message)); return; }
   if (S.detailId !== ev.id) return;
   const frag = document.createDocumentFragment();
-  fields(frag, ev, full);
-  copyButtons(frag, full);
-  const tree = frag.appendChild(el('div', 'json'));
-  if (full.payload === null) tree.appendChild(el('div', 'muted', 'no JSON payload (invalid input, raw bytes kept: ' + fmtNum(full.raw_size || 0) + ')'));
-  else tree.appendChild(jsonTree(full.payload, null, 0));
+  const cols = frag.appendChild(el('div', 'detail-cols'));
+  const text = cols.appendChild(el('div', 'detail-text'));
+  const side = cols.appendChild(el('div', 'detail-side'));
+  sections(text, full.payload);
+  let post = null;
   if (ev.post) {
-    await result(frag, ev.post);
+    post = await result(text, ev.post);
     if (S.detailId !== ev.id) return;
   }
+  if (!text.childNodes.length) text.appendChild(el('div', 'muted', 'nothing to read as text: the payload is below'));
+  fields(side, ev, full);
+  copyButtons(side, full);
+  payloadTree(side, full, 'Payload (JSON)');
+  if (post) payloadTree(side, post, 'Result payload · ' + post.type + ' #' + post.id);
   body.replaceChildren(frag);
+  body.scrollTop = 0;
 }
 
 export function closeDetail() { $('detail').hidden = true; S.detailId = null; }
+
+/* Opens event id in the detail (a link from the conversation, a search
+ * hit), and selects and shows its row when the feed has it. */
+export async function openEventById(id) {
+  let ev = S.byId.get(id);
+  if (ev && ev.pre && S.view.indexOf(ev) < 0) ev = ev.pre;   // folded into its call's row
+  if (ev) {
+    const i = S.view.indexOf(ev);
+    if (i >= 0) {
+      S.selected = i;
+      S.follow = false;
+      const sc = S.feed.scroll;
+      sc.scrollTop = Math.max(0, i * 22 - sc.clientHeight / 2);   // 22: feed.js's ROW_H
+      S.rowsDirty = true;
+      requestFrame();
+    }
+    openDetail(ev);
+    return;
+  }
+  try { openDetail(await api('/api/events/' + id)); } catch (e) { $('detail').hidden = false; $('detail-body').replaceChildren(el('div', 'muted', e.message)); }
+}

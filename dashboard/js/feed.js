@@ -7,11 +7,13 @@ import { openDetail } from '/assets/detail.js';
 import { $, el } from '/assets/dom.js';
 import { iconOf, typeClass } from '/assets/event_meta.js';
 import { buildView, makeMatcher } from '/assets/filter.js';
-import { baseName, fmtDur, fmtNum, fmtTime, shortId } from '/assets/format.js';
+import { projectName, titleOf } from '/assets/board.js';
+import { agentLabel, agentSlot, fmtDur, fmtFeedTime, fmtNum } from '/assets/format.js';
 import { S } from '/assets/model.js';
 
 const ROW_H = 22;        // px, as --row in app.css
 const OVERSCAN = 5;      // rows drawn above the first visible one (and 10 in all beyond the screen)
+const AGENT_COLORS = 6;  // .ag0 .. .ag5 in app.css: parallel subagents told apart
 
 function makeRow() {
   const r = el('div', 'row');
@@ -21,6 +23,8 @@ function makeRow() {
     sess: r.appendChild(el('span', 'c-sess')), tool: r.appendChild(el('span', 'c-tool')),
     sum: r.appendChild(el('span', 'c-sum')), dur: r.appendChild(el('span', 'c-dur')),
   };
+  r.c.agent = el('span', 'agent-tag');
+  r.c.text = document.createTextNode('');
   r.addEventListener('click', () => { selectIndex(r.idx, false); openDetail(S.view[r.idx]); });
   return r;
 }
@@ -38,23 +42,31 @@ function durationCell(ev) {
   return ['', 'c-dur'];
 }
 
-function fillRow(r, ev, idx) {
+function fillRow(r, ev, idx, now) {
   r.idx = idx;
   r.evId = ev.id;
   const sub = !!ev.agent_id;
   const isErr = S.meta.ERROR_TYPES.has(ev.type) || (ev.post && !S.meta.POST_OK_TYPES.has(ev.post.type));
   r.className = 'row' + (sub ? ' sub' : '') + (isErr ? ' err' : '') + (idx === S.selected ? ' sel' : '');
   r.dataset.id = ev.id;
-  r.c.time.textContent = fmtTime(ev.ts_ms);
+  r.c.time.textContent = fmtFeedTime(ev.ts_ms, now);
   r.c.type.textContent = iconOf(ev.type) + ' ' + ev.type;
   r.c.type.className = 'c-type ' + typeClass(ev.type);
   const s = S.sessions.get(ev.session_id);
-  r.c.sess.textContent = shortId(ev.session_id) + ' · ' + baseName(s ? s.project : ev.cwd);
-  r.c.sess.title = (ev.session_id || '') + '\n' + (s ? s.project || '' : ev.cwd || '');
+  const proj = s ? s.project || s.cwd : ev.cwd;
+  r.c.sess.textContent = projectName(proj) + ' · ' + titleOf(s, ev.session_id);
+  r.c.sess.title = (s && s.title ? s.title + '\n' : '') + (ev.session_id || '') + '\n' + (proj || '');
   r.c.tool.textContent = ev.tool_name || '';
-  const agent = sub ? '[' + (ev.agent_type || shortId(ev.agent_id)) + '] ' : '';
-  r.c.sum.textContent = agent + (ev.summary === null ? '…' : ev.summary);
-  r.c.sum.title = ev.summary || '';
+  r.c.sum.replaceChildren();
+  if (sub) {
+    // Parallel subagents of one type: told apart by id and colour.
+    r.c.agent.textContent = '[' + agentLabel(ev.agent_type, ev.agent_id) + '] ';
+    r.c.agent.className = 'agent-tag ag' + agentSlot(ev.agent_id, AGENT_COLORS);
+    r.c.sum.appendChild(r.c.agent);
+  }
+  r.c.text.data = ev.summary === null ? '…' : ev.summary;
+  r.c.sum.appendChild(r.c.text);
+  r.c.sum.title = (sub ? (ev.agent_type || '') + ' ' + ev.agent_id + '\n' : '') + (ev.summary || '');
   const [dur, dcls] = durationCell(ev);
   r.c.dur.textContent = dur;
   r.c.dur.className = dcls;
@@ -68,13 +80,14 @@ export function renderFeed() {
   f.spacer.style.height = (n * ROW_H) + 'px';
   if (S.follow && !S.paused) sc.scrollTop = sc.scrollHeight;
   const first = firstRow(sc);
+  const now = Date.now();
   const count = Math.min(n - first, Math.ceil(sc.clientHeight / ROW_H) + 2 * OVERSCAN);
   while (f.pool.length < count) f.pool.push(f.rows.appendChild(makeRow()));
   for (let i = 0; i < f.pool.length; i++) {
     const r = f.pool[i];
     if (i < count) {
       r.style.display = '';
-      fillRow(r, S.view[first + i], first + i);
+      fillRow(r, S.view[first + i], first + i, now);
     } else r.style.display = 'none';
   }
   f.rows.style.transform = 'translateY(' + (first * ROW_H) + 'px)';

@@ -9,11 +9,11 @@ export const RANGES = Object.freeze(['5m', '1h', 'today', 'custom']);
 
 /* The filters the page starts with (state.filters has this shape). */
 export function emptyFilters() {
-  return { types: new Set(), tools: new Set(), sessions: new Set(), q: '', range: '', from: null, to: null };
+  return { types: new Set(), tools: new Set(), sessions: new Set(), projects: new Set(), q: '', range: '', from: null, to: null };
 }
 
 export function clearFilters(f) {
-  f.types.clear(); f.tools.clear(); f.sessions.clear(); f.q = ''; f.range = ''; f.from = null; f.to = null;
+  f.types.clear(); f.tools.clear(); f.sessions.clear(); f.projects.clear(); f.q = ''; f.range = ''; f.from = null; f.to = null;
 }
 
 /* [from, to] in ms (either null: unbounded) of the time-range filter. */
@@ -27,8 +27,8 @@ export function rangeBounds(f, now) {
   }
 }
 
-/* The predicate for filters f; sessions (id -> row) give the free-text
- * search each event's project. */
+/* The predicate for filters f; sessions (id -> row) give each event's
+ * project (the project filter, the free-text search). */
 export function makeMatcher(f, sessions, now) {
   const [from, to] = rangeBounds(f, now);
   const q = f.q.trim().toLowerCase();
@@ -36,6 +36,10 @@ export function makeMatcher(f, sessions, now) {
     if (f.types.size && !f.types.has(ev.type)) return false;
     if (f.tools.size && !f.tools.has(ev.tool_name)) return false;
     if (f.sessions.size && !f.sessions.has(ev.session_id)) return false;
+    if (f.projects.size) {
+      const s = sessions.get(ev.session_id);
+      if (!f.projects.has(s ? s.project || s.cwd || '' : ev.cwd || '')) return false;
+    }
     if (from !== null && (ev.ts_ms === null || ev.ts_ms < from)) return false;
     if (to !== null && (ev.ts_ms === null || ev.ts_ms > to)) return false;
     if (q) {
@@ -75,6 +79,8 @@ export function filtersToQuery(f, open) {
   if (f.types.size) p.set('type', [...f.types].join(','));
   if (f.tools.size) p.set('tool', [...f.tools].join(','));
   if (f.sessions.size) p.set('session', [...f.sessions].join(','));
+  // Project paths may hold commas: one parameter each.
+  for (const pr of f.projects) p.append('project', pr);
   if (f.q) p.set('q', f.q);
   if (f.range) p.set('range', f.range);
   if (f.range === 'custom') {
@@ -95,6 +101,7 @@ export function filtersFromQuery(search) {
     types: new Set(list('type')),
     tools: new Set(list('tool')),
     sessions: new Set(list('session')),
+    projects: new Set(p.getAll('project')),
     q: p.get('q') || '',
     range: RANGES.includes(p.get('range')) ? p.get('range') : '',
     from: t('from'),

@@ -21,6 +21,47 @@ export function fmtDateTime(ms) {
   return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + fmtTime(ms);
 }
 
+/* The feed's time: HH:MM:SS.mmm today, else the date too (MM-DD HH:MM:SS). */
+export function fmtFeedTime(ms, now) {
+  if (ms === null || ms === undefined) return '—';
+  const d = new Date(ms), n = new Date(now === undefined ? Date.now() : now);
+  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return fmtTime(ms);
+  const t = fmtTime(ms).slice(0, 8);
+  return (d.getFullYear() === n.getFullYear() ? '' : d.getFullYear() + '-') + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + t;
+}
+
+/* A waiting time that ticks: 45s, 11m 03s, 2h 05m, 3d 4h. */
+export function fmtWait(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return s + 's';
+  if (s < 3600) return Math.floor(s / 60) + 'm ' + pad(s % 60) + 's';
+  if (s < 86400) return Math.floor(s / 3600) + 'h ' + pad(Math.floor(s / 60) % 60) + 'm';
+  return Math.floor(s / 86400) + 'd ' + (Math.floor(s / 3600) % 24) + 'h';
+}
+
+/* A size in KB or MB for marks like "truncated (12 KB)". */
+export function fmtSize(n) {
+  n = Number(n || 0);
+  if (n < 1024) return n + ' B';
+  if (n < 1048576) return (n / 1024).toFixed(n < 10240 ? 1 : 0) + ' KB';
+  return (n / 1048576).toFixed(1) + ' MB';
+}
+
+/* A subagent's short name in the feed: its type and the first 6 characters
+ * of its id (parallel subagents of one type stay apart). */
+export function agentLabel(agentType, agentId) {
+  const id = agentId ? String(agentId).replace(/^agent-/, '').slice(0, 6) : '';
+  return (agentType || 'agent') + (id ? '·' + id : '');
+}
+
+/* One of n colour slots for an agent id (the same id, the same colour). */
+export function agentSlot(agentId, n) {
+  let h = 0;
+  const s = String(agentId || '');
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h % n;
+}
+
 export function fmtDur(ms) {
   if (ms === null || ms === undefined) return '';
   if (ms < 1000) return Math.round(ms) + ' ms';

@@ -22,21 +22,51 @@ import { noteArrival } from '/assets/series.js';
 const HISTORY_PAGES = 10;          // 10 x 1000 newest events at start
 const PAGE = 1000;                 // events per REST page (the API's maximum)
 
-function authHeaders() { return S.token ? { Authorization: 'Bearer ' + S.token } : {}; }
+/*
+ * Authentication is the server's cookie (set when the page was opened with
+ * ?token=, server/dashboard_gate.c): fetch and the WebSocket send it by
+ * themselves.  A 401 means it is gone (expired, the token changed): the
+ * page says how to sign in again instead of failing quietly.
+ */
+function signedOut() {
+  if (S.signedOut) return;
+  S.signedOut = true;
+  document.getElementById('signed-out').hidden = false;
+}
+
+async function request(path, init) {
+  let r;
+  try { r = await fetch(path, Object.assign({ cache: 'no-store', credentials: 'same-origin' }, init)); } catch (e) { e.status = 0; throw e; }
+  if (!r.ok) {
+    let msg = r.status + ' ' + r.statusText, code = null;
+    try { const j = await r.json(); if (j.error) { code = j.error.code; msg = j.error.code + ': ' + j.error.message; } } catch (e) { /* not JSON */ }
+    if (r.status === 401) signedOut();
+    const err = new Error(path + ': ' + msg);
+    err.status = r.status;
+    err.code = code;
+    // The router's answer for a path it has no route for (an older server).
+    err.noEndpoint = r.status === 404 && msg.indexOf('no such endpoint') >= 0;
+    throw err;
+  }
+  if (S.signedOut) { S.signedOut = false; document.getElementById('signed-out').hidden = true; }
+  return r.json();
+}
 
 /* GET path as JSON; a failure throws an Error with the API's message and
  * the HTTP status (e.status, 0 when the request itself failed). */
-export async function api(path) {
-  let r;
-  try { r = await fetch(path, { headers: authHeaders(), cache: 'no-store' }); } catch (e) { e.status = 0; throw e; }
-  if (!r.ok) {
-    let msg = r.status + ' ' + r.statusText;
-    try { const j = await r.json(); if (j.error) msg = j.error.code + ': ' + j.error.message; } catch (e) { /* not JSON */ }
-    const err = new Error(path + ': ' + msg);
-    err.status = r.status;
-    throw err;
-  }
-  return r.json();
+export function api(path) { return request(path); }
+
+/* POST path (no body) as JSON, with the header the server requires of
+ * state-changing requests (a cross-site form cannot send it). */
+export function apiPost(path) { return request(path, { method: 'POST', headers: { 'X-Chronicle-Request': '1' } }); }
+
+/*
+ * Whether the server has an endpoint: GET path answers anything but the
+ * router's "no such endpoint" 404 (a 400 for a probe's odd query, or a 404
+ * for an unknown session, still mean the route exists).
+ */
+export async function probe(path) {
+  try { await api(path); return true; } catch (e) { return e.status !== 0 && !e.noEndpoint && e.status !== 401 ? true : false; }
 }
 
 /* Payload summaries of live events, fetched by id range in batches. */
@@ -101,9 +131,7 @@ async function summariesOf(ids) {
 // ------------------------------------------------------------------ WebSocket
 function wsUrl() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  let u = proto + '//' + location.host + '/ws?after=' + S.lastId;
-  if (S.token) u += '&access_token=' + encodeURIComponent(S.token);
-  return u;
+  return proto + '//' + location.host + '/ws?after=' + S.lastId;
 }
 
 export function connect() {
@@ -123,7 +151,15 @@ export function connect() {
     try { msg = JSON.parse(m.data); } catch (e) { return; }
     onMessage(msg);
   };
-  ws.onclose = () => { if (S.ws === ws) { S.ws = null; showConn('reconnecting'); retry(); } };
+  ws.onclose = () => {
+    if (S.ws !== ws) return;
+    S.ws = null;
+    showConn('reconnecting');
+    // A refused upgrade looks like any drop: ask the API whether we are
+    // still signed in (a 401 shows the banner).
+    api('/api/meta').catch(() => {});
+    retry();
+  };
   ws.onerror = () => { /* onclose follows */ };
 }
 
@@ -140,6 +176,12 @@ function onMessage(msg) {
       }
       break;
     case 'gap': fillGap(msg.data.from, msg.data.to); break;
+    case 'reset':
+      // The database was replaced (restored, recreated): our ids mean
+      // nothing there.  Start over from what it holds.
+      if (!S.synthetic) location.reload();
+      break;
+    case 'alert': if (S.onAlert && msg.data) S.onAlert(msg.data); break;
     case 'error': console.warn('server:', msg.error && msg.error.message); break;
     default: break;
   }
@@ -228,6 +270,15 @@ export async function loadTotal() {
     S.total = j.totals.events;
     updateHeader();
   } catch (e) { console.warn('stats:', e.message); }
+}
+
+/* GET /api/cost (today / 7 d / 30 d, by project and model, budget); false
+ * when the server has none. */
+export async function loadCost() {
+  try { S.cost = await api('/api/cost'); S.features.cost = true; return true; } catch (e) {
+    if (e.noEndpoint || e.status === 404) S.features.cost = false; else console.warn('cost:', e.message);
+    return false;
+  }
 }
 
 export async function loadSessions() {

@@ -11,7 +11,8 @@
  * (dom.el); no innerHTML anywhere.  Live events are queued and applied once
  * per animation frame (onFrame), at most 1,000 a frame.
  */
-import { chartsShown, setCharts, updateRateChart, updateServerCharts } from '/assets/charts.js';
+import { alertMessage, loadAlerts, wireAlerts } from '/assets/alerts_view.js';
+import { chartsShown, drawSpend, setCharts, updateRateChart, updateServerCharts } from '/assets/charts.js';
 import { closeDetail, openDetail } from '/assets/detail.js';
 import { $, closeMenus, toast } from '/assets/dom.js';
 import { makeMatcher, rangeBounds } from '/assets/filter.js';
@@ -20,8 +21,9 @@ import { rebuildView, renderFeed, selectIndex, setFollow, setPaused, showNewPill
 import { updateHeader } from '/assets/header.js';
 import * as live from '/assets/live.js';
 import { S, FRAME_EVENTS_MAX, MAX_EVENTS, applyBatch, requestFrame, takeBatch, trimEvents } from '/assets/model.js';
-import { closeSession, openSession, sessionViewTouched } from '/assets/session_view.js';
-import { renderSidebar, restoreSidebar, setSidebar, showAwaiting } from '/assets/sidebar.js';
+import { closeSearch, searchAvailable, searchFiltersChanged, searchOpen, syncSearchScope, wireSearch } from '/assets/search_view.js';
+import { closeSession, conversationAvailable, openSession, sessionViewTouched, wireSessionView } from '/assets/session_view.js';
+import { renderSidebar, restoreSidebar, setSidebar, showAwaiting, tickWaits } from '/assets/sidebar.js';
 
 const SIDEBAR_MIN_MS = 250;   // the sidebar is rebuilt whole: at most 4 times a second
 
@@ -65,10 +67,14 @@ function onKey(e) {
     return;
   }
   if (e.key === 'Escape') {
+    // A search field clears itself on Esc (and would close the results):
+    // Esc closes one thing at a time, the results last.
+    e.preventDefault();
     if (!$('help').hidden) $('help').hidden = true;
-    else if (!$('session-view').hidden) closeSession();
-    else if (!$('detail').hidden) closeDetail();
     else if (document.querySelector('.menu:not([hidden])')) closeMenus();
+    else if (!$('detail').hidden) closeDetail();
+    else if (!$('session-view').hidden) closeSession();
+    else if (searchOpen()) { closeSearch(); if (inField) t.blur(); }
     else { if (inField) t.blur(); clearAll(); }
     return;
   }
@@ -94,6 +100,12 @@ function onKey(e) {
 function wire() {
   wireFeed();
   wireFilterBar();
+  wireSearch();
+  wireSessionView();
+  wireAlerts();
+  S.onAlert = alertMessage;
+  document.addEventListener('chronicle-filters', searchFiltersChanged);
+  $('stat-spend-box').addEventListener('click', () => setCharts(true));
   $('btn-help').addEventListener('click', () => { $('help').hidden = false; });
   $('help').addEventListener('click', () => { $('help').hidden = true; });
   $('btn-charts').addEventListener('click', () => setCharts(!S.chartsOn));
@@ -103,23 +115,38 @@ function wire() {
   $('detail-close').addEventListener('click', closeDetail);
   $('detail-session').addEventListener('click', () => { const ev = S.byId.get(S.detailId); if (ev) openSession(ev.session_id); });
   $('sv-close').addEventListener('click', closeSession);
-  $('session-view').addEventListener('click', (e) => { if (e.target === $('session-view')) closeSession(); });
-  $('sv-filter').addEventListener('click', () => { const sid = S.svSession; closeSession(); S.filters.sessions = new Set([sid]); filtersChanged(); });
+  $('sv-filter').addEventListener('click', () => { S.filters.sessions.clear(); S.filters.sessions.add(S.svSession); filtersChanged(); });
   document.addEventListener('keydown', onKey);
   $('help-tz').textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local';
 }
 
-function readToken() {
-  // #token=... (kept out of the server's logs and of Referer headers).
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) { sessionStorage.setItem('chronicle.token', decodeURIComponent(m[1])); history.replaceState(null, '', location.pathname + location.search); }
-  S.token = sessionStorage.getItem('chronicle.token');
+/* What this server has of the newer endpoints: each UI part shows only
+ * where its endpoint answers (an older server says "no such endpoint"). */
+async function detectFeatures() {
+  const anySession = S.sessions.size ? S.sessions.keys().next().value : 'probe';
+  const [search, conv] = await Promise.all([
+    live.probe('/api/search?q=chronicle&limit=1'),
+    live.probe('/api/sessions/' + encodeURIComponent(anySession) + '/conversation?limit=1'),
+    loadAlerts(),
+    refreshCost(),
+  ]);
+  searchAvailable(search);
+  conversationAvailable(conv);
+}
+
+async function refreshCost() {
+  const ok = await live.loadCost();
+  drawSpend();
+  return ok;
 }
 
 function timers() {
   setInterval(live.ping, 5000);
   // Idleness changes with the clock alone.
   setInterval(() => { S.sideDirty = true; updateHeader(); requestFrame(); }, 5000);
+  // The board's waiting times tick.
+  setInterval(tickWaits, 1000);
+  setInterval(() => { if (S.features.cost) refreshCost(); }, 30000);
   setInterval(() => { if (S.filters.range === '5m' || S.filters.range === '1h') { S.viewDirty = true; requestFrame(); } }, 10000);
   setInterval(() => { if (chartsShown()) updateRateChart(); }, 2000);
   setInterval(() => { if (chartsShown()) updateServerCharts(); }, 15000);
@@ -130,7 +157,6 @@ function timers() {
 
 async function start() {
   S.drawFrame = onFrame;
-  readToken();
   wire();
   const open = readUrl();
   syncFilterControls();
@@ -144,6 +170,8 @@ async function start() {
     console.warn(e);
   }
   live.loadTotal();
+  syncSearchScope();
+  await detectFeatures();
   rebuildView();
   renderSidebar();
   updateHeader();
@@ -167,6 +195,7 @@ window.chronicle = Object.freeze({
   inject: (events) => { S.synthetic = true; for (const ev of events) S.pending.push(ev); requestFrame(); },
   rebuild: rebuildView,
   render: renderFeed,
+  refresh: live.refreshSessions,
 });
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

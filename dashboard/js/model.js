@@ -1,8 +1,7 @@
 /*
  * model.js - the page's state and the pure functions that change it: events
  * kept in id order and de-duplicated, tool calls' start and end paired, the
- * view (filter.js) grown by live events, sessions grouped by status and
- * project.
+ * view (filter.js) grown by live events.  (The sessions' board: board.js.)
  *
  * S is the one state object: every module reads and writes it, and nothing
  * else at module level is mutable anywhere in dashboard/js/.  createState()
@@ -43,7 +42,14 @@ export function createState() {
     idleAfterMs: IDLE_AFTER_MS_DEFAULT, // the server's CHRONICLE_IDLE_AFTER_S
     sessions: new Map(),   // session_id -> session row (API shape)
     awaitingIds: [],       // ids of the sessions awaiting input, as last drawn
-    token: null,           // bearer token (#token=, kept in sessionStorage)
+    signedOut: false,      // the API answered 401: the sign-in cookie is gone
+    // ---- what the server may not have (feature-detected: a 404 hides the UI)
+    features: Object.seal({ search: null, conversation: null, cost: null, alerts: null }), // null: not asked yet
+    cost: null,            // GET /api/cost's body, when served
+    alerts: new Map(),     // alert id -> alert (GET /api/alerts, WS "alert")
+    alertsUnacked: 0,      // unacknowledged alerts (the tab title's badge)
+    notified: new Set(),   // alert ids a browser notification was shown for
+    onAlert: null,         // the handler of WS "alert" messages (alerts_view.js, set by main)
     // ---- the feed
     filters: Object.seal(emptyFilters()), // filter.js; mirrored in the URL
     view: [],              // the filtered, joined list the feed shows
@@ -76,6 +82,10 @@ export function createState() {
     detailId: null,        // id of the event in the detail panel
     svSession: null,       // session_id of the open session view
     svTimer: 0,            // a session view refresh is set
+    svTab: 'overview',     // the session pane's tab: overview / conversation
+    conv: Object.seal({ sid: null, agent: null, next: null, busy: false, done: false, items: 0 }), // the conversation being read
+    search: Object.seal({ q: '', scope: 'history', seq: 0, next: null, busy: false, results: [] }), // history search
+    narrow: false,         // the window is narrower than the sidebar's overlay width (sidebar.js)
     toastTimer: 0,         // the toast's hide timer
     searchTimer: 0,        // the search box's debounce timer
     ready: false,          // start() finished
@@ -183,32 +193,9 @@ export function upsertSession(st, s) {
   st.sessions.set(s.session_id, Object.assign(old || {}, s));
 }
 
-/* working / awaiting / idle / ended, from the stored state and the clock
- * (idleness changes with time alone, so it is derived here). */
-export function statusOf(s, now, idleAfterMs) {
-  if (s.state === 'ended' || s.status === 'ended') return 'ended';
-  if (s.last_seen_ms !== null && now - s.last_seen_ms > idleAfterMs) return 'idle';
-  if (s.state === 'awaiting_input' || s.status === 'awaiting_input') return 'awaiting';
-  return 'working';
-}
-export const STATUS_LABEL = Object.freeze({ working: 'working', awaiting: 'awaiting input', idle: 'idle', ended: 'ended' });
-
-/*
- * The sidebar's grouping: sessions newest activity first; those awaiting
- * input apart (pinned on top), the others by project (else cwd), groups in
- * the order of their newest session.  active counts working + awaiting.
- */
-export function groupSessions(sessions, now, idleAfterMs) {
-  const all = [...sessions].sort((a, b) => (b.last_seen_ms || 0) - (a.last_seen_ms || 0));
-  const groups = new Map(), awaiting = [];
-  let active = 0;
-  for (const s of all) {
-    const st = statusOf(s, now, idleAfterMs);
-    if (st === 'working' || st === 'awaiting') active++;
-    if (st === 'awaiting') { awaiting.push(s); continue; }
-    const key = s.project || s.cwd || '(no project)';
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(s);
-  }
-  return { all, awaiting, groups, active };
+/* The projects the sessions know (the project filter's menu). */
+export function projectsSeen(st) {
+  const p = new Set();
+  for (const s of st.sessions.values()) p.add(s.project || s.cwd || '');
+  return p;
 }

@@ -95,3 +95,18 @@ export function costByDayModel(rows, now, ndays) {
   }
   return { days, models };
 }
+
+/*
+ * The days of costByDayModel's result worth drawing: from the first day with
+ * any spend on (today is always last), but at least minDays, so that a new
+ * install's one day of spend is one bar of a week, not a sliver of 30 days.
+ */
+export function trimDays(cost, minDays) {
+  const { days, models } = cost;
+  let first = days.length - 1;
+  for (const per of models.values()) for (let i = 0; i < per.length; i++) if (per[i] > 0) { first = Math.min(first, i); break; }
+  const from = Math.max(0, Math.min(first, days.length - minDays));
+  const out = new Map();
+  for (const [m, per] of models) out.set(m, per.slice(from));
+  return { days: days.slice(from), models: out };
+}

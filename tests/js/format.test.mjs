@@ -129,3 +129,29 @@ test('toolSummary: the argument that says most', () => {
   assert.equal(F.toolSummary('X', { n: 3, ok: true }), '{"n":3,"ok":true}');
   assert.equal(F.toolSummary('X', {}), '{}');
 });
+
+test('fmtFeedTime: the time today, the date too on other days', () => {
+  const now = new Date(2026, 0, 2, 15, 0, 0).getTime();
+  assert.equal(F.fmtFeedTime(new Date(2026, 0, 2, 9, 5, 7, 42).getTime(), now), '09:05:07.042');
+  assert.equal(F.fmtFeedTime(new Date(2026, 0, 1, 23, 59, 1).getTime(), now), '01-01 23:59:01');
+  assert.equal(F.fmtFeedTime(new Date(2025, 11, 31, 8, 0, 0).getTime(), now), '2025-12-31 08:00:00');
+  assert.equal(F.fmtFeedTime(null, now), '—');
+});
+
+test('fmtWait, fmtSize, agentLabel, agentSlot', () => {
+  assert.equal(F.fmtWait(45000), '45s');
+  assert.equal(F.fmtWait(11 * 60000 + 3000), '11m 03s');
+  assert.equal(F.fmtWait(2 * 3600000 + 5 * 60000), '2h 05m');
+  assert.equal(F.fmtWait(3 * 86400000 + 4 * 3600000), '3d 4h');
+  assert.equal(F.fmtWait(-5), '0s');
+  assert.equal(F.fmtSize(512), '512 B');
+  assert.equal(F.fmtSize(1536), '1.5 KB');
+  assert.equal(F.fmtSize(90000), '88 KB');
+  assert.equal(F.fmtSize(3 * 1048576), '3.0 MB');
+  assert.equal(F.agentLabel('Explore', 'a3f9c2d1e'), 'Explore·a3f9c2');
+  assert.equal(F.agentLabel('Explore', 'agent-bb12cc34'), 'Explore·bb12cc');
+  assert.equal(F.agentLabel(null, 'x1'), 'agent·x1');
+  assert.equal(F.agentSlot('a3f9c2', 6), F.agentSlot('a3f9c2', 6));
+  assert.ok(F.agentSlot('a3f9c2', 6) < 6);
+  assert.notEqual(F.agentSlot('a3f9c2', 6), F.agentSlot('a3f9c3', 6));
+});

@@ -1,6 +1,6 @@
 // model.test.mjs - dashboard/js/model.js: the state object, events in id
 // order without doubles, tool calls paired whichever half comes first, live
-// batches, trimming, and the sidebar's grouping of sessions.
+// batches, trimming, sessions merged (the board itself: board.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Mdl from '/assets/model.js';
@@ -109,31 +109,12 @@ test('applyBatch grows the view, folds ends, counts while paused', () => {
   assert.equal(typeof m, 'function');
 });
 
-test('statusOf: ended, idle after the server\'s idle time, awaiting, working', () => {
-  const idle = 600000;
-  assert.equal(Mdl.statusOf({ state: 'ended', last_seen_ms: 0 }, NOW, idle), 'ended');
-  assert.equal(Mdl.statusOf({ status: 'ended', last_seen_ms: NOW }, NOW, idle), 'ended');
-  assert.equal(Mdl.statusOf({ state: 'awaiting_input', last_seen_ms: NOW - idle - 1 }, NOW, idle), 'idle');
-  assert.equal(Mdl.statusOf({ state: 'awaiting_input', last_seen_ms: NOW - idle }, NOW, idle), 'awaiting');
-  assert.equal(Mdl.statusOf({ state: 'working', last_seen_ms: NOW - 60000 }, NOW, 30000), 'idle');
-  assert.equal(Mdl.statusOf({ state: 'working', last_seen_ms: null }, NOW, idle), 'working');
-  assert.equal(Mdl.STATUS_LABEL.awaiting, 'awaiting input');
-});
-
-test('groupSessions: awaiting apart, the rest by project, newest first', () => {
-  const ss = [
-    { session_id: 'a', project: '/p/shop', state: 'working', last_seen_ms: NOW - 5000 },
-    { session_id: 'b', project: '/p/web', state: 'awaiting_input', last_seen_ms: NOW - 1000 },
-    { session_id: 'c', project: null, cwd: '/tmp/x', state: 'ended', last_seen_ms: NOW - 2000 },
-    { session_id: 'd', project: '/p/shop', state: 'working', last_seen_ms: NOW - 100 },
-    { session_id: 'e', state: 'working', last_seen_ms: NOW - 9e6 },
-  ];
-  const g = Mdl.groupSessions(ss, NOW, 600000);
-  assert.deepEqual(g.all.map((s) => s.session_id), ['d', 'b', 'c', 'a', 'e']);
-  assert.deepEqual(g.awaiting.map((s) => s.session_id), ['b']);
-  assert.deepEqual([...g.groups.keys()], ['/p/shop', '/tmp/x', '(no project)']);
-  assert.deepEqual(g.groups.get('/p/shop').map((s) => s.session_id), ['d', 'a']);
-  assert.equal(g.active, 3);
+test('projectsSeen: every session\'s project, else its cwd', () => {
+  const st = Mdl.createState();
+  Mdl.upsertSession(st, { session_id: 'a', project: '/p/shop' });
+  Mdl.upsertSession(st, { session_id: 'b', project: null, cwd: '/tmp/x' });
+  Mdl.upsertSession(st, { session_id: 'c', project: '/p/shop' });
+  assert.deepEqual([...Mdl.projectsSeen(st)].sort(), ['/p/shop', '/tmp/x']);
 });
 
 test('upsertSession merges a row into the known one', () => {

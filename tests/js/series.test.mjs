@@ -80,3 +80,14 @@ test('costByDayModel: 30 UTC days, unpriced rows left out', () => {
   assert.equal(r.models.get('(unknown)')[2], 1);
   assert.deepEqual(Sr.costByDayModel(undefined, now, 30).models.size, 0);
 });
+
+test('trimDays: from the first day with spend, at least a week', () => {
+  const days = Array.from({ length: 30 }, (_, i) => 'd' + i);
+  const only = new Array(30).fill(0); only[29] = 5;
+  const t = Sr.trimDays({ days, models: new Map([['m', only]]) }, 7);
+  assert.deepEqual(t.days, days.slice(23));
+  assert.deepEqual(t.models.get('m'), [0, 0, 0, 0, 0, 0, 5]);
+  const early = new Array(30).fill(0); early[3] = 1;
+  assert.equal(Sr.trimDays({ days, models: new Map([['m', early]]) }, 7).days.length, 27);
+  assert.equal(Sr.trimDays({ days, models: new Map() }, 7).days.length, 7);
+});

@@ -71,6 +71,7 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
     {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
     {"CHRONICLE_SHIP_TO", SFIELD(ship_to), ""},
+    {"CHRONICLE_DATABASE", SFIELD(database), ""},
 };
 
 const struct config_setting *config_settings(size_t *count)
@@ -468,7 +469,8 @@ void config_print(const struct chronicle_config *cfg, FILE *out)
         const char *v = (const char *)cfg + string_settings[i].offset;
         int secret = strstr(string_settings[i].env, "TOKEN") != NULL && *v;
         char masked[sizeof cfg->ship_to];
-        if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to)) {
+        if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to) ||
+            string_settings[i].offset == offsetof(struct chronicle_config, database)) {
             config_mask_conninfo(v, masked, sizeof masked);
             v = masked;
         }

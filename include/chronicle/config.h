@@ -77,6 +77,7 @@ struct chronicle_config {
     char cors_origin[256];  /* CHRONICLE_CORS_ORIGIN: the one origin given CORS headers */
     /* Team mode (chronicle-ship, docs/TEAM.md). */
     char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
+    char database[1024];    /* CHRONICLE_DATABASE: the team server's PostgreSQL; "" = local SQLite */
 };
 
 /* One row of the tunables table, exposed for --print-config and the docs. */

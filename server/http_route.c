@@ -19,6 +19,7 @@
 #include "http_query.h"
 #include "chronicle/log.h"
 #include "static_serve.h"
+#include "team.h"
 #include "ws_message.h"
 
 #define MAX_URI_BYTES 8192
@@ -225,6 +226,10 @@ static void dispatch(struct http_ctx *hc)
     }
     if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
         http_reply_error(hc, 413, "body_not_allowed", "GET requests take no body");
+        goto out;
+    }
+    if (hc->srv->team != NULL) { /* team mode: PostgreSQL (team_route.c) */
+        team_dispatch(hc, path);
         goto out;
     }
     switch (hc->route) {

@@ -68,7 +68,7 @@ static int set_int(json_t *o, const char *key, struct row_src *st, int col)
     return json_object_set_new(o, key, json_integer(st->i64(st, col)));
 }
 
-static int set_time(json_t *obj, const char *key, struct row_src *st, int col)
+int json_set_time_src(json_t *obj, const char *key, struct row_src *st, int col)
 {
     char ms_key[64];
     snprintf(ms_key, sizeof ms_key, "%s_ms", key);
@@ -86,7 +86,7 @@ int json_set_time(json_t *obj, const char *key, sqlite3_stmt *st, int col)
 {
     struct row_src r;
     row_src_sqlite(&r, st);
-    return set_time(obj, key, &r, col);
+    return json_set_time_src(obj, key, &r, col);
 }
 
 static json_t *uid_hex(struct row_src *st, int col)
@@ -166,7 +166,7 @@ static json_t *flags_value(int64_t flags)
                      (flags & 2) != 0, "redacted", (flags & 4) != 0);
 }
 
-static json_t *event_json_src(struct row_src *st, int full)
+json_t *event_json_src(struct row_src *st, int full)
 {
     json_t *o = json_object();
     if (o == NULL)
@@ -178,7 +178,7 @@ static json_t *event_json_src(struct row_src *st, int full)
         switch (c->kind) {
         case K_INT: bad |= set_int(o, c->key, st, c->col); break;
         case K_TEXT: bad |= set_text(o, c->key, st, c->col); break;
-        case K_TIME: bad |= set_time(o, c->key, st, c->col); break;
+        case K_TIME: bad |= json_set_time_src(o, c->key, st, c->col); break;
         case K_UID: bad |= json_object_set_new(o, c->key, uid_hex(st, c->col)); break;
         case K_FLAGS:
             bad |= json_object_set_new(o, c->key, flags_value(st->i64(st, c->col)));
@@ -345,12 +345,12 @@ json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, in
                                "prompts", (json_int_t)st->i64(st, 18),
                                "subagents", (json_int_t)st->i64(st, 19));
     int bad = set_text(o, "session_id", st, 0) | json_object_set_new(o, "status", json_string(status)) |
-              set_text(o, "state", st, 13) | set_time(o, "first_seen", st, 1) |
-              set_time(o, "last_seen", st, 2) | set_text(o, "cwd", st, 3) |
+              set_text(o, "state", st, 13) | json_set_time_src(o, "first_seen", st, 1) |
+              json_set_time_src(o, "last_seen", st, 2) | set_text(o, "cwd", st, 3) |
               set_text(o, "project", st, 4) | set_text(o, "model", st, 5) |
               set_text(o, "source", st, 6) | set_text(o, "permission_mode", st, 7) |
               set_text(o, "transcript_path", st, 8) | set_text(o, "end_reason", st, 9) |
-              set_time(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
+              json_set_time_src(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
               set_int(o, "last_event_id", st, 12) | set_int(o, "claude_pid", st, 14) |
               json_object_set_new(o, "counts", counts) |
               json_object_set_new(o, "ended_inferred", json_boolean(inferred));

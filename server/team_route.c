@@ -229,6 +229,7 @@ void team_dispatch(struct http_ctx *hc, const char *path)
     case ROUTE_EVENTS: team_events(hc); break;
     case ROUTE_EVENT: team_event(hc); break;
     case ROUTE_USAGE: team_usage(hc); break;
+    case ROUTE_STATS: team_stats(hc); break;
     case ROUTE_OTHER:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
         break;

@@ -132,8 +132,17 @@ expect_eq usage_totals_match "$(echo "$u" | jq '.totals.output_tokens')" \
 expect_eq usage_machine_b_none "$(http_body "/api/usage?since=2000-01-01T00:00:00Z&machine=$B" | jq '.totals.output_tokens')" 0
 
 # ---- what the team server does not serve, and the security rules -----------
-expect_eq stats_501 "$(http_body /api/stats | jq -r .error.code)" not_in_team_mode
-expect_eq stats_501_status "$(http_status /api/stats)" 501
+# ---- statistics over every machine, or some -----------------------------------
+st=$(http_body "/api/stats?window=1h")
+expect_eq stats_events "$(echo "$st" | jq .totals.events)" "$(pg_sql "SELECT sum(count) FROM chronicle.event_counts_10m WHERE bucket >= ($(date +%s%N) - 3600000000000) / 600000000000")"
+expect_eq stats_keys "$(echo "$st" | jq -r 'keys_unsorted | join(" ")')" "window_s since totals event_types tools timeline"
+expect_eq stats_sessions "$(echo "$st" | jq .totals.sessions)" 4
+expect_eq stats_machine_b "$(http_body "/api/stats?window=1h&machine=$B" | jq .totals.events)" 260
+st10=$(http_body "/api/stats?window=10m")
+expect_eq stats_exact_tools "$(echo "$st10" | jq .totals.tool_calls)" "$(pg_sql "SELECT count(*) FROM chronicle.tool_calls WHERE ended_ns >= $(date +%s%N) - 600000000000")"
+expect_eq stats_bad_bucket "$(http_status "/api/stats?bucket=15s")" 400
+expect_eq perf_501 "$(http_body /health/performance | jq -r .error.code)" not_in_team_mode
+expect_eq perf_501_status "$(http_status /health/performance)" 501
 expect_eq no_such_404 "$(http_status /api/nothing)" 404
 expect_eq no_token_401 "$(TOKEN= http_status /api/sessions)" 401
 expect_eq wrong_token_401 "$(TOKEN=wrong http_status /api/sessions)" 401

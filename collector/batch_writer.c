@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,15 @@
 #include "chronicle/event_type.h"
 #include "chronicle/schema.h"
 #include "chronicle/tool_hist.h"
+#include "session_state.h"
 #include "transcript_reader.h"
 
 #define STATS_FLUSH_NS (200 * NS_PER_MS)
 
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
-    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_EVENT_COUNT_10M, ST_TOOL_STATS, ST_COUNT
+    ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_EVENT_COUNT_10M, ST_TOOL_STATS,
+    ST_SESSION_STATE, ST_LIVE_PIDS, ST_PROCESS_GONE, ST_TITLE, ST_COUNT
 };
 
 #define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
@@ -35,14 +38,18 @@ static const char *const stmt_sql[ST_COUNT] = {
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"
         " ON CONFLICT(event_uid) DO NOTHING",
     /* Columns describing "the latest state" only move forward in time: a
-     * late event (from the spool) must not overwrite newer ones. */
+     * late event (from the spool) must not overwrite newer ones.  The state
+     * columns (?14, ?21..?23) come from the state machine, which started
+     * from the stored ones (ST_SESSION_STATE) in this same transaction.  A
+     * title (?24, ?25 its source) never replaces Claude Code's own. */
     [ST_SESSION] =
         "INSERT INTO sessions(session_id, first_seen_ns, last_seen_ns, cwd, project, model,"
         " source, permission_mode, transcript_path, end_reason, ended_ns, last_event_type,"
         " last_event_id, state, claude_pid, event_count, tool_call_count, error_count,"
-        " prompt_count, subagent_count)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,coalesce(?14,'working'),?15,?16,?17,"
-        "?18,?19,?20)"
+        " prompt_count, subagent_count, awaiting_reason, state_since_ns, state_detail, title,"
+        " title_source)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "?18,?19,?20,?21,?22,?23,?24,?25)"
         " ON CONFLICT(session_id) DO UPDATE SET"
         "  first_seen_ns = min(first_seen_ns, excluded.first_seen_ns),"
         "  last_seen_ns = max(last_seen_ns, excluded.last_seen_ns),"
@@ -59,8 +66,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  ended_ns = max(coalesce(ended_ns, 0), coalesce(excluded.ended_ns, 0)),"
         "  last_event_type = CASE WHEN excluded.last_seen_ns >= last_seen_ns"
         "        THEN excluded.last_event_type ELSE last_event_type END,"
-        "  state = CASE WHEN excluded.last_seen_ns >= last_seen_ns AND ?14 IS NOT NULL"
-        "        THEN ?14 ELSE state END,"
+        "  state = ?14, awaiting_reason = ?21, state_since_ns = ?22, state_detail = ?23,"
+        "  title = CASE WHEN ?25 IS NULL OR title_source = 'claude' THEN title"
+        "        WHEN ?25 = 'claude' OR title IS NULL THEN ?24 ELSE title END,"
+        "  title_source = CASE WHEN ?25 IS NULL OR title_source = 'claude' THEN title_source"
+        "        WHEN ?25 = 'claude' OR title IS NULL THEN ?25 ELSE title_source END,"
         "  last_event_id = max(last_event_id, excluded.last_event_id),"
         "  claude_pid = coalesce(excluded.claude_pid, claude_pid),"
         "  event_count = event_count + excluded.event_count,"
@@ -116,14 +126,38 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STAT] =
         "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
         " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",
+    /* Where the state machine starts for a session a batch touches.  The
+     * detail is read back through json_extract rather than parsed here. */
+    [ST_SESSION_STATE] =
+        "SELECT state, awaiting_reason, state_since_ns, last_seen_ns, title_source,"
+        " json_extract(state_detail, '$.tool_name'), json_extract(state_detail, '$.tool_input'),"
+        " json_extract(state_detail, '$.message'), json_extract(state_detail, '$.error')"
+        " FROM sessions WHERE session_id = ?1",
+    [ST_LIVE_PIDS] =
+        "SELECT session_id, claude_pid FROM sessions WHERE state IN"
+        " ('working', 'awaiting_input', 'failed') AND claude_pid IS NOT NULL",
+    [ST_PROCESS_GONE] =
+        "UPDATE sessions SET state = 'ended', awaiting_reason = NULL, state_since_ns = ?3,"
+        " state_detail = ?4, end_reason = coalesce(end_reason, 'process_gone'),"
+        " ended_ns = max(coalesce(ended_ns, 0), ?3)"
+        " WHERE session_id = ?1 AND claude_pid = ?2 AND state <> 'ended'",
+    /* A title Claude Code wrote into the transcript. */
+    [ST_TITLE] =
+        "UPDATE sessions SET title = ?2, title_source = 'claude' WHERE session_id = ?1"
+        " AND (title IS NOT ?2 OR title_source IS NOT 'claude')",
 };
 
 /* Per-batch aggregate of one session's changes. */
 struct session_agg {
     const char *session_id;
     const struct pending_event *latest;       /* newest event (by ts) */
-    const struct pending_event *latest_state; /* newest event with a state opinion */
-    const char *state;
+    struct session_state state;               /* as stored, then after each event */
+    int64_t state_ts;                         /* newest event folded into state */
+    int title_claude;                         /* the stored title is Claude Code's */
+    int title_known;                          /* there is a stored title */
+    const char *title_source;                 /* NULL: no new title in this batch */
+    const struct pending_event *title_event;  /* ... else the event carrying it (read
+                                               * again at the upsert: no copy kept here) */
     int64_t first_ns, last_ns, last_id, ended_ns;
     const char *model, *source, *transcript_path, *end_reason, *project;
     int64_t claude_pid;
@@ -163,6 +197,7 @@ struct batch_writer {
     struct session_agg *agg;    /* scratch, cap entries */
     size_t *agg_index;          /* open-addressed: slot -> agg index + 1 */
     size_t agg_cap, agg_n, index_cap;
+    struct buf detail;          /* scratch: a state_detail's JSON text */
 };
 
 static int on_wal(void *ctx, sqlite3 *db, const char *name, int pages)
@@ -274,6 +309,7 @@ void batch_writer_close(struct batch_writer *w)
     close_db(w);
     free(w->agg);
     free(w->agg_index);
+    buf_free(&w->detail);
     free(w);
 }
 
@@ -391,18 +427,6 @@ static int has(const struct pending_event *p, uint32_t flags)
     return (p->type_flags & flags) != 0;
 }
 
-/* The session state an event implies, or NULL for "no opinion". */
-static const char *state_of(const struct pending_event *p)
-{
-    if (has(p, EVF_SESSION_END))
-        return "ended";
-    if (has(p, EVF_AWAITING_INPUT))
-        return "awaiting_input";
-    if (has(p, EVF_NOTIFICATION))
-        return NULL; /* a notification that waits for nobody says nothing */
-    return "working";
-}
-
 static int flush_tool_counts(struct batch_writer *w)
 {
     sqlite3_stmt *st = w->st[ST_TOOL_STATS];
@@ -500,7 +524,44 @@ static int agg_reserve(struct batch_writer *w, size_t n)
     return 0;
 }
 
-static struct session_agg *agg_find(struct batch_writer *w, const char *sid)
+static void column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+/* The state machine's starting point: the session's stored state, or a new
+ * session's (working, since its first event). */
+static int load_state(struct batch_writer *w, struct session_agg *a)
+{
+    sqlite3_stmt *st = w->st[ST_SESSION_STATE];
+    memset(&a->state, 0, sizeof a->state);
+    a->state_ts = INT64_MIN;
+    sqlite3_bind_text(st, 1, a->session_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        struct session_state *s = &a->state;
+        s->state = session_state_parse((const char *)sqlite3_column_text(st, 0));
+        s->reason = awaiting_reason_parse((const char *)sqlite3_column_text(st, 1));
+        s->since_ns = sqlite3_column_int64(st, 2);
+        a->state_ts = sqlite3_column_int64(st, 3);
+        const char *src = (const char *)sqlite3_column_text(st, 4);
+        a->title_claude = src != NULL && strcmp(src, "claude") == 0;
+        a->title_known = src != NULL;
+        column_copy(st, 5, s->detail.tool_name, sizeof s->detail.tool_name);
+        column_copy(st, 6, s->detail.tool_input, sizeof s->detail.tool_input);
+        column_copy(st, 7, s->detail.message, sizeof s->detail.message);
+        column_copy(st, 8, s->detail.error, sizeof s->detail.error);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static struct session_agg *agg_find(struct batch_writer *w, const char *sid, int *rc)
 {
     uint32_t h = 2166136261u;
     for (const char *c = sid; *c; c++)
@@ -515,10 +576,53 @@ static struct session_agg *agg_find(struct batch_writer *w, const char *sid)
             a->ended_ns = -1;
             a->claude_pid = -1;
             *slot = ++w->agg_n;
+            *rc = load_state(w, a);
             return a;
         }
         if (strcmp(w->agg[*slot - 1].session_id, sid) == 0)
             return &w->agg[*slot - 1];
+    }
+}
+
+/* Events that need their payload read: what they wait on (the detail) or a
+ * title the session does not have yet.  Everything else is decided by the
+ * flags alone, which keeps this off the common path. */
+static int needs_payload(const struct session_agg *a, const struct pending_event *p)
+{
+    if ((p->flags & WIRE_FLAG_INVALID) || p->payload.len == 0)
+        return 0;
+    if (has(p, EVF_AWAITING_INPUT | EVF_TURN_FAILED))
+        return 1;
+    if (has(p, EVF_SESSION_START)) /* may carry Claude Code's session_title */
+        return !a->title_claude;
+    return has(p, EVF_PROMPT) && !a->title_known;
+}
+
+/* One event through the state machine (events older than the newest one
+ * folded are late: they add to the counts, not to the state). */
+static void fold_state(struct session_agg *a, const struct pending_event *p)
+{
+    struct state_event ev;
+    ev.flags = p->type_flags;
+    ev.awaiting = (enum awaiting_reason)p->awaiting;
+    ev.subagent = p->fields.v[F_AGENT_ID] != NULL && p->fields.v[F_AGENT_ID][0] != '\0';
+    ev.ts_ns = p->ts_ns;
+    if (needs_payload(a, p)) {
+        state_event_read(&ev, p->payload.data, p->payload.len);
+    } else {
+        memset(&ev.detail, 0, sizeof ev.detail);
+        ev.title[0] = '\0';
+        ev.title_claude = 0;
+    }
+    session_state_next(&a->state, &ev, &a->state);
+    if (a->state.since_ns == 0)
+        a->state.since_ns = p->ts_ns; /* a new session: its state began with it */
+    a->state_ts = p->ts_ns;
+    if (ev.title[0] != '\0' && !a->title_claude && (ev.title_claude || !a->title_known)) {
+        a->title_event = p;
+        a->title_source = ev.title_claude ? "claude" : "prompt";
+        a->title_claude = ev.title_claude;
+        a->title_known = 1;
     }
 }
 
@@ -531,11 +635,8 @@ static void agg_add(struct session_agg *a, const struct pending_event *p)
         a->latest = p;
         a->last_ns = p->ts_ns;
     }
-    const char *st = state_of(p);
-    if (st != NULL && (a->latest_state == NULL || p->ts_ns >= a->latest_state->ts_ns)) {
-        a->latest_state = p;
-        a->state = st;
-    }
+    if (p->ts_ns >= a->state_ts)
+        fold_state(a, p);
     if (p->row_id > a->last_id)
         a->last_id = p->row_id;
     if (f[F_MODEL]) a->model = f[F_MODEL];
@@ -572,13 +673,34 @@ static int upsert_session(struct batch_writer *w, const struct session_agg *a)
     bind_opt_int(st, 11, a->ended_ns);
     bind_text(st, 12, a->latest->event_type);
     sqlite3_bind_int64(st, 13, a->last_id);
-    bind_text(st, 14, a->state);
+    const struct session_state *s = &a->state;
+    sqlite3_bind_text(st, 14, session_state_name(s->state), -1, SQLITE_STATIC);
     bind_opt_int(st, 15, a->claude_pid);
     sqlite3_bind_int64(st, 16, a->events);
     sqlite3_bind_int64(st, 17, a->tools);
     sqlite3_bind_int64(st, 18, a->errors);
     sqlite3_bind_int64(st, 19, a->prompts);
     sqlite3_bind_int64(st, 20, a->subagents);
+    bind_text(st, 21, awaiting_reason_name(s->reason));
+    sqlite3_bind_int64(st, 22, s->since_ns);
+    int empty = 1;
+    buf_reset(&w->detail);
+    if (state_detail_json(&s->detail, &w->detail, &empty) != 0)
+        return SQLITE_NOMEM;
+    if (empty)
+        sqlite3_bind_null(st, 23);
+    else
+        sqlite3_bind_text(st, 23, w->detail.data, (int)w->detail.len, SQLITE_STATIC);
+    struct state_event title;
+    title.title[0] = '\0';
+    if (a->title_event != NULL) {
+        const struct pending_event *p = a->title_event;
+        title.flags = p->type_flags;
+        title.subagent = 0; /* only a main agent's prompt was taken */
+        state_event_read(&title, p->payload.data, p->payload.len);
+    }
+    bind_text(st, 24, title.title[0] ? title.title : NULL);
+    bind_text(st, 25, title.title[0] ? a->title_source : NULL);
     return step_reset(st);
 }
 
@@ -640,8 +762,13 @@ static int write_batch(struct batch_writer *w, struct pending_event **events, si
         if ((rc = tool_call(w, p)) != SQLITE_OK || (rc = count_event(w, p)) != SQLITE_OK)
             return rc;
         const char *sid = p->fields.v[F_SESSION_ID];
-        if (sid != NULL && *sid != '\0')
-            agg_add(agg_find(w, sid), p);
+        if (sid != NULL && *sid != '\0') {
+            rc = SQLITE_OK;
+            struct session_agg *a = agg_find(w, sid, &rc);
+            if (rc != SQLITE_OK)
+                return rc;
+            agg_add(a, p);
+        }
     }
     for (size_t i = 0; i < w->agg_n; i++)
         if ((rc = upsert_session(w, &w->agg[i])) != SQLITE_OK)
@@ -718,6 +845,19 @@ int batch_writer_commit(struct batch_writer *w, struct pending_event **events, s
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
+/* Commits when rc is SQLITE_OK, else rolls back with err set. */
+static int end_transaction(struct batch_writer *w, int rc, char *err, size_t errlen)
+{
+    if (rc == SQLITE_OK)
+        rc = step_reset(w->st[ST_COMMIT]);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
+        if (!sqlite3_get_autocommit(w->db))
+            step_reset(w->st[ST_ROLLBACK]);
+    }
+    return rc;
+}
+
 int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *b, char *err,
                               size_t errlen)
 {
@@ -743,6 +883,12 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
         sqlite3_bind_int64(st, 11, r->cache_read_input_tokens);
         rc = step_reset(st);
     }
+    if (rc == SQLITE_OK && b->title[0] != '\0' && b->session_id[0] != '\0') {
+        sqlite3_stmt *st = w->st[ST_TITLE];
+        sqlite3_bind_text(st, 1, b->session_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, b->title, -1, SQLITE_STATIC);
+        rc = step_reset(st);
+    }
     if (rc == SQLITE_OK) {
         sqlite3_stmt *st = w->st[ST_TRANSCRIPT];
         sqlite3_bind_text(st, 1, b->path, -1, SQLITE_STATIC);
@@ -753,14 +899,7 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
         sqlite3_bind_int64(st, 6, clock_wall_ns());
         rc = step_reset(st);
     }
-    if (rc == SQLITE_OK)
-        rc = step_reset(w->st[ST_COMMIT]);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(w->db));
-        if (!sqlite3_get_autocommit(w->db))
-            step_reset(w->st[ST_ROLLBACK]);
-    }
-    return rc;
+    return end_transaction(w, rc, err, errlen);
 }
 
 int batch_writer_flush_stats(struct batch_writer *w, struct stats *stats, char *err,
@@ -795,5 +934,49 @@ int batch_writer_checkpoint(struct batch_writer *w, int truncate)
                                        &log, &done);
     if (rc == SQLITE_OK)
         w->wal_pages = log - done;
+    return rc;
+}
+
+/*
+ * SessionEnd does not always fire (a killed terminal, `claude -p` runs): a
+ * session whose Claude Code process is gone has ended too.  Only ESRCH
+ * counts: EPERM (another user's process, a sandbox) says nothing.  The
+ * server applies the same rule when it reads, for the seconds between two
+ * of these passes (server/row_json.c).
+ */
+int batch_writer_end_gone_sessions(struct batch_writer *w, int64_t now_ns, int *ended, char *err,
+                                   size_t errlen)
+{
+    *ended = 0;
+    if (ensure_open(w, err, errlen) != SQLITE_OK)
+        return SQLITE_CANTOPEN;
+    int rc = step_reset(w->st[ST_BEGIN]);
+    sqlite3_stmt *live = w->st[ST_LIVE_PIDS], *gone = w->st[ST_PROCESS_GONE];
+    while (rc == SQLITE_OK && (rc = sqlite3_step(live)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(live, 1);
+        rc = SQLITE_OK;
+        if (pid <= 1 || pid >= INT32_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        struct state_detail d;
+        int empty;
+        state_detail_process_gone(&d, pid);
+        buf_reset(&w->detail);
+        if (state_detail_json(&d, &w->detail, &empty) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        sqlite3_bind_text(gone, 1, (const char *)sqlite3_column_text(live, 0), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(gone, 2, pid);
+        sqlite3_bind_int64(gone, 3, now_ns);
+        sqlite3_bind_text(gone, 4, w->detail.data, (int)w->detail.len, SQLITE_STATIC);
+        rc = step_reset(gone);
+        *ended += sqlite3_changes(w->db);
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_reset(live);
+    if ((rc = end_transaction(w, rc, err, errlen)) != SQLITE_OK)
+        *ended = 0;
     return rc;
 }

@@ -75,4 +75,12 @@ int batch_writer_reopen(struct batch_writer *w, char *err, size_t errlen);
  * after a failed reopen. */
 sqlite3 *batch_writer_db(struct batch_writer *w);
 
+/*
+ * Ends the sessions whose Claude Code process (claude_pid) no longer exists:
+ * state ended, end_reason 'process_gone', a state_detail saying so, in one
+ * transaction.  *ended gets how many.  SQLite code, err on failure.
+ */
+int batch_writer_end_gone_sessions(struct batch_writer *w, int64_t now_ns, int *ended, char *err,
+                                   size_t errlen);
+
 #endif

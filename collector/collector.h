@@ -73,6 +73,7 @@ struct collector {
     struct {
         int64_t last_heartbeat, last_rescan, last_optimize; /* monotonic ns */
         int64_t last_retention;
+        int64_t last_gone_check;      /* monotonic ns: sessions whose process is gone */
         struct retention retention;   /* writer thread */
     } maint;
 

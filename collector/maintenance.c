@@ -28,6 +28,24 @@
 #define HEARTBEAT_NS (5 * NS_PER_S)
 #define RESCAN_NS (10 * NS_PER_S)
 #define OPTIMIZE_NS (3600 * NS_PER_S)
+#define GONE_CHECK_NS (5 * NS_PER_S)
+
+/* Writer thread: every few seconds, busy or idle, sessions whose Claude
+ * Code process has exited without a SessionEnd become ended, so that
+ * sessions.state alone says which sessions are over (alerts rely on it). */
+static void end_gone_sessions(struct collector *c, int64_t now)
+{
+    if (now - c->maint.last_gone_check < GONE_CHECK_NS)
+        return;
+    c->maint.last_gone_check = now;
+    char err[256];
+    int ended = 0;
+    if (batch_writer_end_gone_sessions(c->writer, clock_wall_ns(), &ended, err, sizeof err) !=
+        SQLITE_OK)
+        log_msg(TAG, LOG_LEVEL_WARN, "ending sessions whose process is gone: %s", err);
+    else if (ended > 0)
+        stats_add(&c->stats, "sessions_process_gone_total", "", ended);
+}
 
 static void expire(struct collector *c, int64_t budget_ns)
 {
@@ -53,6 +71,7 @@ void maintenance_after_commit(struct collector *c, int queue_empty)
      * step a second keeps expiry going without a noticeable pause. */
     if (clock_mono_ns() - c->maint.last_retention > NS_PER_S)
         expire(c, 0);
+    end_gone_sessions(c, clock_mono_ns());
 }
 
 /* Writer thread, idle: a database deleted or replaced while nothing was
@@ -101,6 +120,7 @@ void maintenance_idle(struct collector *c)
             log_msg(TAG, LOG_LEVEL_WARN, "heartbeat not written: %s", err);
     }
     expire(c, 20 * NS_PER_MS); /* up to 20 ms of chunks per idle second */
+    end_gone_sessions(c, now);
     if (batch_writer_wal_pages(c->writer) > 0)
         batch_writer_checkpoint(c->writer, 1);
     if (now - c->maint.last_optimize > OPTIMIZE_NS) {

@@ -37,17 +37,9 @@ static void set_event_type(struct pending_event *p, const char *name, size_t len
  * compares names. */
 static void resolve_type(struct pending_event *p)
 {
-    const struct event_type *t = event_type_find(p->event_type, strlen(p->event_type));
-    p->type_flags = t ? t->flags : 0;
-    enum awaiting_reason why = AWAIT_NONE;
-    if (p->type_flags & EVF_NOTIFICATION)
-        p->type_flags |= notification_type_flags(p->fields.v[F_NOTIFICATION_TYPE], &why);
-    else if (p->type_flags & EVF_PERMISSION)
-        why = AWAIT_PERMISSION;
-    else if (p->type_flags & EVF_ELICITATION)
-        why = AWAIT_ELICITATION;
-    else if (p->type_flags & EVF_TURN_END)
-        why = AWAIT_TURN_DONE;
+    enum awaiting_reason why;
+    p->type_flags = event_meaning(p->event_type, strlen(p->event_type),
+                                  p->fields.v[F_NOTIFICATION_TYPE], &why);
     p->awaiting = (unsigned char)why;
 }
 

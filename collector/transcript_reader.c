@@ -14,6 +14,8 @@
 #include "chronicle/buf.h"
 #include "chronicle/log.h"
 #include "collector.h"
+#include "redact.h"
+#include "session_state.h"
 
 #define RESCAN_S 30              /* slow timer: every known file */
 #define BATCH_ROWS 512           /* rows per usage batch */
@@ -91,14 +93,33 @@ static struct usage_batch *new_batch(const struct transcript_file *f)
     return b;
 }
 
+/* A title line: kept redacted, and only for a main transcript (a
+ * subagent's file names the subagent's work, not the session). */
+static void take_title(struct transcript_file *f, struct usage_batch *b,
+                       const struct transcript_row *r, const struct redact_rules *rules)
+{
+    if (f->agent_id[0] || r->sidechain || (b->title_custom && !r->title_custom))
+        return;
+    struct buf red = {0};
+    if (redact_text(r->title, strlen(r->title), rules, &red) >= 0 && red.len > 0) {
+        one_line_text(red.data, red.len, b->title, sizeof b->title, SESSION_TITLE_CHARS);
+        b->title_custom = r->title_custom;
+    }
+    buf_free(&red);
+}
+
 static void take_line(struct transcript_file *f, struct usage_batch *b, const char *line,
-                      size_t len, struct stats *stats)
+                      size_t len, struct stats *stats, const struct redact_rules *rules)
 {
     struct transcript_row r;
     if (len == 0)
         return;
     if (transcript_row_parse(line, len, &r) != 0) {
         stats_add(stats, "transcript_lines_invalid_total", "", 1);
+        return;
+    }
+    if (r.kind == ROW_TITLE) {
+        take_title(f, b, &r, rules);
         return;
     }
     if (r.kind == ROW_PROMPT) {
@@ -160,10 +181,10 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
             if (!skipping) {
                 if (line->len > 0) {
                     if (buf_append(line, chunk + start, i - start) == 0)
-                        take_line(f, b, line->data, line->len, &c->stats);
+                        take_line(f, b, line->data, line->len, &c->stats, &c->redact_rules);
                     buf_reset(line);
                 } else {
-                    take_line(f, b, chunk + start, i - start, &c->stats);
+                    take_line(f, b, chunk + start, i - start, &c->stats, &c->redact_rules);
                 }
             }
             skipping = 0;

@@ -35,6 +35,11 @@ struct usage_batch {
     char session_id[128], agent_id[128];
     struct transcript_row *rows;
     size_t n, cap;
+    /* Claude Code's title for the session, if the new lines name one
+     * (redacted); "" none.  title_custom: from a custom-title line, which
+     * a later summary does not replace. */
+    char title[TRANSCRIPT_TITLE_MAX];
+    int title_custom;
 };
 
 void usage_batch_free(struct usage_batch *b);

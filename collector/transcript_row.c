@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "chronicle/json_scan.h"
+#include "session_state.h"
 
 #define MAX_DEPTH 4
 
@@ -15,6 +16,8 @@ struct picker {
     struct transcript_row *r;
     size_t key_start[MAX_DEPTH + 1], key_len[MAX_DEPTH + 1];
     int is_user, is_assistant, content_string;
+    size_t title_start, title_len;    /* summary / customTitle string span */
+    int title_key_custom;
     char type[16];
 };
 
@@ -68,7 +71,11 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
                 copy_str(r->agent_id, sizeof r->agent_id, v, len);
             else if (key_is(p, 1, "promptId"))
                 copy_str(r->prompt_id, sizeof r->prompt_id, v, len);
-            else if (key_is(p, 1, "uuid"))
+            else if (key_is(p, 1, "summary") || key_is(p, 1, "customTitle")) {
+                p->title_start = start;
+                p->title_len = len;
+                p->title_key_custom = key_is(p, 1, "customTitle");
+            } else if (key_is(p, 1, "uuid"))
                 copy_str(r->uuid, sizeof r->uuid, v, len);
             else if (key_is(p, 1, "timestamp")) {
                 char t[40];
@@ -115,7 +122,13 @@ int transcript_row_parse(const char *line, size_t len, struct transcript_row *r)
         r->kind = ROW_USAGE;
     else if (strcmp(p.type, "user") == 0 && p.content_string)
         r->kind = ROW_PROMPT;
-    else
+    else if ((strcmp(p.type, "summary") == 0 || strcmp(p.type, "custom-title") == 0) &&
+             p.title_len > 0 &&
+             json_text_line(line + p.title_start, p.title_len, r->title, sizeof r->title,
+                            SESSION_TITLE_CHARS) > 0) {
+        r->kind = ROW_TITLE;
+        r->title_custom = p.title_key_custom;
+    } else
         r->kind = ROW_OTHER;
     return 0;
 }

@@ -14,7 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE };
+enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE, ROW_TITLE };
+
+/* Claude Code's own name for the session: a "custom-title" line
+ * (customTitle, set by the user) or a "summary" line (summary).  Decoded, one
+ * line, not yet redacted: the reader redacts it before it is stored. */
+#define TRANSCRIPT_TITLE_MAX 481
 
 struct transcript_row {
     enum row_kind kind;
@@ -23,6 +28,8 @@ struct transcript_row {
     int64_t ts_ns;                 /* 0 when absent */
     int64_t input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens;
     int sidechain;                 /* isSidechain: a subagent's row */
+    char title[TRANSCRIPT_TITLE_MAX]; /* ROW_TITLE */
+    int title_custom;              /* ROW_TITLE from a custom-title line */
 };
 
 /* Parses one line.  0, or -1 when the line is not a JSON object (skipped

@@ -72,7 +72,33 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
     {"CHRONICLE_SHIP_TO", SFIELD(ship_to), ""},
     {"CHRONICLE_DATABASE", SFIELD(database), ""},
+    {"CHRONICLE_BUDGET_DAILY_USD", SFIELD(budget_daily_text), ""},
+    {"CHRONICLE_BUDGET_MONTHLY_USD", SFIELD(budget_monthly_text), ""},
 };
+
+/* The dollar amount a budget text names: "" is none (-1); anything but a
+ * finite number >= 0 is an error (-2). */
+static double usd_value(const char *text)
+{
+    if (text[0] == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 1e12)
+        return -2; /* !(v >= 0) also refuses NaN */
+    return v;
+}
+
+/* The double a budget's text sets, or NULL for other strings. */
+static double *usd_field(struct chronicle_config *cfg, size_t offset)
+{
+    if (offset == offsetof(struct chronicle_config, budget_daily_text))
+        return &cfg->budget_daily_usd;
+    if (offset == offsetof(struct chronicle_config, budget_monthly_text))
+        return &cfg->budget_monthly_usd;
+    return NULL;
+}
 
 const struct config_setting *config_settings(size_t *count)
 {
@@ -375,6 +401,16 @@ static int apply(struct chronicle_config *cfg, size_t idx, const char *text,
             snprintf(err, errlen, "%s is longer than %zu bytes", where, s->size - 1);
             return -1;
         }
+        double *usd = usd_field(cfg, s->offset);
+        if (usd != NULL) {
+            double v = usd_value(text);
+            if (v == -2) {
+                snprintf(err, errlen, "%s='%s': expected an amount in US dollars, 0 or more "
+                         "(e.g. 25 or 12.50), or empty for none", where, text);
+                return -1;
+            }
+            *usd = v;
+        }
         strcpy((char *)cfg + s->offset, text);
     } else if (set_paths(cfg, text, err, errlen) != 0) {
         return -1;
@@ -397,6 +433,7 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
         set_value(cfg, &settings[i], settings[i].def);
     for (size_t i = 0; i < N_STR; i++)
         strcpy((char *)cfg + string_settings[i].offset, string_settings[i].def);
+    cfg->budget_daily_usd = cfg->budget_monthly_usd = -1;
 
     struct file_conf fc;
     char msg[PATH_MAX + 256];

@@ -4,9 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TOOL_END_OK EVF_TOOL_END
-#define TOOL_END_FAILED (EVF_TOOL_END | EVF_TOOL_FAILURE | EVF_ERROR)
-#define TOOL_END_DENIED (EVF_TOOL_END | EVF_TOOL_DENIED)
+/* ACT (EVF_ACTIVITY): the agent is at work, so a session waiting for a
+ * person (a permission granted, a prompt typed, an elicitation answered) is
+ * working again.  Every tool event is activity; events that happen around
+ * the agent without saying it works (CwdChanged, InstructionsLoaded, ...)
+ * are not, nor is a Notification (its notification_type decides). */
+#define ACT EVF_ACTIVITY
+#define TOOL_END_OK (EVF_TOOL_END | ACT)
+#define TOOL_END_FAILED (EVF_TOOL_END | EVF_TOOL_FAILURE | EVF_ERROR | ACT)
+#define TOOL_END_DENIED (EVF_TOOL_END | EVF_TOOL_DENIED | ACT)
 
 /*
  * First versions.  The early events carry the release that introduced them;
@@ -27,24 +33,24 @@
  */
 static const struct event_type table[] = {
     /* name                 flags                                             first version  dflt opt tool */
-    {"SessionStart",        EVF_SESSION_START | EVF_TRANSCRIPT,                1, 0, 62,      1, 0, 0},
+    {"SessionStart",        EVF_SESSION_START | EVF_TRANSCRIPT | ACT,          1, 0, 62,      1, 0, 0},
     {"SessionEnd",          EVF_SESSION_END | EVF_TRANSCRIPT,                  1, 0, 85,      1, 0, 0},
-    {"UserPromptSubmit",    EVF_PROMPT | EVF_TRANSCRIPT,                       1, 0, 54,      1, 0, 0},
-    {"UserPromptExpansion", 0,                                                 2, 1, 240,     0, 0, 0},
-    {"PreToolUse",          EVF_TOOL_START,                                    1, 0, 0,       1, 0, 1},
+    {"UserPromptSubmit",    EVF_PROMPT | EVF_TRANSCRIPT | ACT,                 1, 0, 54,      1, 0, 0},
+    {"UserPromptExpansion", ACT,                                               2, 1, 240,     0, 0, 0},
+    {"PreToolUse",          EVF_TOOL_START | ACT,                              1, 0, 0,       1, 0, 1},
     {"PermissionRequest",   EVF_PERMISSION | EVF_AWAITING_INPUT,               2, 1, 0,       1, 0, 1},
     {"PermissionDenied",    TOOL_END_DENIED,                                   2, 1, 240,     0, 0, 1},
     {"PostToolUse",         TOOL_END_OK,                                       1, 0, 0,       1, 0, 1},
     {"PostToolUseFailure",  TOOL_END_FAILED,                                   2, 1, 0,       1, 0, 1},
-    {"PostToolBatch",       0,                                                 2, 1, 240,     0, 0, 0},
+    {"PostToolBatch",       ACT,                                               2, 1, 240,     0, 0, 0},
     {"Notification",        EVF_NOTIFICATION,                                  1, 0, 0,       1, 0, 0},
     {"Stop",                EVF_TURN_END | EVF_AWAITING_INPUT | EVF_TRANSCRIPT, 1, 0, 0,      1, 0, 0},
     {"StopFailure",         EVF_TURN_END | EVF_TURN_FAILED | EVF_ERROR | EVF_AWAITING_INPUT,
                                                                                2, 1, 240,     0, 0, 0},
-    {"SubagentStart",       EVF_SUBAGENT_START,                                2, 1, 0,       1, 0, 0},
+    {"SubagentStart",       EVF_SUBAGENT_START | ACT,                          2, 1, 0,       1, 0, 0},
     {"SubagentStop",        EVF_SUBAGENT_STOP | EVF_TRANSCRIPT,                1, 0, 41,      1, 0, 0},
-    {"PreCompact",          EVF_COMPACT | EVF_TRANSCRIPT,                      1, 0, 48,      1, 0, 0},
-    {"PostCompact",         EVF_COMPACT,                                       2, 1, 240,     0, 0, 0},
+    {"PreCompact",          EVF_COMPACT | EVF_TRANSCRIPT | ACT,                1, 0, 48,      1, 0, 0},
+    {"PostCompact",         EVF_COMPACT | ACT,                                 2, 1, 240,     0, 0, 0},
     {"TaskCreated",         0,                                                 2, 1, 240,     0, 0, 0},
     {"TaskCompleted",       0,                                                 2, 1, 240,     0, 0, 0},
     {"TeammateIdle",        0,                                                 2, 1, 240,     0, 0, 0},
@@ -55,7 +61,7 @@ static const struct event_type table[] = {
     {"DirectoryAdded",      0,                                                 2, 1, 240,     0, 0, 0},
     {"WorktreeRemove",      0,                                                 2, 1, 240,     0, 0, 0},
     {"Elicitation",         EVF_ELICITATION | EVF_AWAITING_INPUT,              2, 1, 240,     0, 0, 0},
-    {"ElicitationResult",   0,                                                 2, 1, 240,     0, 0, 0},
+    {"ElicitationResult",   ACT,                                               2, 1, 240,     0, 0, 0},
     {"Setup",               0,                                                 2, 1, 240,     0, 0, 0},
     {"MessageDisplay",      0,                                                 2, 1, 240,     0, 1, 0},
 };
@@ -65,7 +71,7 @@ static const struct event_type table[] = {
 static const char *const flag_names[EVF_COUNT] = {
     "tool_start", "tool_end", "tool_failure", "tool_denied", "prompt", "turn_end", "turn_failed",
     "session_start", "session_end", "subagent_start", "subagent_stop", "awaiting_input", "error",
-    "compact", "notification", "permission", "elicitation", "transcript",
+    "compact", "notification", "permission", "elicitation", "transcript", "activity",
 };
 
 /* Notification types that wait for a person; every other type (auth_success,
@@ -77,7 +83,7 @@ static const struct {
     {"permission_prompt", AWAIT_PERMISSION},
     {"idle_prompt", AWAIT_IDLE_PROMPT},
     {"elicitation_dialog", AWAIT_ELICITATION},
-    {"agent_needs_input", AWAIT_AGENT_INPUT},
+    {"agent_needs_input", AWAIT_IDLE_PROMPT}, /* the agent waits for the prompt */
 };
 
 const struct event_type *event_types(size_t *count)
@@ -140,6 +146,23 @@ uint32_t notification_type_flags(const char *type, enum awaiting_reason *reason)
     return 0;
 }
 
+uint32_t event_meaning(const char *name, size_t len, const char *notification_type,
+                       enum awaiting_reason *why)
+{
+    const struct event_type *t = event_type_find(name, len);
+    uint32_t flags = t ? t->flags : 0;
+    *why = AWAIT_NONE;
+    if (flags & EVF_NOTIFICATION)
+        flags |= notification_type_flags(notification_type, why);
+    else if (flags & EVF_PERMISSION)
+        *why = AWAIT_PERMISSION;
+    else if (flags & EVF_ELICITATION)
+        *why = AWAIT_ELICITATION;
+    else if (flags & EVF_TURN_END)
+        *why = AWAIT_TURN_DONE;
+    return flags;
+}
+
 const char *notification_awaiting_type(size_t i, enum awaiting_reason *reason)
 {
     if (i >= sizeof awaiting_notifications / sizeof awaiting_notifications[0])
@@ -155,7 +178,6 @@ const char *awaiting_reason_name(enum awaiting_reason r)
     case AWAIT_IDLE_PROMPT: return "idle_prompt";
     case AWAIT_TURN_DONE: return "turn_done";
     case AWAIT_ELICITATION: return "elicitation";
-    case AWAIT_AGENT_INPUT: return "agent_input";
     case AWAIT_NONE: break;
     }
     return NULL;

@@ -157,6 +157,39 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "INSERT INTO event_counts_10m SELECT ts_ns / 600000000000, event_type, count(*)"
     "  FROM events GROUP BY 1, 2;",
+
+    /* 4: session state with a reason, and titles (issue 11).  state keeps
+     * its values (working | awaiting_input | ended) and gains failed; the
+     * collector's state machine (collector/session_state.h) sets all of
+     * these.  Existing rows get a best-effort backfill from what the
+     * session row and its last event say. */
+    "ALTER TABLE sessions ADD COLUMN awaiting_reason TEXT;"  /* permission | idle_prompt | turn_done | elicitation */
+    "ALTER TABLE sessions ADD COLUMN state_since_ns INTEGER;" /* when the state began */
+    "ALTER TABLE sessions ADD COLUMN state_detail TEXT;"     /* JSON object text, NULL: none */
+    "ALTER TABLE sessions ADD COLUMN title TEXT;"
+    "ALTER TABLE sessions ADD COLUMN title_source TEXT;"     /* claude | prompt */
+    "UPDATE sessions SET state = 'failed' WHERE state = 'awaiting_input'"
+    "  AND last_event_type = 'StopFailure';"
+    "UPDATE sessions SET awaiting_reason = CASE last_event_type"
+    "  WHEN 'Stop' THEN 'turn_done' WHEN 'PermissionRequest' THEN 'permission'"
+    "  WHEN 'Elicitation' THEN 'elicitation'"
+    "  ELSE coalesce((SELECT CASE json_extract(e.payload, '$.notification_type')"
+    "    WHEN 'permission_prompt' THEN 'permission' WHEN 'elicitation_dialog' THEN 'elicitation'"
+    "    WHEN 'idle_prompt' THEN 'idle_prompt' WHEN 'agent_needs_input' THEN 'idle_prompt' END"
+    "    FROM events e WHERE e.id = sessions.last_event_id AND json_valid(e.payload)),"
+    "    'turn_done') END"
+    "  WHERE state = 'awaiting_input';"
+    "UPDATE sessions SET state_since_ns = CASE WHEN state = 'ended' AND ended_ns > 0"
+    "  THEN ended_ns ELSE last_seen_ns END;"
+    /* The first prompt as the title: stored payloads are redacted already. */
+    "UPDATE sessions SET title = (SELECT substr(trim(replace(replace(replace("
+    "    json_extract(e.payload, '$.prompt'), char(10), ' '), char(13), ' '), char(9), ' ')),"
+    "    1, 120) FROM events e WHERE e.session_id = sessions.session_id"
+    "    AND e.event_type = 'UserPromptSubmit' AND json_valid(e.payload)"
+    "    AND e.agent_id IS NULL ORDER BY e.id LIMIT 1);"
+    "UPDATE sessions SET title = NULL WHERE title = '';"
+    "UPDATE sessions SET title_source = 'prompt' WHERE title IS NOT NULL;"
+    "CREATE INDEX sessions_state ON sessions(state, state_since_ns);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

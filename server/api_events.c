@@ -21,7 +21,7 @@
 #define MAX_LIMIT 1000
 
 static const char *const event_keys[] = {"session_id", "event_type", "tool_name", "agent_id",
-                                         "since", "until", "before", "after", "limit",
+                                         "project", "since", "until", "before", "after", "limit",
                                          "payload", NULL};
 
 struct list_param {
@@ -31,10 +31,13 @@ struct list_param {
     char *storage;
 };
 
+#define N_LISTS 5
+#define LIST_PROJECT 4 /* not a column of events: the sessions' project */
+
 /* What a request for a page of events asks for. */
 struct event_query {
     struct query q;
-    struct list_param lists[4];  /* session_id, event_type, tool_name, agent_id */
+    struct list_param lists[N_LISTS]; /* session_id, event_type, tool_name, agent_id, project */
     int64_t since, until;        /* -1: not given */
     long before, after;          /* -1: not given */
     long limit;
@@ -43,9 +46,10 @@ struct event_query {
 
 static void event_query_init(struct event_query *eq)
 {
-    static const char *const cols[] = {"session_id", "event_type", "tool_name", "agent_id"};
+    static const char *const cols[] = {"session_id", "event_type", "tool_name", "agent_id",
+                                       "project"};
     memset(eq, 0, sizeof *eq);
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_LISTS; i++)
         eq->lists[i].key = eq->lists[i].col = cols[i];
     eq->since = eq->until = -1;
     eq->before = eq->after = -1;
@@ -54,18 +58,23 @@ static void event_query_init(struct event_query *eq)
 
 static void event_query_free(struct event_query *eq)
 {
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_LISTS; i++)
         free(eq->lists[i].storage);
     query_free(&eq->q);
 }
 
 static void add_filters(struct sqlb *sb, const struct event_query *eq)
 {
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < N_LISTS; i++) {
         if (eq->lists[i].n == 0)
             continue;
-        sqlb_sql(sb, " AND ");
+        /* An event's project is its session's (the same one GET
+         * /api/sessions shows), so a project filter lists its sessions. */
+        sqlb_sql(sb, i == LIST_PROJECT ? " AND session_id IN (SELECT session_id FROM sessions"
+                                         " WHERE " : " AND ");
         sqlb_in(sb, eq->lists[i].col, eq->lists[i].vals, eq->lists[i].n);
+        if (i == LIST_PROJECT)
+            sqlb_sql(sb, ")");
     }
     if (eq->since >= 0) { sqlb_sql(sb, " AND ts_ns >= "); sqlb_int(sb, eq->since); }
     if (eq->until >= 0) { sqlb_sql(sb, " AND ts_ns < "); sqlb_int(sb, eq->until); }
@@ -80,7 +89,7 @@ static int read_params(struct http_ctx *hc, struct event_query *eq)
     if (query_parse(q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(q, event_keys, err, sizeof err) != 0)
         goto bad;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_LISTS; i++)
         if (query_list(q, eq->lists[i].key, eq->lists[i].vals, &eq->lists[i].n,
                        &eq->lists[i].storage, err, sizeof err) == QUERY_BAD)
             goto bad;

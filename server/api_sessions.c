@@ -1,10 +1,11 @@
 /*
  * api_sessions.c - GET /api/sessions and GET /api/sessions/{id}.
  *
- * The status a client sees is derived: the collector stores working,
- * awaiting_input or ended; a session without an event for idle_after_s is
- * 'idle'.  The status filter is translated into the same rule in SQL so that
- * filtering and display never disagree.
+ * The state a client sees is the collector's (working, awaiting_input,
+ * failed, ended; collector/session_state.h) except that a working session
+ * without an event for idle_after_s is 'idle' (row_json.h).  The state and
+ * status filters are translated into the same rule in SQL so that
+ * filtering, counting and display never disagree.
  */
 #include "server.h"
 
@@ -16,32 +17,140 @@
 #include "chronicle/event_type.h"
 #include "http_query.h"
 #include "row_json.h"
+#include "session_filters.h"
 #include "sql_build.h"
 
-static const char *const session_keys[] = {"status", "project", "cwd", "since", "sort",
-                                           "limit", "offset", "usage", NULL};
+static const char *const session_keys[] = {"status", "state", "project", "cwd", "since",
+                                           "sort", "limit", "offset", "usage", NULL};
 
 /* Sort keys come from this allowlist: never from the request text. */
 static const struct { const char *key, *order; } sorts[] = {
     {"last_seen", "last_seen_ns DESC, session_id DESC"},
     {"first_seen", "first_seen_ns DESC, session_id DESC"},
     {"events", "event_count DESC, session_id DESC"},
+    {"waiting", "state_since_ns ASC, session_id ASC"}, /* longest in its state first */
 };
 
-static int status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
+/* The state filter (GET /api/sessions?state=...), same rule as
+ * session_state_shown(). */
+int session_state_sql(struct sqlb *sb, const char *state, int64_t cutoff)
+{
+    if (strcmp(state, "working") == 0 || strcmp(state, "idle") == 0) {
+        sqlb_sql(sb, state[0] == 'w' ? "(state = 'working' AND last_seen_ns >= "
+                                     : "(state = 'working' AND last_seen_ns < ");
+        sqlb_int(sb, cutoff);
+        sqlb_sql(sb, ")");
+    } else if (strcmp(state, "awaiting_input") == 0 || strcmp(state, "failed") == 0 ||
+               strcmp(state, "ended") == 0) {
+        sqlb_sql(sb, "(state = ");
+        sqlb_text(sb, state);
+        sqlb_sql(sb, ")");
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* " AND (a OR b ...)" for a list filter, each value through fn; returns
+ * the first value fn refuses, else NULL. */
+const char *session_or_filter(struct sqlb *sb, const char *const *vals, size_t n,
+                              int (*fn)(struct sqlb *, const char *, int64_t), int64_t cutoff)
+{
+    if (n == 0)
+        return NULL;
+    sqlb_sql(sb, " AND (");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            sqlb_sql(sb, " OR ");
+        if (fn(sb, vals[i], cutoff) != 0)
+            return vals[i];
+    }
+    sqlb_sql(sb, ")");
+    return NULL;
+}
+
+/* The filters other than state and status, shared by the list and its
+ * state_counts. */
+void session_other_filters(struct sqlb *sb, const struct query *q, int64_t since)
+{
+    const char *project = query_get(q, "project");
+    if (project != NULL) {
+        sqlb_sql(sb, " AND (project = ");
+        sqlb_text(sb, project);
+        sqlb_sql(sb, " OR cwd = ");
+        sqlb_text(sb, project);
+        sqlb_sql(sb, ")");
+    }
+    const char *cwd = query_get(q, "cwd");
+    if (cwd != NULL) { /* a directory and everything under it */
+        sqlb_sql(sb, " AND (cwd = ");
+        sqlb_text(sb, cwd);
+        sqlb_sql(sb, " OR substr(cwd, 1, length(");
+        sqlb_text(sb, cwd);
+        sqlb_sql(sb, ") + 1) = ");
+        sqlb_text(sb, cwd);
+        sqlb_sql(sb, " || '/')");
+    }
+    if (since >= 0) {
+        sqlb_sql(sb, " AND last_seen_ns >= ");
+        sqlb_int(sb, since);
+    }
+}
+
+/* "state_counts": how many sessions are in each shown state (and each
+ * awaiting reason) under the request's other filters. */
+static int state_counts(sqlite3 *db, const struct query *q, int64_t since, int64_t cutoff,
+                        json_t **out)
+{
+    static const char *const states[] = {"working", "idle", "awaiting_input", "failed", "ended"};
+    static const char *const reasons[] = {"permission", "idle_prompt", "turn_done",
+                                          "elicitation"};
+    json_int_t n_state[5] = {0}, n_reason[4] = {0};
+    struct sqlb sb;
+    sqlb_init(&sb);
+    sqlb_sql(&sb, "SELECT CASE WHEN state = 'working' AND last_seen_ns < ");
+    sqlb_int(&sb, cutoff);
+    sqlb_sql(&sb, " THEN 'idle' ELSE state END, awaiting_reason, count(*) FROM sessions WHERE 1");
+    session_other_filters(&sb, q, since);
+    sqlb_sql(&sb, " GROUP BY 1, 2");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlb_prepare(&sb, db, &st);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *r = (const char *)sqlite3_column_text(st, 1);
+        json_int_t n = sqlite3_column_int64(st, 2);
+        for (size_t i = 0; k != NULL && i < 5; i++)
+            if (strcmp(k, states[i]) == 0)
+                n_state[i] += n;
+        for (size_t i = 0; r != NULL && k != NULL && strcmp(k, "awaiting_input") == 0 && i < 4;
+             i++)
+            if (strcmp(r, reasons[i]) == 0)
+                n_reason[i] += n;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    sqlb_free(&sb);
+    if (rc != SQLITE_DONE)
+        return rc;
+    *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", states[0], n_state[0],
+                     states[1], n_state[1], states[2], n_state[2], states[3], n_state[3],
+                     states[4], n_state[4], "awaiting_reasons", reasons[0], n_reason[0],
+                     reasons[1], n_reason[1], reasons[2], n_reason[2], reasons[3], n_reason[3]);
+    return *out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+int session_status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
 {
     if (strcmp(status, "ended") == 0) {
         sqlb_sql(sb, "(state = 'ended')");
     } else if (strcmp(status, "idle") == 0) {
-        sqlb_sql(sb, "(state <> 'ended' AND last_seen_ns < ");
+        sqlb_sql(sb, "(state = 'working' AND last_seen_ns < ");
         sqlb_int(sb, cutoff);
         sqlb_sql(sb, ")");
-    } else if (strcmp(status, "awaiting_input") == 0) {
-        sqlb_sql(sb, "(state = 'awaiting_input' AND last_seen_ns >= ");
-        sqlb_int(sb, cutoff);
-        sqlb_sql(sb, ")");
+    } else if (strcmp(status, "awaiting_input") == 0) { /* the old name covers failed */
+        sqlb_sql(sb, "(state IN ('awaiting_input', 'failed'))");
     } else if (strcmp(status, "active") == 0) {
-        sqlb_sql(sb, "(state NOT IN ('ended', 'awaiting_input') AND last_seen_ns >= ");
+        sqlb_sql(sb, "(state = 'working' AND last_seen_ns >= ");
         sqlb_int(sb, cutoff);
         sqlb_sql(sb, ")");
     } else {
@@ -58,9 +167,10 @@ void api_sessions(struct http_ctx *hc)
     struct query q;
     struct sqlb sb;
     sqlb_init(&sb);
-    const char *statuses[QUERY_MAX_LIST];
-    size_t nstatus = 0;
-    char *status_store = NULL;
+    const char *statuses[QUERY_MAX_LIST], *states[QUERY_MAX_LIST];
+    size_t nstatus = 0, nstate = 0;
+    char *status_store = NULL, *state_store = NULL;
+    json_t *counts = NULL;
     sqlite3_stmt *st = NULL;
     long limit = 100, offset = 0, with_usage = 0;
     int64_t since = -1;
@@ -69,6 +179,7 @@ void api_sessions(struct http_ctx *hc)
     if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
         query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
+        query_list(&q, "state", states, &nstate, &state_store, err, sizeof err) == QUERY_BAD ||
         query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
         query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
         query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD ||
@@ -85,47 +196,23 @@ void api_sessions(struct http_ctx *hc)
                 order = sorts[i].order;
         if (order == NULL) {
             http_reply_error(hc, 400, "bad_parameter",
-                             "parameter 'sort' must be last_seen, first_seen or events");
+                             "parameter 'sort' must be last_seen, first_seen, events or waiting");
             goto out;
         }
     }
     sqlb_sql(&sb, "SELECT " SESSION_COLUMNS " FROM sessions WHERE 1");
-    if (nstatus > 0) {
-        sqlb_sql(&sb, " AND (");
-        for (size_t i = 0; i < nstatus; i++) {
-            if (i > 0)
-                sqlb_sql(&sb, " OR ");
-            if (status_sql(&sb, statuses[i], cutoff) != 0) {
-                http_reply_error(hc, 400, "bad_parameter",
-                                 "parameter 'status' must be active, awaiting_input, idle or "
-                                 "ended, got '%.64s'", statuses[i]);
-                goto out;
-            }
-        }
-        sqlb_sql(&sb, ")");
+    const char *bad = session_or_filter(&sb, statuses, nstatus, session_status_sql, cutoff);
+    if (bad != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
+                         "awaiting_input, idle or ended, got '%.64s'", bad);
+        goto out;
     }
-    const char *project = query_get(&q, "project");
-    if (project != NULL) {
-        sqlb_sql(&sb, " AND (project = ");
-        sqlb_text(&sb, project);
-        sqlb_sql(&sb, " OR cwd = ");
-        sqlb_text(&sb, project);
-        sqlb_sql(&sb, ")");
+    if ((bad = session_or_filter(&sb, states, nstate, session_state_sql, cutoff)) != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
+                         "awaiting_input, failed or ended, got '%.64s'", bad);
+        goto out;
     }
-    const char *cwd = query_get(&q, "cwd");
-    if (cwd != NULL) { /* a directory and everything under it */
-        sqlb_sql(&sb, " AND (cwd = ");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, " OR substr(cwd, 1, length(");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, ") + 1) = ");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, " || '/')");
-    }
-    if (since >= 0) {
-        sqlb_sql(&sb, " AND last_seen_ns >= ");
-        sqlb_int(&sb, since);
-    }
+    session_other_filters(&sb, &q, since);
     sqlb_sql(&sb, " ORDER BY ");
     sqlb_sql(&sb, order);
     sqlb_sql(&sb, " LIMIT ");
@@ -159,14 +246,22 @@ void api_sessions(struct http_ctx *hc)
         http_reply_db_error(hc, rc);
         goto out;
     }
+    if ((rc = state_counts(hc->srv->db.h, &q, since, cutoff, &counts)) != SQLITE_OK) {
+        json_decref(arr);
+        http_reply_db_error(hc, rc);
+        goto out;
+    }
     size_t n = json_array_size(arr);
-    http_reply_json(hc, 200, json_pack("{s:o,s:I,s:I,s:I}", "sessions", arr, "count",
+    http_reply_json(hc, 200, json_pack("{s:o,s:I,s:I,s:I,s:o}", "sessions", arr, "count",
                                        (json_int_t)n, "limit", (json_int_t)limit, "offset",
-                                       (json_int_t)offset));
+                                       (json_int_t)offset, "state_counts", counts));
+    counts = NULL;
 out:
     sqlite3_finalize(st);
     sqlb_free(&sb);
     free(status_store);
+    free(state_store);
+    json_decref(counts);
     query_free(&q);
 }
 

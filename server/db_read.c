@@ -13,6 +13,8 @@
 
 #include "chronicle/schema.h"
 
+#define SERVER_MIN_SCHEMA 4 /* sessions.state_since_ns and the rest (issue 11) */
+
 int db_read_open(struct db_read *d, char *err, size_t errlen)
 {
     struct stat st;
@@ -43,8 +45,13 @@ int db_read_open(struct db_read *d, char *err, size_t errlen)
         sqlite3_close(h);
         return -2;
     }
-    /* An older schema is fine: the server reads only version 1's tables, so
-     * it can be upgraded before the collector (which migrates on start). */
+    /* The server reads the session state columns of migration 4; an older
+     * database is one the collector has not migrated yet (it migrates on
+     * start): wait for it, as for a missing one. */
+    if (version < SERVER_MIN_SCHEMA) {
+        sqlite3_close(h);
+        return -1;
+    }
     d->h = h;
     d->dev = st.st_dev;
     d->ino = st.st_ino;

@@ -57,6 +57,7 @@ struct live_feed {
     int64_t data_version;
     int64_t last_id;          /* highest event id fanned out */
     int64_t last_session_eid; /* highest sessions.last_event_id fanned out */
+    int64_t last_ended_ns;    /* highest state_since_ns of an ended session fanned out */
     struct subscriber *subs;
     size_t n_subs;
 };
@@ -205,6 +206,36 @@ static int fan_out_events(struct live_feed *f, int *full)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Sends the session rows st yields; col_cursor/cursor: the column whose
+ * highest value so far moves *cursor. */
+static int send_sessions(struct live_feed *f, sqlite3_stmt *st, int col_cursor, int64_t *cursor)
+{
+    int rc;
+    int64_t now = clock_wall_ns(), idle = (int64_t)f->srv->cfg.idle_after_s * NS_PER_S;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, col_cursor);
+        if (v > *cursor)
+            *cursor = v;
+        if (f->subs == NULL)
+            continue;
+        size_t len;
+        char *msg = message("session", session_json(st, now, idle), &len);
+        if (msg == NULL)
+            continue;
+        const char *sid = (const char *)sqlite3_column_text(st, 0);
+        for (struct subscriber *c = f->subs; c; c = c->next) {
+            /* Session rows are state, not a stream: a slow client gets the
+             * next change or refetches after its gap message. */
+            if (c->gap_from == 0 && ws_filters_match_session(&c->filters, sid) &&
+                ws_conn_backlog(c->ws) < client_cap(f))
+                ws_conn_send_text(c->ws, msg, len);
+        }
+        free(msg);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int fan_out_sessions(struct live_feed *f)
 {
     sqlite3_stmt *st;
@@ -213,29 +244,26 @@ static int fan_out_sessions(struct live_feed *f)
                                 "ORDER BY last_event_id LIMIT 1000", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
-    int64_t now = clock_wall_ns(), idle = (int64_t)f->srv->cfg.idle_after_s * NS_PER_S;
-    if ((rc = sqlite3_bind_int64(st, 1, f->last_session_eid)) == SQLITE_OK) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            f->last_session_eid = sqlite3_column_int64(st, 12);
-            if (f->subs == NULL)
-                continue;
-            size_t len;
-            char *msg = message("session", session_json(st, now, idle), &len);
-            if (msg == NULL)
-                continue;
-            const char *sid = (const char *)sqlite3_column_text(st, 0);
-            for (struct subscriber *c = f->subs; c; c = c->next) {
-                /* Session rows are state, not a stream: a slow client gets the
-                 * next change or refetches after its gap message. */
-                if (c->gap_from == 0 && ws_filters_match_session(&c->filters, sid) &&
-                    ws_conn_backlog(c->ws) < client_cap(f))
-                    ws_conn_send_text(c->ws, msg, len);
-            }
-            free(msg);
-        }
+    if ((rc = sqlite3_bind_int64(st, 1, f->last_session_eid)) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return rc;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    if ((rc = send_sessions(f, st, 12, &f->last_session_eid)) != SQLITE_OK)
+        return rc;
+    /* Sessions the collector ended without an event (their Claude Code
+     * process is gone): found through the sessions_state index. */
+    rc = sqlite3_prepare_v2(f->srv->db.h,
+                            "SELECT " SESSION_COLUMNS " FROM sessions WHERE state = 'ended' AND "
+                            "state_since_ns > ?1 AND last_event_id <= ?2 "
+                            "ORDER BY state_since_ns LIMIT 1000", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_bind_int64(st, 1, f->last_ended_ns)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(st, 2, f->last_session_eid)) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    return send_sessions(f, st, 21, &f->last_ended_ns);
 }
 
 static void flush_all(struct live_feed *f)
@@ -302,13 +330,16 @@ int live_feed_db_opened(struct live_feed *f)
     sqlite3 *db = f->srv->db.h;
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT COALESCE((SELECT MAX(id) FROM events), 0), "
-                                    "COALESCE((SELECT MAX(last_event_id) FROM sessions), 0)",
+                                    "COALESCE((SELECT MAX(last_event_id) FROM sessions), 0), "
+                                    "COALESCE((SELECT MAX(state_since_ns) FROM sessions "
+                                    "WHERE state = 'ended'), 0)",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         f->last_id = sqlite3_column_int64(st, 0);
         f->last_session_eid = sqlite3_column_int64(st, 1);
+        f->last_ended_ns = sqlite3_column_int64(st, 2);
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
@@ -496,7 +527,7 @@ void live_feed_reset(struct live_feed *f)
 {
     for (struct subscriber *c = f->subs; c; c = c->next)
         ws_conn_close(c->ws, WS_CLOSE_SERVICE_RESTART, "database replaced: reconnect");
-    f->last_id = f->last_session_eid = 0;
+    f->last_id = f->last_session_eid = f->last_ended_ns = 0;
     f->data_version = -1;
 }
 

@@ -307,16 +307,47 @@ int event_text(struct buf *b, sqlite3_stmt *st, int full)
     return event_text_src(b, &r, full);
 }
 
-const char *session_status(const char *state, int64_t last_seen_ns, int64_t now_ns,
-                           int64_t idle_ns)
+const char *session_state_shown(const char *stored, int64_t last_seen_ns, int64_t now_ns,
+                                int64_t idle_ns)
 {
-    if (state != NULL && strcmp(state, "ended") == 0)
-        return "ended";
-    if (now_ns - last_seen_ns > idle_ns)
-        return "idle";
-    if (state != NULL && strcmp(state, "awaiting_input") == 0)
+    if (stored == NULL || strcmp(stored, "working") == 0)
+        return now_ns - last_seen_ns > idle_ns ? "idle" : "working";
+    if (strcmp(stored, "awaiting_input") == 0 || strcmp(stored, "failed") == 0 ||
+        strcmp(stored, "ended") == 0)
+        return stored;
+    return "working"; /* a value this build does not know */
+}
+
+const char *session_status(const char *shown)
+{
+    if (strcmp(shown, "working") == 0)
+        return "active";
+    if (strcmp(shown, "failed") == 0)
         return "awaiting_input";
-    return "active";
+    return shown;
+}
+
+/* state_detail is JSON object text written by the collector: passed on as
+ * an object, or null. */
+static int set_detail(json_t *o, struct row_src *st, int col)
+{
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
+    json_t *v = s ? json_loadb(s, n, 0, NULL) : NULL;
+    if (v != NULL && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return json_object_set_new(o, "state_detail", v ? v : json_null());
+}
+
+static int set_time_ns(json_t *o, const char *key, int64_t ns)
+{
+    char iso[32], ms_key[64];
+    iso8601_ms(ns, iso);
+    snprintf(ms_key, sizeof ms_key, "%s_ms", key);
+    return json_object_set_new(o, key, json_string(iso)) |
+           json_object_set_new(o, ms_key, json_integer(ns / 1000000));
 }
 
 json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, int local_pids)
@@ -325,17 +356,27 @@ json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, in
     if (o == NULL)
         return NULL;
     size_t len;
-    const char *state = st->text(st, 13, &len);
-    const char *status = session_status(state, st->i64(st, 2), now_ns, idle_ns);
-    /* SessionEnd does not always fire (a killed terminal, -p runs): a
-     * session whose Claude Code process is gone has ended too.  Only ESRCH
-     * counts: EPERM (another user, a sandbox) says nothing. */
-    int inferred = 0;
-    if (local_pids && strcmp(status, "ended") != 0 && !st->is_null(st, 14)) {
+    const char *stored = st->text(st, 13, &len);
+    int64_t last_seen = st->i64(st, 2);
+    const char *state = session_state_shown(stored, last_seen, now_ns, idle_ns);
+    int64_t since = !st->is_null(st, 21) ? st->i64(st, 21) : last_seen;
+    if (strcmp(state, "idle") == 0)
+        since = last_seen + idle_ns; /* idle began when the quiet passed idle_after_s */
+    /* The collector ends sessions whose Claude Code process is gone
+     * (end_reason process_gone) every few seconds; in between, the same
+     * rule here (only ESRCH counts: EPERM says nothing). */
+    const char *end_reason = st->text(st, 9, &len);
+    int inferred = strcmp(state, "ended") == 0 && end_reason != NULL &&
+                   strcmp(end_reason, "process_gone") == 0;
+    int inferred_now = 0;
+    /* local_pids: a claude_pid of another machine (team mode) says nothing
+     * about this machine's processes. */
+    if (local_pids && strcmp(state, "ended") != 0 && !st->is_null(st, 14)) {
         int64_t pid = st->i64(st, 14);
         if (pid > 1 && pid < INT32_MAX && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-            status = "ended";
-            inferred = 1;
+            state = "ended";
+            inferred = inferred_now = 1;
+            since = last_seen;
         }
     }
     json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I}",
@@ -344,12 +385,23 @@ json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, in
                                "errors", (json_int_t)st->i64(st, 17),
                                "prompts", (json_int_t)st->i64(st, 18),
                                "subagents", (json_int_t)st->i64(st, 19));
-    int bad = set_text(o, "session_id", st, 0) | json_object_set_new(o, "status", json_string(status)) |
-              set_text(o, "state", st, 13) | json_set_time_src(o, "first_seen", st, 1) |
+    int awaiting = strcmp(state, "awaiting_input") == 0;
+    int bad = set_text(o, "session_id", st, 0) |
+              json_object_set_new(o, "status", json_string(session_status(state))) |
+              json_object_set_new(o, "state", json_string(state)) |
+              (awaiting ? set_text(o, "awaiting_reason", st, 20)
+                        : json_object_set_new(o, "awaiting_reason", json_null())) |
+              set_time_ns(o, "state_since", since) |
+              (inferred_now ? json_object_set_new(o, "state_detail", json_null())
+                            : set_detail(o, st, 22)) |
+              set_text(o, "title", st, 23) | set_text(o, "title_source", st, 24) |
+              json_set_time_src(o, "first_seen", st, 1) |
               json_set_time_src(o, "last_seen", st, 2) | set_text(o, "cwd", st, 3) |
               set_text(o, "project", st, 4) | set_text(o, "model", st, 5) |
               set_text(o, "source", st, 6) | set_text(o, "permission_mode", st, 7) |
-              set_text(o, "transcript_path", st, 8) | set_text(o, "end_reason", st, 9) |
+              set_text(o, "transcript_path", st, 8) |
+              (inferred_now ? json_object_set_new(o, "end_reason", json_string("process_gone"))
+                            : set_text(o, "end_reason", st, 9)) |
               json_set_time_src(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
               set_int(o, "last_event_id", st, 12) | set_int(o, "claude_pid", st, 14) |
               json_object_set_new(o, "counts", counts) |

@@ -25,7 +25,8 @@
 #define SESSION_COLUMNS                                                                      \
     "session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, " \
     "transcript_path, end_reason, ended_ns, last_event_type, last_event_id, state, "        \
-    "claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count"
+    "claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count, " \
+    "awaiting_reason, state_since_ns, state_detail, title, title_source"
 
 /* "2026-11-27T04:51:55.123Z" into out[32]. */
 void iso8601_ms(int64_t ns, char out[32]);
@@ -40,10 +41,20 @@ json_t *event_json(sqlite3_stmt *st, int full);
  * in as it is (json_text.h).  0, or -1 on ENOMEM. */
 int event_text(struct buf *b, sqlite3_stmt *st, int full);
 
-/* The status a client sees, derived from the stored state and the time
- * since the last event: active, awaiting_input, idle or ended. */
-const char *session_status(const char *state, int64_t last_seen_ns, int64_t now_ns,
-                           int64_t idle_ns);
+/*
+ * The state a client sees: the stored one (working, awaiting_input, failed,
+ * ended: the collector's state machine, collector/session_state.h), except
+ * that a working session without an event for idle_ns is "idle".  Only
+ * working decays: a session waiting for a person stays awaiting_input
+ * however long it waits.
+ */
+const char *session_state_shown(const char *stored, int64_t last_seen_ns, int64_t now_ns,
+                                int64_t idle_ns);
+
+/* The older "status" field, kept for clients that read it: the shown state
+ * with working as "active" and failed as "awaiting_input" (both wait for a
+ * person). */
+const char *session_status(const char *state_shown);
 
 /* Session row (SESSION_COLUMNS). */
 json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns);

@@ -29,7 +29,7 @@
 enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
-    ROUTE_USAGE, ROUTE_META,
+    ROUTE_USAGE, ROUTE_COST, ROUTE_META,
     ROUTE_COUNT
 };
 
@@ -198,6 +198,9 @@ void api_events(struct http_ctx *hc);        /* also /api/sessions/{id}/events *
 void api_event(struct http_ctx *hc);
 void api_stats(struct http_ctx *hc);
 void api_usage(struct http_ctx *hc);
+/* api_usage.c: GET /api/cost, spend today / 7 days / 30 days (local days),
+ * by project and model, and the configured budgets. */
+void api_cost(struct http_ctx *hc);
 void api_meta(struct http_ctx *hc);          /* the table of hook events */
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
  * to a session object.  SQLite code. */

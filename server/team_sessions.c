@@ -8,8 +8,8 @@
  * machines may report the same session id, so GET /api/sessions/{id} takes
  * ?machine= to choose, and without it answers the most recently active.
  *
- * Dialects: the status rule and the filters are the same SQL in both; the
- * per-tool summary differs (PostgreSQL sums no booleans: count(*) FILTER),
+ * Dialects: the state/status rules and the filters are api_sessions.c's own
+ * code (session_filters.h), the same SQL in both; the per-tool summary differs (PostgreSQL sums no booleans: count(*) FILTER),
  * see tools_sql below beside the SQLite text it mirrors.
  */
 #include "team.h"
@@ -22,34 +22,57 @@
 #include "chronicle/event_type.h"
 #include "http_query.h"
 #include "row_json.h"
+#include "session_filters.h"
 
-static const char *const session_keys[] = {"status", "project", "cwd", "since", "sort", "limit",
-                                           "offset", "usage", "machine", "host", "user", NULL};
+static const char *const session_keys[] = {"status", "state", "project", "cwd", "since", "sort",
+                                           "limit", "offset", "usage", "machine", "host", "user",
+                                           NULL};
 
+/* As api_sessions.c; "waiting" differs: the team schema has no
+ * state_since_ns yet (the shipper does not ship it), and the state_since
+ * shown is then last_seen, so that is the order. */
 static const struct { const char *key, *order; } sorts[] = {
     {"last_seen", "last_seen_ns DESC, session_id DESC"},
     {"first_seen", "first_seen_ns DESC, session_id DESC"},
     {"events", "event_count DESC, session_id DESC"},
+    {"waiting", "last_seen_ns ASC, session_id ASC"},
 };
 
-/* api_sessions.c's status_sql: the same SQL in both dialects. */
-static int status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
+/* api_sessions.c state_counts, with the identity filters; awaiting_reason
+ * is not in the team schema yet, so the reasons count 0. */
+static int state_counts(struct team *t, const struct query *q, int64_t since, int64_t cutoff,
+                        json_t **out, int *unavailable, char *err, size_t errlen)
 {
-    if (strcmp(status, "ended") == 0) {
-        sqlb_sql(sb, "(state = 'ended')");
-    } else if (strcmp(status, "idle") == 0) {
-        sqlb_sql(sb, "(state <> 'ended' AND last_seen_ns < ");
-        sqlb_int(sb, cutoff);
-        sqlb_sql(sb, ")");
-    } else if (strcmp(status, "awaiting_input") == 0) {
-        sqlb_sql(sb, "(state = 'awaiting_input' AND last_seen_ns >= ");
-        sqlb_int(sb, cutoff);
-        sqlb_sql(sb, ")");
-    } else if (strcmp(status, "active") == 0) {
-        sqlb_sql(sb, "(state NOT IN ('ended', 'awaiting_input') AND last_seen_ns >= ");
-        sqlb_int(sb, cutoff);
-        sqlb_sql(sb, ")");
-    } else {
+    static const char *const states[] = {"working", "idle", "awaiting_input", "failed", "ended"};
+    json_int_t n[5] = {0};
+    struct sqlb sb;
+    sqlb_init(&sb);
+    sqlb_sql(&sb, "SELECT CASE WHEN state = 'working' AND last_seen_ns < ");
+    sqlb_int(&sb, cutoff);
+    sqlb_sql(&sb, " THEN 'idle' ELSE state END, count(*) FROM chronicle.sessions WHERE true");
+    session_other_filters(&sb, q, since);
+    if (team_identity_filters(&sb, q, err, errlen) != 0) {
+        sqlb_free(&sb);
+        *unavailable = 0;
+        return -1;
+    }
+    sqlb_sql(&sb, " GROUP BY 1");
+    PGresult *r = pg_db_query_sqlb(&t->db, &sb, unavailable, err, errlen);
+    sqlb_free(&sb);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        for (size_t k = 0; k < 5; k++)
+            if (strcmp(PQgetvalue(r, i, 0), states[k]) == 0)
+                n[k] += strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    PQclear(r);
+    *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", states[0], n[0], states[1],
+                     n[1], states[2], n[2], states[3], n[3], states[4], n[4], "awaiting_reasons",
+                     "permission", (json_int_t)0, "idle_prompt", (json_int_t)0, "turn_done",
+                     (json_int_t)0, "elicitation", (json_int_t)0);
+    if (*out == NULL) {
+        *unavailable = 0;
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -64,17 +87,19 @@ void team_sessions(struct http_ctx *hc)
     struct query q;
     struct sqlb sb;
     sqlb_init(&sb);
-    const char *statuses[QUERY_MAX_LIST];
-    size_t nstatus = 0;
-    char *status_store = NULL;
+    const char *statuses[QUERY_MAX_LIST], *states[QUERY_MAX_LIST];
+    size_t nstatus = 0, nstate = 0;
+    char *status_store = NULL, *state_store = NULL;
     PGresult *r = NULL;
-    json_t *arr = NULL;
+    json_t *arr = NULL, *counts = NULL;
     long limit = 100, offset = 0, with_usage = 0;
     int64_t since = -1;
     int64_t cutoff = clock_wall_ns() - (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
+    int unavailable = 0;
     if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
         query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
         query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
+        query_list(&q, "state", states, &nstate, &state_store, err, sizeof err) == QUERY_BAD ||
         query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
         query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
         query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD ||
@@ -91,47 +116,24 @@ void team_sessions(struct http_ctx *hc)
                 order = sorts[i].order;
         if (order == NULL) {
             http_reply_error(hc, 400, "bad_parameter",
-                             "parameter 'sort' must be last_seen, first_seen or events");
+                             "parameter 'sort' must be last_seen, first_seen, events or waiting");
             goto out;
         }
     }
+    /* The filters are api_sessions.c's own (session_filters.h). */
     sqlb_sql(&sb, "SELECT " TEAM_SESSION_COLUMNS " FROM chronicle.sessions WHERE true");
-    if (nstatus > 0) {
-        sqlb_sql(&sb, " AND (");
-        for (size_t i = 0; i < nstatus; i++) {
-            if (i > 0)
-                sqlb_sql(&sb, " OR ");
-            if (status_sql(&sb, statuses[i], cutoff) != 0) {
-                http_reply_error(hc, 400, "bad_parameter",
-                                 "parameter 'status' must be active, awaiting_input, idle or "
-                                 "ended, got '%.64s'", statuses[i]);
-                goto out;
-            }
-        }
-        sqlb_sql(&sb, ")");
+    const char *bad = session_or_filter(&sb, statuses, nstatus, session_status_sql, cutoff);
+    if (bad != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
+                         "awaiting_input, idle or ended, got '%.64s'", bad);
+        goto out;
     }
-    const char *project = query_get(&q, "project");
-    if (project != NULL) {
-        sqlb_sql(&sb, " AND (project = ");
-        sqlb_text(&sb, project);
-        sqlb_sql(&sb, " OR cwd = ");
-        sqlb_text(&sb, project);
-        sqlb_sql(&sb, ")");
+    if ((bad = session_or_filter(&sb, states, nstate, session_state_sql, cutoff)) != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
+                         "awaiting_input, failed or ended, got '%.64s'", bad);
+        goto out;
     }
-    const char *cwd = query_get(&q, "cwd");
-    if (cwd != NULL) {
-        sqlb_sql(&sb, " AND (cwd = ");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, " OR substr(cwd, 1, length(");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, ") + 1) = ");
-        sqlb_text(&sb, cwd);
-        sqlb_sql(&sb, " || '/')");
-    }
-    if (since >= 0) {
-        sqlb_sql(&sb, " AND last_seen_ns >= ");
-        sqlb_int(&sb, since);
-    }
+    session_other_filters(&sb, &q, since);
     if (team_identity_filters(&sb, &q, err, sizeof err) != 0) {
         http_reply_error(hc, 400, "bad_parameter", "%s", err);
         goto out;
@@ -142,7 +144,6 @@ void team_sessions(struct http_ctx *hc)
     sqlb_int(&sb, limit);
     sqlb_sql(&sb, " OFFSET ");
     sqlb_int(&sb, offset);
-    int unavailable;
     r = pg_db_query_sqlb(&t->db, &sb, &unavailable, err, sizeof err);
     if (r == NULL) {
         team_reply_query_error(hc, unavailable, err);
@@ -160,19 +161,22 @@ void team_sessions(struct http_ctx *hc)
         http_reply_error(hc, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    if (with_usage && team_usage_add_summaries(t, arr, &unavailable, err, sizeof err) != 0) {
+    if ((with_usage && team_usage_add_summaries(t, arr, &unavailable, err, sizeof err) != 0) ||
+        state_counts(t, &q, since, cutoff, &counts, &unavailable, err, sizeof err) != 0) {
         team_reply_query_error(hc, unavailable, err);
         goto out;
     }
     size_t n = json_array_size(arr);
-    http_reply_json(hc, 200, json_pack("{s:O,s:I,s:I,s:I}", "sessions", arr, "count",
+    http_reply_json(hc, 200, json_pack("{s:O,s:I,s:I,s:I,s:O}", "sessions", arr, "count",
                                        (json_int_t)n, "limit", (json_int_t)limit, "offset",
-                                       (json_int_t)offset));
+                                       (json_int_t)offset, "state_counts", counts));
 out:
     json_decref(arr);
+    json_decref(counts);
     PQclear(r);
     sqlb_free(&sb);
     free(status_store);
+    free(state_store);
     query_free(&q);
 }
 

@@ -75,6 +75,14 @@ struct chronicle_config {
     char token[256];        /* CHRONICLE_TOKEN: bearer token; required off loopback */
     char allowed_hosts[1024]; /* CHRONICLE_ALLOWED_HOSTS: extra Host names, comma-separated */
     char cors_origin[256];  /* CHRONICLE_CORS_ORIGIN: the one origin given CORS headers */
+    /* Spending budgets in US dollars (CHRONICLE_BUDGET_DAILY_USD /
+     * CHRONICLE_BUDGET_MONTHLY_USD, config keys budget_daily_usd /
+     * budget_monthly_usd): the text as given ("" = none) and its value,
+     * -1 when none.  A negative or non-numeric value is a config error. */
+    char budget_daily_text[32];
+    char budget_monthly_text[32];
+    double budget_daily_usd;
+    double budget_monthly_usd;
     /* Team mode (chronicle-ship, docs/TEAM.md). */
     char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
     char database[1024];    /* CHRONICLE_DATABASE: the team server's PostgreSQL; "" = local SQLite */

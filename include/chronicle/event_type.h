@@ -41,8 +41,10 @@ enum event_flag {
     EVF_PERMISSION = 1u << 15,    /* a permission dialog is showing */
     EVF_ELICITATION = 1u << 16,   /* an MCP server asks the user */
     EVF_TRANSCRIPT = 1u << 17,    /* new model output is in the transcript: reread it */
+    EVF_ACTIVITY = 1u << 18,      /* the agent is at work: a waiting session works again
+                                   * (collector/session_state.h) */
 };
-#define EVF_COUNT 18
+#define EVF_COUNT 19
 
 struct event_type {
     const char *name;             /* hook_event_name */
@@ -61,7 +63,6 @@ enum awaiting_reason {
     AWAIT_IDLE_PROMPT,            /* Claude Code says the prompt is idle */
     AWAIT_TURN_DONE,              /* the turn finished (Stop) */
     AWAIT_ELICITATION,            /* an MCP elicitation dialog */
-    AWAIT_AGENT_INPUT,            /* an agent asks for input */
 };
 
 /* The whole table, in the order hook handlers are written; *count gets its
@@ -92,11 +93,19 @@ const char *event_flag_name(uint32_t bit);
  */
 uint32_t notification_type_flags(const char *type, enum awaiting_reason *reason);
 
+/*
+ * What an event of type name[0..len) means: its flags, with a Notification's
+ * notification_type folded in, and *why it waits when EVF_AWAITING_INPUT is
+ * set (AWAIT_NONE otherwise).  notification_type may be NULL.
+ */
+uint32_t event_meaning(const char *name, size_t len, const char *notification_type,
+                       enum awaiting_reason *why);
+
 /* The i-th notification_type that waits for a person (*reason set), or
  * NULL past the end: for listing the table (GET /api/meta). */
 const char *notification_awaiting_type(size_t i, enum awaiting_reason *reason);
 
-/* "permission", "idle_prompt", "turn_done", "elicitation", "agent_input";
+/* "permission", "idle_prompt", "turn_done", "elicitation";
  * NULL for AWAIT_NONE. */
 const char *awaiting_reason_name(enum awaiting_reason r);
 

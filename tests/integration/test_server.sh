@@ -227,7 +227,7 @@ expect_eq "ws: plain GET -> 426" "$(http_status /ws)" 426
 # --- /api/meta: the table of what each hook event means ----------------------
 meta=$(http /api/meta)
 expect_eq "meta: 200" "$(printf '%s' "$meta" | tail -n1)" "HTTP 200"
-if printf '%s' "$meta" | grep -q '{"name":"PostToolUseFailure","flags":\["tool_end","tool_failure","error"\]}' &&
+if printf '%s' "$meta" | grep -q '{"name":"PostToolUseFailure","flags":\["tool_end","tool_failure","error","activity"\]}' &&
    printf '%s' "$meta" | grep -q '"permission_prompt":"permission"'; then
     pass "meta: event types with flags"; else fail "meta: event types with flags" "$meta"; fi
 expect_eq "meta: no parameters" "$(http_status '/api/meta?x=1')" 400

@@ -75,6 +75,11 @@ s=$(http_body "/api/sessions?limit=1000")
 expect_eq sessions_both_machines "$(echo "$s" | jq '[.sessions[].machine_id] | unique | length')" 2
 expect_eq sessions_count "$(echo "$s" | jq .count)" 4
 expect_eq sessions_shape_has_status "$(echo "$s" | jq -r '[.sessions[] | has("status") and has("counts") and has("host") and has("user")] | all')" true
+expect_eq sessions_state_counts_sum "$(echo "$s" | jq '[.state_counts.working, .state_counts.idle, .state_counts.awaiting_input, .state_counts.failed, .state_counts.ended] | add')" 4
+expect_eq sessions_state_fields "$(echo "$s" | jq -r '[.sessions[] | has("state_since_ms") and has("awaiting_reason") and has("title")] | all')" true
+expect_eq sessions_bad_state_400 "$(http_status "/api/sessions?state=sleeping")" 400
+expect_eq sessions_state_filter "$(http_body "/api/sessions?state=working,idle,awaiting_input,failed,ended&machine=$A" | jq .count)" 2
+expect_eq cost_501 "$(http_body /api/cost | jq -r .error.code)" not_in_team_mode
 expect_eq sessions_machine_a "$(http_body "/api/sessions?machine=$A" | jq -r '[.sessions[].session_id] | sort | join(",")')" "sess-a,shared"
 expect_eq sessions_machine_b "$(http_body "/api/sessions?machine=$B" | jq -r '[.sessions[].session_id] | sort | join(",")')" "sess-b,shared"
 expect_eq sessions_machine_both "$(http_body "/api/sessions?machine=$A,$B" | jq .count)" 4

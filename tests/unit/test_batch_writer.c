@@ -1,6 +1,7 @@
 /* Unit tests: the batch writer against a real SQLite file: schema migration,
  * idempotence, session aggregation, Pre/Post pairing, counters. */
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "batch_writer.h"
@@ -216,5 +217,92 @@ static void invalid_and_redacted_rows(struct check *c)
     cleanup(w);
 }
 
+/* The state machine as the writer runs it: across batches it starts from
+ * the stored state; a late event (older than the newest folded) does not
+ * rewind it; a wait keeps its since; titles. */
+static void session_state_across_batches(struct check *c)
+{
+    struct batch_writer *w = fresh();
+    static struct stats s;
+    stats_init(&s);
+    struct pending_event *b1[2] = {
+        ev(1, 1000, "{\"session_id\":\"s\",\"hook_event_name\":\"UserPromptSubmit\","
+                    "\"prompt\":\"  Fix\\nthe build \"}"),
+        ev(2, 2000, "{\"session_id\":\"s\",\"hook_event_name\":\"PermissionRequest\","
+                    "\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"make\"}}"),
+    };
+    CHECK_INT(c, commit(w, &s, b1, 2), SQLITE_OK);
+    CHECK_STR(c, qs(w, "SELECT state || '/' || awaiting_reason FROM sessions"), "awaiting_input/permission");
+    CHECK_INT(c, q(w, "SELECT state_since_ns FROM sessions"), 2000);
+    CHECK_STR(c, qs(w, "SELECT state_detail FROM sessions"),
+              "{\"tool_name\":\"Bash\",\"tool_input\":\"make\"}");
+    CHECK_STR(c, qs(w, "SELECT title || '/' || title_source FROM sessions"), "Fix the build/prompt");
+    /* Next batch: its notification merges into the same wait; a late
+     * PreToolUse (ts before the wait began) changes nothing. */
+    struct pending_event *b2[2] = {
+        ev(3, 3000, "{\"session_id\":\"s\",\"hook_event_name\":\"Notification\","
+                    "\"notification_type\":\"permission_prompt\",\"message\":\"needs you\"}"),
+        ev(4, 1500, "{\"session_id\":\"s\",\"hook_event_name\":\"PreToolUse\"}"),
+    };
+    CHECK_INT(c, commit(w, &s, b2, 2), SQLITE_OK);
+    CHECK_STR(c, qs(w, "SELECT state || '/' || awaiting_reason FROM sessions"), "awaiting_input/permission");
+    CHECK_INT(c, q(w, "SELECT state_since_ns FROM sessions"), 2000);
+    CHECK_STR(c, qs(w, "SELECT json_extract(state_detail, '$.message') || '/' ||"
+                       " json_extract(state_detail, '$.tool_input') FROM sessions"), "needs you/make");
+    CHECK_INT(c, q(w, "SELECT event_count FROM sessions"), 4);
+    /* A later prompt does not retitle; Claude Code's own title does. */
+    struct pending_event *b3[3] = {
+        ev(5, 4000, "{\"session_id\":\"s\",\"hook_event_name\":\"PostToolUse\"}"),
+        ev(6, 5000, "{\"session_id\":\"s\",\"hook_event_name\":\"UserPromptSubmit\","
+                    "\"prompt\":\"other\"}"),
+        ev(7, 6000, "{\"session_id\":\"s\",\"hook_event_name\":\"SessionStart\","
+                    "\"session_title\":\"Build fixes\"}"),
+    };
+    CHECK_INT(c, commit(w, &s, b3, 3), SQLITE_OK);
+    CHECK_STR(c, qs(w, "SELECT state FROM sessions"), "working");
+    CHECK_INT(c, q(w, "SELECT state_since_ns FROM sessions"), 4000);
+    CHECK_INT(c, q(w, "SELECT state_detail IS NULL AND awaiting_reason IS NULL FROM sessions"), 1);
+    CHECK_STR(c, qs(w, "SELECT title || '/' || title_source FROM sessions"), "Build fixes/claude");
+    free_all(b1, 2);
+    free_all(b2, 2);
+    free_all(b3, 3);
+    cleanup(w);
+}
+
+/* Sessions whose Claude Code process is gone are ended by the writer. */
+static void process_gone_ends_session(struct check *c)
+{
+    struct batch_writer *w = fresh();
+    static struct stats s;
+    stats_init(&s);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    int status;
+    waitpid(child, &status, 0); /* reaped: the pid no longer exists */
+    struct pending_event *v[2] = {
+        ev(1, 1000, "{\"session_id\":\"gone\",\"hook_event_name\":\"Stop\"}"),
+        ev(2, 1000, "{\"session_id\":\"alive\",\"hook_event_name\":\"Stop\"}"),
+    };
+    v[0]->claude_pid = child;
+    v[1]->claude_pid = getpid();
+    CHECK_INT(c, commit(w, &s, v, 2), SQLITE_OK);
+    char err[256];
+    int ended = -1;
+    CHECK_INT(c, batch_writer_end_gone_sessions(w, 9000, &ended, err, sizeof err), SQLITE_OK);
+    CHECK_INT(c, ended, 1);
+    CHECK_STR(c, qs(w, "SELECT state || '/' || end_reason FROM sessions WHERE session_id='gone'"),
+              "ended/process_gone");
+    CHECK_INT(c, q(w, "SELECT state_since_ns FROM sessions WHERE session_id='gone'"), 9000);
+    CHECK(c, strstr(qs(w, "SELECT state_detail FROM sessions WHERE session_id='gone'"),
+                    "is gone") != NULL);
+    CHECK_STR(c, qs(w, "SELECT state FROM sessions WHERE session_id='alive'"), "awaiting_input");
+    CHECK_INT(c, batch_writer_end_gone_sessions(w, 9500, &ended, err, sizeof err), SQLITE_OK);
+    CHECK_INT(c, ended, 0); /* already ended: not again */
+    free_all(v, 2);
+    cleanup(w);
+}
+
 CHECK_MAIN(CASE(migration_sets_version), CASE(duplicates_are_skipped),
-           CASE(sessions_and_tool_calls), CASE(invalid_and_redacted_rows))
+           CASE(sessions_and_tool_calls), CASE(invalid_and_redacted_rows),
+           CASE(session_state_across_batches), CASE(process_gone_ends_session))

@@ -165,6 +165,50 @@ static void ship_to_printed_masked(struct check *c)
     unsetenv("CHRONICLE_SHIP_TO");
 }
 
-CHECK_MAIN(CASE(defaults), CASE(overrides), CASE(errors_name_the_variable),
+/* Budgets are dollar amounts: none by default, decimals accepted, negative
+ * or non-numeric refused with the variable named; also from the file. */
+static void budgets(struct check *c)
+{
+    struct chronicle_config cfg;
+    char err[256];
+    setenv("CHRONICLE_HOME", "/tmp/x", 1);
+    unsetenv("CHRONICLE_CONFIG");
+    setenv("XDG_CONFIG_HOME", "/nonexistent-dir", 1);
+    unsetenv("CHRONICLE_BUDGET_DAILY_USD");
+    unsetenv("CHRONICLE_BUDGET_MONTHLY_USD");
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK(c, cfg.budget_daily_usd == -1 && cfg.budget_monthly_usd == -1);
+    setenv("CHRONICLE_BUDGET_DAILY_USD", "12.50", 1);
+    setenv("CHRONICLE_BUDGET_MONTHLY_USD", "300", 1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK(c, cfg.budget_daily_usd == 12.5 && cfg.budget_monthly_usd == 300);
+    const char *bad[] = {"-1", "ten", "5$", "nan", "inf"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("CHRONICLE_BUDGET_DAILY_USD", bad[i], 1);
+        CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+        CHECK(c, strstr(err, "CHRONICLE_BUDGET_DAILY_USD") != NULL);
+        CHECK(c, strstr(err, "US dollars") != NULL);
+    }
+    unsetenv("CHRONICLE_BUDGET_DAILY_USD");
+    unsetenv("CHRONICLE_BUDGET_MONTHLY_USD");
+    char path[] = "/tmp/chronicle-budget-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(c, fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    write_file(path, "budget_monthly_usd = 99.5\n");
+    setenv("CHRONICLE_CONFIG", path, 1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK(c, cfg.budget_monthly_usd == 99.5);
+    write_file(path, "budget_monthly_usd = -3\n");
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+    CHECK(c, strstr(err, "budget_monthly_usd") != NULL);
+    unlink(path);
+    unsetenv("CHRONICLE_CONFIG");
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("CHRONICLE_HOME");
+}
+
+CHECK_MAIN(CASE(defaults), CASE(budgets), CASE(overrides), CASE(errors_name_the_variable),
            CASE(config_file_layers), CASE(ship_to_password_masked),
            CASE(ship_to_printed_masked))

@@ -21,8 +21,11 @@ static void lookup_by_name(struct check *c)
 /* The meanings the collector and the server rely on. */
 static void meanings(struct check *c)
 {
-    CHECK_INT(c, event_type_flags("PreToolUse"), EVF_TOOL_START);
-    CHECK_INT(c, event_type_flags("PostToolUse"), EVF_TOOL_END);
+    CHECK_INT(c, event_type_flags("PreToolUse"), EVF_TOOL_START | EVF_ACTIVITY);
+    CHECK_INT(c, event_type_flags("PostToolUse"), EVF_TOOL_END | EVF_ACTIVITY);
+    CHECK(c, !(event_type_flags("Notification") & EVF_ACTIVITY));
+    CHECK(c, !(event_type_flags("SubagentStop") & EVF_ACTIVITY));
+    CHECK(c, !(event_type_flags("CwdChanged") & EVF_ACTIVITY));
     CHECK(c, event_type_flags("PermissionDenied") & EVF_TOOL_DENIED);
     CHECK(c, !(event_type_flags("PermissionDenied") & EVF_ERROR));
     CHECK(c, event_type_flags("StopFailure") & EVF_ERROR);

@@ -85,14 +85,21 @@ static void session_shape(struct check *c)
     CHECK_STR(c, json_string_value(json_object_get(s, "status")), "awaiting_input");
     CHECK_INT(c, json_integer_value(json_object_get(json_object_get(s, "counts"), "events")), 2);
     json_decref(s);
+    /* A person's wait never decays to idle (issue 11). */
     s = session_json(st, 5000, 1000);
-    CHECK_STR(c, json_string_value(json_object_get(s, "status")), "idle");
+    CHECK_STR(c, json_string_value(json_object_get(s, "status")), "awaiting_input");
+    CHECK_STR(c, json_string_value(json_object_get(s, "state")), "awaiting_input");
     json_decref(s);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    CHECK_STR(c, session_status("ended", 0, 10, 1), "ended");
-    CHECK_STR(c, session_status("working", 9, 10, 5), "active");
-    CHECK_STR(c, session_status("working", 0, 10, 5), "idle");
+    CHECK_STR(c, session_state_shown("ended", 0, 10, 1), "ended");
+    CHECK_STR(c, session_state_shown("working", 9, 10, 5), "working");
+    CHECK_STR(c, session_state_shown("working", 0, 10, 5), "idle");
+    CHECK_STR(c, session_state_shown("awaiting_input", 0, 10, 5), "awaiting_input");
+    CHECK_STR(c, session_state_shown("failed", 0, 10, 5), "failed");
+    CHECK_STR(c, session_status("working"), "active");
+    CHECK_STR(c, session_status("failed"), "awaiting_input");
+    CHECK_STR(c, session_status("idle"), "idle");
 }
 
 static void sql_builder_binds(struct check *c)

@@ -65,7 +65,7 @@ static void add(struct sum *s, const struct pricing *p, const char *model, const
 {
     if (s == NULL)
         return;
-    int64_t v[4];
+    int64_t v[4] = {0, 0, 0, 0};
     for (int k = 0; k < 4; k++)
         v[k] = strtoll(PQgetvalue(r, row, col + k), NULL, 10);
     s->in += v[0];

@@ -95,6 +95,7 @@ void team_events(struct http_ctx *hc);
 void team_event(struct http_ctx *hc);
 void team_usage(struct http_ctx *hc);
 void team_stats(struct http_ctx *hc);
+void team_cost(struct http_ctx *hc);
 /* Appends the team families to /metrics (api_metrics.c).  0 or -1. */
 int team_metrics(struct server *srv, struct buf *b);
 /* team_usage.c: adds "usage" to a session object (as usage_add_to_session). */

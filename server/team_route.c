@@ -230,6 +230,7 @@ void team_dispatch(struct http_ctx *hc, const char *path)
     case ROUTE_EVENT: team_event(hc); break;
     case ROUTE_USAGE: team_usage(hc); break;
     case ROUTE_STATS: team_stats(hc); break;
+    case ROUTE_COST: team_cost(hc); break;
     case ROUTE_OTHER:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
         break;

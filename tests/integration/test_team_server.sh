@@ -79,7 +79,6 @@ expect_eq sessions_state_counts_sum "$(echo "$s" | jq '[.state_counts.working, .
 expect_eq sessions_state_fields "$(echo "$s" | jq -r '[.sessions[] | has("state_since_ms") and has("awaiting_reason") and has("title")] | all')" true
 expect_eq sessions_bad_state_400 "$(http_status "/api/sessions?state=sleeping")" 400
 expect_eq sessions_state_filter "$(http_body "/api/sessions?state=working,idle,awaiting_input,failed,ended&machine=$A" | jq .count)" 2
-expect_eq cost_501 "$(http_body /api/cost | jq -r .error.code)" not_in_team_mode
 expect_eq sessions_machine_a "$(http_body "/api/sessions?machine=$A" | jq -r '[.sessions[].session_id] | sort | join(",")')" "sess-a,shared"
 expect_eq sessions_machine_b "$(http_body "/api/sessions?machine=$B" | jq -r '[.sessions[].session_id] | sort | join(",")')" "sess-b,shared"
 expect_eq sessions_machine_both "$(http_body "/api/sessions?machine=$A,$B" | jq .count)" 4
@@ -134,6 +133,12 @@ expect_eq usage_by_machine_a "$(echo "$u" | jq -r --arg a "$A" '[.by_machine[].m
 expect_eq usage_by_user_project "$(echo "$u" | jq -r '[.by_user_project[] | has("user") and has("project")] | all')" true
 expect_eq usage_totals_match "$(echo "$u" | jq '.totals.output_tokens')" \
     "$(pg_sql "SELECT sum(output_tokens) FROM chronicle.usage")"
+c=$(http_body /api/cost)
+expect_eq cost_keys "$(echo "$c" | jq -r 'keys_unsorted | join(" ")')" "today last_7d last_30d by_project by_model by_user by_machine budget"
+expect_eq cost_by_machine_a "$(echo "$c" | jq -r --arg a "$A" '[.by_machine[].machine_id] == [$a]')" true
+expect_eq cost_30d_equals_usage "$(echo "$c" | jq '.last_30d.cost_usd * 1000000 | round')" \
+    "$(http_body /api/usage | jq '.totals.cost_usd * 1000000 | round')"
+expect_eq cost_machine_b_zero "$(http_body "/api/cost?machine=$B" | jq '.last_30d.cost_usd')" 0
 expect_eq usage_machine_b_none "$(http_body "/api/usage?since=2000-01-01T00:00:00Z&machine=$B" | jq '.totals.output_tokens')" 0
 
 # ---- what the team server does not serve, and the security rules -----------

@@ -137,6 +137,7 @@ $(LIB_SHIP): $(call obj,$(SHIP_SRC))
 
 TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson 2>/dev/null) $(WSLAY_LIBS) $(PQ_LIBS) -lm
 TEST_CC = @mkdir -p $(dir $@); $(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -Iserver -Iadmin -Icollector -Icollector/send -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests/test_server_%: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(LIB_SERVER) $(LIB)
 	$(TEST_CC)
 $(BUILD)/tests/test_http_%: tests/unit/test_http_%.c $(LIB_SERVER) $(LIB)

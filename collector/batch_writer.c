@@ -22,7 +22,8 @@
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
     ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_EVENT_COUNT_10M, ST_TOOL_STATS,
-    ST_SESSION_STATE, ST_LIVE_PIDS, ST_PROCESS_GONE, ST_TITLE, ST_COUNT
+    ST_SESSION_STATE, ST_LIVE_PIDS, ST_PROCESS_GONE, ST_TITLE, ST_TFILE, ST_TLINES_CLEAR,
+    ST_TLINE, ST_COUNT
 };
 
 #define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
@@ -120,6 +121,21 @@ static const char *const stmt_sql[ST_COUNT] = {
         "  offset = excluded.offset, updated_ns = excluded.updated_ns,"
         "  session_id = coalesce(session_id, excluded.session_id),"
         "  agent_id = coalesce(agent_id, excluded.agent_id)",
+    /* The conversation view's offset index (schema 6). */
+    [ST_TFILE] =
+        "INSERT INTO transcript_files(path, inode, session_id, agent_id, parent_tool_use_id,"
+        " agent_type, description) VALUES(?1,?2,?3,?4,?5,?6,?7)"
+        " ON CONFLICT(path) DO UPDATE SET inode = excluded.inode,"
+        "  session_id = coalesce(session_id, excluded.session_id),"
+        "  agent_id = coalesce(agent_id, excluded.agent_id),"
+        "  parent_tool_use_id = coalesce(excluded.parent_tool_use_id, parent_tool_use_id),"
+        "  agent_type = coalesce(excluded.agent_type, agent_type),"
+        "  description = coalesce(excluded.description, description)"
+        " RETURNING id, session_id, agent_id",
+    [ST_TLINES_CLEAR] = "DELETE FROM transcript_lines WHERE file_id = ?1",
+    [ST_TLINE] =
+        "INSERT INTO transcript_lines(session_id, agent_id, file_id, offset, length, kind, block,"
+        " uuid, tool_use_id, prompt_id, ts_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [ST_EVENT_COUNT] =
         "INSERT INTO event_counts(bucket, event_type, count) VALUES(?1,?2,?3)"
         " ON CONFLICT(bucket, event_type) DO UPDATE SET count = count + excluded.count",
@@ -845,6 +861,68 @@ int batch_writer_commit(struct batch_writer *w, struct pending_event **events, s
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
+/* The file's row, then its index rows; inside the usage batch's
+ * transaction, so the index never runs ahead of the offset stored. */
+static int commit_line_index(struct batch_writer *w, const struct usage_batch *b)
+{
+    if (b->nlines == 0 && !b->restart)
+        return SQLITE_OK;
+    sqlite3_stmt *st = w->st[ST_TFILE];
+    sqlite3_bind_text(st, 1, b->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, b->inode);
+    bind_text(st, 3, nonempty(b->session_id));
+    bind_text(st, 4, nonempty(b->agent_id));
+    bind_text(st, 5, nonempty(b->meta.tool_use_id));
+    bind_text(st, 6, nonempty(b->meta.agent_type));
+    bind_text(st, 7, nonempty(b->meta.description));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+    }
+    int64_t file_id = sqlite3_column_int64(st, 0);
+    /* The session and agent first recorded for the file win, as in
+     * transcripts: a later hook cannot move a file to another session. */
+    char sid[128], aid[128];
+    snprintf(sid, sizeof sid, "%s", sqlite3_column_type(st, 1) == SQLITE_NULL
+                                        ? "" : (const char *)sqlite3_column_text(st, 1));
+    snprintf(aid, sizeof aid, "%s", sqlite3_column_type(st, 2) == SQLITE_NULL
+                                        ? "" : (const char *)sqlite3_column_text(st, 2));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if (b->restart) {
+        sqlite3_bind_int64(w->st[ST_TLINES_CLEAR], 1, file_id);
+        if ((rc = step_reset(w->st[ST_TLINES_CLEAR])) != SQLITE_OK)
+            return rc;
+    }
+    if (sid[0] == '\0')
+        return SQLITE_OK; /* no session known yet: nothing to page under */
+    for (size_t i = 0; i < b->nlines; i++) {
+        const struct line_index_row *x = &b->lines[i];
+        st = w->st[ST_TLINE];
+        sqlite3_bind_text(st, 1, sid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, aid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, file_id);
+        sqlite3_bind_int64(st, 4, x->offset);
+        sqlite3_bind_int64(st, 5, x->length);
+        sqlite3_bind_int(st, 6, x->kind);
+        sqlite3_bind_int(st, 7, x->block);
+        bind_text(st, 8, nonempty(x->uuid));
+        bind_text(st, 9, nonempty(x->tool_use_id));
+        bind_text(st, 10, nonempty(x->prompt_id));
+        if (x->ts_ns > 0)
+            sqlite3_bind_int64(st, 11, x->ts_ns);
+        else
+            sqlite3_bind_null(st, 11);
+        if ((rc = step_reset(st)) != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
 /* Commits when rc is SQLITE_OK, else rolls back with err set. */
 static int end_transaction(struct batch_writer *w, int rc, char *err, size_t errlen)
 {
@@ -883,6 +961,8 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
         sqlite3_bind_int64(st, 11, r->cache_read_input_tokens);
         rc = step_reset(st);
     }
+    if (rc == SQLITE_OK)
+        rc = commit_line_index(w, b);
     if (rc == SQLITE_OK && b->title[0] != '\0' && b->session_id[0] != '\0') {
         sqlite3_stmt *st = w->st[ST_TITLE];
         sqlite3_bind_text(st, 1, b->session_id, -1, SQLITE_STATIC);

@@ -25,7 +25,7 @@
 #include "ingest.h"
 #include "chronicle/config.h"
 #include "pending_event.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 #include "retention.h"
 #include "stats.h"
 #include "transcript_reader.h"

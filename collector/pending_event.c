@@ -6,7 +6,7 @@
 
 #include "chronicle/event_type.h"
 #include "chronicle/json_scan.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 static char *dup_str(struct wire_str s)
 {

@@ -32,6 +32,10 @@ static int prepare(sqlite3 *db, struct retention *r)
         {&r->cut_counts_10m, "DELETE FROM event_counts_10m WHERE bucket < ?1 / 600000000000"},
         {&r->cut_usage, "DELETE FROM usage WHERE (message_id, request_id) IN (SELECT message_id,"
                         " request_id FROM usage WHERE ts_ns < ?1 LIMIT 500)"},
+        /* The conversation index of lines older than the cut-off (schema 6);
+         * seq order is file order, so the oldest rows are found first. */
+        {&r->cut_lines, "DELETE FROM transcript_lines WHERE seq IN (SELECT seq FROM"
+                        " transcript_lines WHERE ts_ns < ?1 LIMIT 500)"},
         {&r->size, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
                    " pragma_freelist_count, pragma_page_size"},
     };
@@ -150,6 +154,21 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
     sqlite3_bind_int(r->window_end, 2, RETENTION_CHUNK);
     int64_t hi = scalar(r->window_end, -1);
     if (hi < 0) { /* end of the table: pass complete */
+        /* The offset index expires by its lines' times, once a pass: a
+         * few chunks of 500, each its own short transaction. */
+        for (int k = 0; k < 20 && cfg->retention_days; k++) {
+            if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+                break;
+            sqlite3_bind_int64(r->cut_lines, 1, cut);
+            int lrc = run(r->cut_lines);
+            int n = lrc == SQLITE_OK ? sqlite3_changes(db) : 0;
+            if (lrc != SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                break;
+            }
+            if (n < 500)
+                break;
+        }
         r->in_pass = 0;
         r->next_pass_ns = now_mono + cfg->retention_check_s * NS_PER_S;
         return 0;
@@ -204,7 +223,7 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
 void retention_close(struct retention *r)
 {
     sqlite3_stmt *all[] = {r->window_end, r->cut_events, r->cut_tools, r->cut_sessions, r->oldest,
-                           r->size, r->cut_counts, r->cut_usage,
+                           r->size, r->cut_counts, r->cut_usage, r->cut_lines,
                            r->cut_tool_stats, r->cut_counts_10m, r->unshipped, r->max_id};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);

@@ -28,7 +28,7 @@
 #define RETENTION_CHUNK 500
 
 struct retention {
-    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage,
+    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage, *cut_lines,
         *cut_tool_stats, *cut_counts_10m, *unshipped, *max_id;
     int64_t cursor;        /* last id examined in this pass */
     int64_t next_pass_ns;  /* monotonic: when to start the next pass */

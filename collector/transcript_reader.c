@@ -12,9 +12,10 @@
 #include <unistd.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/conversation_line.h"
 #include "chronicle/log.h"
 #include "collector.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 #include "session_state.h"
 
 #define RESCAN_S 30              /* slow timer: every known file */
@@ -29,12 +30,15 @@ struct transcript_file {
     char prompt[128];        /* the prompt the next assistant rows answer */
     int64_t inode, offset;
     int wanted;
+    int restart;             /* the next batch starts the file's index again */
+    struct subagent_meta meta;
 };
 
 void usage_batch_free(struct usage_batch *b)
 {
     if (b != NULL) {
         free(b->rows);
+        free(b->lines);
         free(b);
     }
 }
@@ -90,7 +94,68 @@ static struct usage_batch *new_batch(const struct transcript_file *f)
     copy(b->session_id, sizeof b->session_id, f->session_id);
     copy(b->agent_id, sizeof b->agent_id, f->agent_id);
     b->inode = f->inode;
+    b->meta = f->meta;
+    b->restart = f->restart;
     return b;
+}
+
+static void copy_span(char *dst, size_t cap, const char *line, const struct conv_span *sp)
+{
+    /* Ids hold no escapes; one that does not fit is left out rather than
+     * cut into another id. */
+    if (!sp->present || sp->len >= cap) {
+        dst[0] = '\0';
+        return;
+    }
+    memcpy(dst, line + sp->start, sp->len);
+    dst[sp->len] = '\0';
+}
+
+/* The conversation view's index: one row per block worth showing. */
+static void index_line(struct transcript_file *f, struct usage_batch *b, const char *line,
+                       size_t len, int64_t offset, struct stats *stats)
+{
+    struct conv_line L;
+    if (conv_line_parse(line, len, &L) != 0 || L.nblocks == 0)
+        return;
+    if (L.dropped > 0)
+        stats_add(stats, "transcript_blocks_dropped_total", "", (int64_t)L.dropped);
+    if (!f->session_id[0])
+        copy_span(f->session_id, sizeof f->session_id, line, &L.session_id);
+    if (!f->agent_id[0] && L.sidechain)
+        copy_span(f->agent_id, sizeof f->agent_id, line, &L.agent_id);
+    if (!b->session_id[0])
+        copy(b->session_id, sizeof b->session_id, f->session_id);
+    if (!b->agent_id[0])
+        copy(b->agent_id, sizeof b->agent_id, f->agent_id);
+    int64_t ts = 0;
+    if (L.timestamp.present && L.timestamp.len < 40) {
+        char t[40];
+        copy_span(t, sizeof t, line, &L.timestamp);
+        ts = transcript_parse_time(t);
+    }
+    for (size_t i = 0; i < L.nblocks; i++) {
+        if (b->nlines == b->lines_cap) {
+            size_t cap = b->lines_cap ? b->lines_cap * 2 : 64;
+            struct line_index_row *rows = realloc(b->lines, cap * sizeof *rows);
+            if (rows == NULL)
+                return;
+            b->lines = rows;
+            b->lines_cap = cap;
+        }
+        struct line_index_row *x = &b->lines[b->nlines++];
+        x->kind = (int)L.b[i].kind;
+        x->block = (int)i;
+        x->offset = offset;
+        x->length = (int64_t)len;
+        x->ts_ns = ts;
+        copy_span(x->uuid, sizeof x->uuid, line, &L.uuid);
+        copy_span(x->tool_use_id, sizeof x->tool_use_id, line, &L.b[i].id);
+        if (L.prompt_id.present)
+            copy_span(x->prompt_id, sizeof x->prompt_id, line, &L.prompt_id);
+        else
+            copy(x->prompt_id, sizeof x->prompt_id, f->prompt);
+    }
 }
 
 /* A title line: kept redacted, and only for a main transcript (a
@@ -109,7 +174,8 @@ static void take_title(struct transcript_file *f, struct usage_batch *b,
 }
 
 static void take_line(struct transcript_file *f, struct usage_batch *b, const char *line,
-                      size_t len, struct stats *stats, const struct redact_rules *rules)
+                      size_t len, int64_t offset, struct stats *stats,
+                      const struct redact_rules *rules)
 {
     struct transcript_row r;
     if (len == 0)
@@ -122,10 +188,9 @@ static void take_line(struct transcript_file *f, struct usage_batch *b, const ch
         take_title(f, b, &r, rules);
         return;
     }
-    if (r.kind == ROW_PROMPT) {
+    if (r.kind == ROW_PROMPT)
         copy(f->prompt, sizeof f->prompt, r.prompt_id[0] ? r.prompt_id : r.uuid);
-        return;
-    }
+    index_line(f, b, line, len, offset, stats);
     if (r.kind != ROW_USAGE)
         return;
     if (!r.session_id[0])
@@ -149,11 +214,17 @@ static void take_line(struct transcript_file *f, struct usage_batch *b, const ch
  * only this thread touches inode/offset/prompt. */
 static void read_file(struct collector *c, struct transcript_file *f, struct buf *line)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* A transcript path is data from a hook: only a regular file of ours is
+     * read, never through a symlink (the server reads the same rule). */
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            stats_add(&c->stats, "transcript_files_refused_total", "", 1);
         return; /* missing or not yet written: tried again later */
+    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        stats_add(&c->stats, "transcript_files_refused_total", "", 1);
         close(fd);
         return;
     }
@@ -162,6 +233,10 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
         f->inode = (int64_t)st.st_ino;
         f->offset = 0;
         f->prompt[0] = '\0';
+    }
+    if (f->offset == 0) {
+        f->restart = 1;
+        subagent_meta_read(f->path, &f->meta);
     }
     if (st.st_size == f->offset || lseek(fd, f->offset, SEEK_SET) < 0) {
         close(fd);
@@ -181,18 +256,21 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
             if (!skipping) {
                 if (line->len > 0) {
                     if (buf_append(line, chunk + start, i - start) == 0)
-                        take_line(f, b, line->data, line->len, &c->stats, &c->redact_rules);
+                        take_line(f, b, line->data, line->len, f->offset, &c->stats,
+                                  &c->redact_rules);
                     buf_reset(line);
                 } else {
-                    take_line(f, b, chunk + start, i - start, &c->stats, &c->redact_rules);
+                    take_line(f, b, chunk + start, i - start, f->offset, &c->stats,
+                              &c->redact_rules);
                 }
             }
             skipping = 0;
             start = i + 1;
             f->offset = pos + (int64_t)start;
-            if (b->n >= BATCH_ROWS) {
+            if (b->n + b->nlines >= BATCH_ROWS) {
                 b->offset = f->offset;
                 ingest_push_usage(c->ingest, b); /* waits while the writer is behind */
+                f->restart = 0;
                 b = new_batch(f);
                 if (b == NULL)
                     break;
@@ -216,6 +294,7 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
     if (b != NULL) {
         b->offset = f->offset;
         ingest_push_usage(c->ingest, b);
+        f->restart = 0;
     }
     /* Free a long line's buffer rather than keep it for the process's life. */
     if (line->cap > 1 << 20)
@@ -231,7 +310,11 @@ static void load_offsets(struct collector *c)
     }
     sqlite3_busy_timeout(db, 2000);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT path, inode, offset, session_id, agent_id FROM transcripts",
+    /* A file read before the offset index existed (schema < 6) is read
+     * again from the start so that its conversation is indexed too. */
+    if (sqlite3_prepare_v2(db, "SELECT t.path, t.inode, t.offset, t.session_id, t.agent_id,"
+                           " f.id IS NOT NULL FROM transcripts t"
+                           " LEFT JOIN transcript_files f ON f.path = t.path",
                            -1, &st, NULL) == SQLITE_OK) {
         struct transcript_reader *t = &c->transcripts;
         pthread_mutex_lock(&t->mu);
@@ -240,7 +323,7 @@ static void load_offsets(struct collector *c)
             if (f == NULL)
                 continue;
             f->inode = sqlite3_column_int64(st, 1);
-            f->offset = sqlite3_column_int64(st, 2);
+            f->offset = sqlite3_column_int(st, 5) ? sqlite3_column_int64(st, 2) : 0;
             copy(f->session_id, sizeof f->session_id, (const char *)sqlite3_column_text(st, 3));
             copy(f->agent_id, sizeof f->agent_id, (const char *)sqlite3_column_text(st, 4));
         }

@@ -26,6 +26,20 @@
 
 struct collector;
 
+/* Where one block worth showing lies in its transcript (the conversation
+ * view's offset index, table transcript_lines): no text, only places. */
+struct line_index_row {
+    int kind, block;               /* enum conv_kind; which block of the line */
+    int64_t offset, length, ts_ns; /* the line's bytes, without the newline */
+    char uuid[64], tool_use_id[64], prompt_id[64]; /* "" when absent or too long */
+};
+
+/* A subagent's agent-<id>.meta.json, beside its transcript: the call that
+ * spawned it.  Empty strings when there is none. */
+struct subagent_meta {
+    char tool_use_id[64], agent_type[64], description[256];
+};
+
 /* One file's new rows and the offset they reach.  Owner: the queue, then
  * the writer thread, which frees it with usage_batch_free(). */
 struct usage_batch {
@@ -35,12 +49,21 @@ struct usage_batch {
     char session_id[128], agent_id[128];
     struct transcript_row *rows;
     size_t n, cap;
+    struct line_index_row *lines;  /* owned */
+    size_t nlines, lines_cap;
+    int restart;                   /* read from the start: the file's old index goes */
+    struct subagent_meta meta;
     /* Claude Code's title for the session, if the new lines name one
      * (redacted); "" none.  title_custom: from a custom-title line, which
      * a later summary does not replace. */
     char title[TRANSCRIPT_TITLE_MAX];
     int title_custom;
 };
+
+/* Reads the meta.json of a subagent transcript path (".../agent-<id>.jsonl")
+ * into *m: a regular file of ours, not a symlink, at most 64 KB.  0, or -1
+ * (m left empty) when the path is no subagent's or the file is unusable. */
+int subagent_meta_read(const char *transcript_path, struct subagent_meta *m);
 
 void usage_batch_free(struct usage_batch *b);
 

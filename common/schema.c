@@ -190,6 +190,52 @@ static const char *const migrations[] = {
     "UPDATE sessions SET title = NULL WHERE title = '';"
     "UPDATE sessions SET title_source = 'prompt' WHERE title IS NOT NULL;"
     "CREATE INDEX sessions_state ON sessions(state, state_since_ns);",
+
+    /* 5: reserved for branch search */
+    "",
+
+    /* 6: the conversation view's offset index.  The collector notes where
+     * each line worth showing lies in its transcript, so the server can read
+     * one page's byte ranges instead of the file (a transcript reaches
+     * hundreds of MB).  No transcript text is stored here.  Files indexed
+     * before this schema are read again from the start (usage rows
+     * collapse).  docs/ARCHITECTURE.md: the offset index. */
+    "CREATE TABLE transcript_files ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE,"       /* as a hook named it: the only files the server reads */
+    "  inode INTEGER NOT NULL,"          /* the file indexed; another inode is not read */
+    "  session_id TEXT,"
+    "  agent_id TEXT,"                   /* a subagent's file */
+    "  parent_tool_use_id TEXT,"         /* the Agent/Task call that spawned it (meta.json) */
+    "  agent_type TEXT,"
+    "  description TEXT"
+    ");"
+    "CREATE INDEX transcript_files_parent ON transcript_files(parent_tool_use_id)"
+    "  WHERE parent_tool_use_id IS NOT NULL;"
+    /* One row per item-worthy block of a line (a line holds one block as
+     * Claude Code writes it, sometimes more): the cursor is seq. */
+    "CREATE TABLE transcript_lines ("
+    "  seq INTEGER PRIMARY KEY,"         /* insertion order = file order */
+    "  session_id TEXT NOT NULL,"
+    "  agent_id TEXT NOT NULL DEFAULT '',"  /* '' = the main conversation */
+    "  file_id INTEGER NOT NULL,"
+    "  offset INTEGER NOT NULL,"         /* of the line in the file */
+    "  length INTEGER NOT NULL,"         /* of the line, without its newline */
+    "  kind INTEGER NOT NULL,"           /* conversation_line.h: 1 prompt, 2 text, 3 tool use, 4 result */
+    "  block INTEGER NOT NULL,"          /* which of the line's blocks */
+    "  uuid TEXT,"
+    "  tool_use_id TEXT,"
+    "  prompt_id TEXT,"
+    "  ts_ns INTEGER"
+    ");"
+    "CREATE INDEX transcript_lines_page ON transcript_lines(session_id, agent_id, seq);"
+    "CREATE INDEX transcript_lines_tool ON transcript_lines(tool_use_id)"
+    "  WHERE tool_use_id IS NOT NULL;"
+    "CREATE INDEX transcript_lines_file ON transcript_lines(file_id);"
+    /* A prompt item links to its UserPromptSubmit event by prompt_id:
+     * partial, so only prompt events pay for it at ingest. */
+    "CREATE INDEX events_prompt_submit ON events(session_id, prompt_id)"
+    "  WHERE event_type = 'UserPromptSubmit' AND prompt_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

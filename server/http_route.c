@@ -109,9 +109,10 @@ static enum route_id match(const char *path, char **id)
     if (strncmp(path, "/api/sessions/", 14) == 0) {
         rest = path + 14;
         const char *slash = strchr(rest, '/');
-        if (slash != NULL && strcmp(slash, "/events") != 0)
+        if (slash != NULL && strcmp(slash, "/events") != 0 && strcmp(slash, "/conversation") != 0)
             return ROUTE_OTHER;
-        r = slash ? ROUTE_SESSION_EVENTS : ROUTE_SESSION;
+        r = slash == NULL ? ROUTE_SESSION
+            : strcmp(slash, "/events") == 0 ? ROUTE_SESSION_EVENTS : ROUTE_SESSION_CONVERSATION;
         size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
         char seg[MAX_ID_BYTES * 3 + 1];
         if (n == 0 || n >= sizeof seg)
@@ -246,6 +247,7 @@ static void dispatch(struct http_ctx *hc)
     case ROUTE_USAGE: api_usage(hc); break;
     case ROUTE_COST: api_cost(hc); break;
     case ROUTE_META: api_meta(hc); break;
+    case ROUTE_SESSION_CONVERSATION: api_conversation(hc); break;
     default:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
         break;

@@ -371,6 +371,13 @@ int main(int argc, char **argv)
         return 2;
     }
     load_pricing(&srv);
+    /* The collector's redaction, for transcript text read at request time
+     * (never stored, so never redacted on the way in). */
+    if (redact_rules_init(&srv.redact, srv.cfg.redact, srv.cfg.redact_pattern, err,
+                          sizeof err) != 0) {
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
+        return 2;
+    }
     snprintf(srv.db.path, sizeof srv.db.path, "%s", srv.cfg.db_path);
     snprintf(srv.db.wal_path, sizeof srv.db.wal_path, "%s-wal", srv.cfg.db_path);
     metrics_init(&srv.metrics);
@@ -389,5 +396,6 @@ int main(int argc, char **argv)
             rc = 0;
     }
     teardown(&srv);
+    redact_rules_free(&srv.redact);
     return rc;
 }

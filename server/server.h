@@ -21,6 +21,7 @@
 #include "chronicle/buf.h"
 #include "chronicle/config.h"
 #include "chronicle/pricing.h"
+#include "chronicle/redact.h"
 
 #define SERVER_TAG "chronicle-server"
 
@@ -29,7 +30,7 @@
 enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
-    ROUTE_USAGE, ROUTE_COST, ROUTE_META,
+    ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_SESSION_CONVERSATION,
     ROUTE_COUNT
 };
 
@@ -129,6 +130,8 @@ struct server {
     struct pricing pricing;           /* owned: share/pricing.tsv, empty when not found */
     struct team *team;                /* owned: team mode (--database, team.h); NULL locally */
     char pricing_file[PATH_MAX];      /* where it came from, "" when none */
+    struct redact_rules redact;       /* owned: the collector's rules, applied to transcript
+                                         text served (api_conversation.c) */
 };
 
 /* ---- HTTP plumbing (http_route.c, http_reply.c) ---------------------- */
@@ -202,6 +205,7 @@ void api_usage(struct http_ctx *hc);
  * by project and model, and the configured budgets. */
 void api_cost(struct http_ctx *hc);
 void api_meta(struct http_ctx *hc);          /* the table of hook events */
+void api_conversation(struct http_ctx *hc);  /* /api/sessions/{id}/conversation */
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
  * to a session object.  SQLite code. */
 int usage_add_to_session(struct server *srv, const char *sid, json_t *session);

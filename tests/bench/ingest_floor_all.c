@@ -14,7 +14,7 @@
 
 #include "batch_writer.h"
 #include "bench_payload.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 static long long bench_t0; /* first event time */
 

@@ -21,7 +21,7 @@
 #include "bench_payload.h"
 #include "chronicle/json_scan.h"
 #include "pending_event.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 struct set {
     const char *name;

@@ -1,6 +1,9 @@
 /* transcript_scan - parses every line of a transcript with the collector's
  * row parser (the same loop shape: 64 KB reads, split on newlines) and
- * reports lines/s, usage rows and peak RSS.   transcript_scan FILE */
+ * reports lines/s, usage rows and peak RSS.   transcript_scan FILE [index]
+ * With "index" each line also goes through the conversation parser, as the
+ * collector's offset index does: the two runs' ratio is what indexing costs
+ * the reader. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/conversation_line.h"
 #include "transcript_row.h"
 
 static double now(void)
@@ -26,7 +30,9 @@ int main(int argc, char **argv)
         return 1;
     struct buf line = BUF_INIT;
     char chunk[64 * 1024];
-    long lines = 0, usage = 0;
+    long lines = 0, usage = 0, blocks = 0;
+    int index = argc > 2 && strcmp(argv[2], "index") == 0;
+    struct conv_line L;
     struct transcript_row r;
     double t0 = now();
     ssize_t n;
@@ -45,6 +51,8 @@ int main(int argc, char **argv)
             }
             if (transcript_row_parse(p, len, &r) == 0 && r.kind == ROW_USAGE)
                 usage++;
+            if (index && conv_line_parse(p, len, &L) == 0)
+                blocks += (long)L.nblocks;
             lines++;
             buf_reset(&line);
             start = i + 1;
@@ -61,8 +69,9 @@ int main(int argc, char **argv)
     if (st)
         fclose(st);
     hwm[strcspn(hwm, "\n")] = '\0';
-    printf("transcript parse: %ld lines (%ld usage rows) in %.2f s = %.0f lines/s, peak RSS %s\n",
-           lines, usage, dt, lines / dt, hwm);
+    printf("transcript parse%s: %ld lines (%ld usage rows, %ld indexed blocks) in %.2f s = %.0f "
+           "lines/s, peak RSS %s\n", index ? " + index" : "", lines, usage, blocks, dt, lines / dt,
+           hwm);
     buf_free(&line);
     close(fd);
     return 0;

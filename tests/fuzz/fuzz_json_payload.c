@@ -9,7 +9,7 @@
 #include "chronicle/json_scan.h"
 #include "event_fields.h"
 #include "payload_trim.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 #include "session_state.h"
 #include "transcript_row.h"
 

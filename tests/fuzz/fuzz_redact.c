@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "chronicle/json_scan.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 
 #include "chronicle/wire.h"
 #include "pending_event.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

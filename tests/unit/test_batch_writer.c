@@ -7,7 +7,7 @@
 #include "batch_writer.h"
 #include "check.h"
 #include "chronicle/schema.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 static char dbpath[64];
 

@@ -3,7 +3,7 @@
  * redacted as such; a valid payload keeps its flags. */
 #include "check.h"
 #include "pending_event.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 static struct pending_event *ingest(const char *payload, size_t len, uint32_t flags, int redact)
 {

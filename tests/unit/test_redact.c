@@ -2,7 +2,7 @@
  * kind of secret the issue lists, without eating ordinary text. */
 #include "check.h"
 #include "chronicle/json_scan.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 static char *text(const char *in, int *count)
 {

@@ -12,7 +12,7 @@
 #include "check.h"
 #include "chronicle/json_scan.h"
 #include "pending_event.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 
 #include <stdlib.h>
 

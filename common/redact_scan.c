@@ -6,7 +6,7 @@
  * prefix's first letter, or '-' for PEM blocks and command-line options),
  * skip the rest of it with one table load per byte, and between words work
  * only at ':' and '=' (URLs and key=value pairs). */
-#include "redact_scan.h"
+#include "chronicle/redact_scan.h"
 
 #include <string.h>
 

@@ -2,14 +2,14 @@
  * decoded and scanned (redact_scan.c), and rewritten re-escaped when
  * something matched; raw (invalid) payloads are scanned as text.  See
  * redact.h and docs/REDACTION.md. */
-#include "redact.h"
+#include "chronicle/redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chronicle/json_scan.h"
-#include "redact_scan.h"
+#include "chronicle/redact_scan.h"
 
 /* A string holding JSON is redacted as JSON, down to this many levels (the
  * payload is level 0): tool output that is itself escaped JSON. */

@@ -23,7 +23,7 @@ enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_EVENT, ST_SESSION, ST_TOOL_PRE, ST_TOOL_POST,
     ST_STAT, ST_USAGE, ST_TRANSCRIPT, ST_EVENT_COUNT, ST_EVENT_COUNT_10M, ST_TOOL_STATS,
     ST_SESSION_STATE, ST_LIVE_PIDS, ST_PROCESS_GONE, ST_TITLE, ST_TFILE, ST_TLINES_CLEAR,
-    ST_TLINE, ST_COUNT
+    ST_TLINE, ST_SEARCH_EVENT, ST_REPLY, ST_SEARCH_REPLY, ST_COUNT
 };
 
 #define COUNT_BUCKET_NS 10000000000LL /* event_counts granularity: 10 s */
@@ -139,6 +139,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_COUNT] =
         "INSERT INTO event_counts(bucket, event_type, count) VALUES(?1,?2,?3)"
         " ON CONFLICT(bucket, event_type) DO UPDATE SET count = count + excluded.count",
+    /* The event's text into the full-text index, in the event's own
+     * transaction (schema.c migration 5 says why external content). */
+    [ST_SEARCH_EVENT] =
+        "INSERT INTO search_events(rowid, prompt, command, file_path, tool_output, error, other)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [ST_REPLY] =
+        "INSERT INTO replies(message_id, text_hash, session_id, agent_id, ts_ns, reply)"
+        " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(message_id, text_hash) DO NOTHING RETURNING id",
+    [ST_SEARCH_REPLY] = "INSERT INTO search_replies(rowid, reply) VALUES(?1,?2)",
     [ST_STAT] =
         "INSERT INTO collector_stats(name, label, value) VALUES(?1,?2,?3)"
         " ON CONFLICT(name, label) DO UPDATE SET value = excluded.value",
@@ -434,7 +443,18 @@ static int insert_event(struct batch_writer *w, struct pending_event *p, int64_t
         p->duplicate = 0;
         p->row_id = sqlite3_last_insert_rowid(w->db);
     }
-    return SQLITE_OK;
+    if (p->duplicate || search_text_empty(&p->search))
+        return SQLITE_OK;
+    st = w->st[ST_SEARCH_EVENT];
+    sqlite3_bind_int64(st, 1, p->row_id);
+    for (int i = 0; i < SEARCH_FIELDS; i++) {
+        const struct buf *t = &p->search.text[i];
+        if (t->len > 0)
+            sqlite3_bind_text(st, i + 2, t->data, (int)t->len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, i + 2);
+    }
+    return step_reset(st);
 }
 
 /* 1 when the event's type has any of the flags (chronicle/event_type.h). */
@@ -923,6 +943,42 @@ static int commit_line_index(struct batch_writer *w, const struct usage_batch *b
     return SQLITE_OK;
 }
 
+static int64_t fnv1a64(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (int64_t)h;
+}
+
+/* An assistant reply (already redacted by the transcript reader) and its
+ * full-text row, unless the same text of the same message is stored. */
+static int insert_reply(struct batch_writer *w, const struct transcript_row *r)
+{
+    sqlite3_stmt *st = w->st[ST_REPLY];
+    sqlite3_bind_text(st, 1, r->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, fnv1a64(r->text, r->text_bytes));
+    bind_text(st, 3, nonempty(r->session_id));
+    bind_text(st, 4, nonempty(r->agent_id));
+    if (r->ts_ns > 0)
+        sqlite3_bind_int64(st, 5, r->ts_ns);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, r->text, (int)r->text_bytes, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
+    if (id == 0) /* a copy of a stored reply */
+        return SQLITE_OK;
+    st = w->st[ST_SEARCH_REPLY];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, r->text, (int)r->text_bytes, SQLITE_STATIC);
+    return step_reset(st);
+}
+
 /* Commits when rc is SQLITE_OK, else rolls back with err set. */
 static int end_transaction(struct batch_writer *w, int rc, char *err, size_t errlen)
 {
@@ -960,6 +1016,8 @@ int batch_writer_commit_usage(struct batch_writer *w, const struct usage_batch *
         sqlite3_bind_int64(st, 10, r->cache_creation_input_tokens);
         sqlite3_bind_int64(st, 11, r->cache_read_input_tokens);
         rc = step_reset(st);
+        if (rc == SQLITE_OK && r->text != NULL)
+            rc = insert_reply(w, r);
     }
     if (rc == SQLITE_OK)
         rc = commit_line_index(w, b);

@@ -134,7 +134,15 @@ struct pending_event *pending_event_new(const struct wire_event *ev,
     else
         strcpy(p->event_type, "Unknown");
     resolve_type(p);
+    /* Extracted here, on the loop thread, so that the writer's transaction
+     * only tokenizes.  From the stored (redacted) text: what is indexed is
+     * exactly what is stored.  Raw (invalid) payloads are not indexed. */
+    if ((p->flags & WIRE_FLAG_INVALID) == 0 &&
+        search_text_extract(&p->search, p->event_type, p->payload.data, p->payload.len) != 0)
+        goto fail;
     p->bytes = sizeof *p + p->payload.cap + p->fields.arena.cap;
+    for (int i = 0; i < SEARCH_FIELDS; i++)
+        p->bytes += p->search.text[i].cap;
     return p;
 fail:
     pending_event_free(p);
@@ -149,5 +157,6 @@ void pending_event_free(struct pending_event *p)
     free(p->project_dir);
     buf_free(&p->payload);
     event_fields_free(&p->fields);
+    search_text_free(&p->search);
     free(p);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "chronicle/buf.h"
+#include "chronicle/search_text.h"
 #include "chronicle/wire.h"
 #include "event_fields.h"
 
@@ -50,6 +51,7 @@ struct pending_event {
 
     struct buf payload;        /* JSON text (redacted), or raw bytes when INVALID */
     struct event_fields fields;
+    struct search_text search; /* the full-text index's text, from the redacted payload */
     size_t bytes;              /* memory held, for the queue cap */
 
     int64_t row_id;            /* events.id once committed */

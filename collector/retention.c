@@ -36,6 +36,10 @@ static int prepare(sqlite3 *db, struct retention *r)
          * seq order is file order, so the oldest rows are found first. */
         {&r->cut_lines, "DELETE FROM transcript_lines WHERE seq IN (SELECT seq FROM"
                         " transcript_lines WHERE ts_ns < ?1 LIMIT 500)"},
+        /* Assistant replies (search): by age, a chunk a step; their index
+         * rows go with them (trigger search_replies_delete, schema.c). */
+        {&r->cut_replies, "DELETE FROM replies WHERE id IN (SELECT id FROM replies"
+                          " WHERE ts_ns < ?1 LIMIT 500)"},
         {&r->size, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
                    " pragma_freelist_count, pragma_page_size"},
     };
@@ -209,6 +213,10 @@ int retention_step(struct retention *r, sqlite3 *db, const struct chronicle_conf
         sqlite3_bind_int64(r->cut_usage, 1, cut == INT64_MAX ? INT64_MIN : cut);
         rc = run(r->cut_usage);
     }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(r->cut_replies, 1, cut == INT64_MAX ? INT64_MIN : cut);
+        rc = run(r->cut_replies);
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -224,7 +232,8 @@ void retention_close(struct retention *r)
 {
     sqlite3_stmt *all[] = {r->window_end, r->cut_events, r->cut_tools, r->cut_sessions, r->oldest,
                            r->size, r->cut_counts, r->cut_usage, r->cut_lines,
-                           r->cut_tool_stats, r->cut_counts_10m, r->unshipped, r->max_id};
+                           r->cut_tool_stats, r->cut_counts_10m, r->unshipped, r->max_id,
+                           r->cut_replies};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     memset(r, 0, sizeof *r);

@@ -14,6 +14,11 @@
  * by age, and nothing does while the cursor is unknown; only the size cap
  * deletes them, counted in events_deleted_unshipped_total and logged.
  *
+ * The full-text rows of a deleted event (search_events) and of a deleted
+ * reply (search_replies) go in the same transaction, by the triggers of
+ * schema migration 5: the events kept for chronicle-ship keep theirs.
+ * Replies expire by age only, like usage rows.
+ *
  * Owner: the collector context (writer thread only); retention_close().
  */
 #ifndef CHRONICLE_RETENTION_H
@@ -28,8 +33,8 @@
 #define RETENTION_CHUNK 500
 
 struct retention {
-    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage, *cut_lines,
-        *cut_tool_stats, *cut_counts_10m, *unshipped, *max_id;
+    sqlite3_stmt *window_end, *cut_events, *cut_tools, *cut_sessions, *oldest, *size, *cut_counts, *cut_usage,
+        *cut_lines, *cut_replies, *cut_tool_stats, *cut_counts_10m, *unshipped, *max_id;
     int64_t cursor;        /* last id examined in this pass */
     int64_t next_pass_ns;  /* monotonic: when to start the next pass */
     int in_pass;

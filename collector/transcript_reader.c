@@ -14,6 +14,7 @@
 #include "chronicle/buf.h"
 #include "chronicle/conversation_line.h"
 #include "chronicle/log.h"
+#include "chronicle/json_scan.h"
 #include "collector.h"
 #include "chronicle/redact.h"
 #include "session_state.h"
@@ -37,6 +38,8 @@ struct transcript_file {
 void usage_batch_free(struct usage_batch *b)
 {
     if (b != NULL) {
+        for (size_t i = 0; i < b->n; i++)
+            free(b->rows[i].text);
         free(b->rows);
         free(b->lines);
         free(b);
@@ -158,6 +161,51 @@ static void index_line(struct transcript_file *f, struct usage_batch *b, const c
     }
 }
 
+/*
+ * The assistant's text blocks of r, decoded, redacted with the collector's
+ * rules (transcripts are not redacted on disk, and only redacted text may be
+ * stored or indexed), then capped: the whole text is redacted first, so a cap
+ * can never cut a secret into a piece the rules no longer recognise.
+ * Control characters become spaces (search_text.h says why).  Leaves r->text
+ * NULL on ENOMEM: the usage row still counts, the reply is not searchable.
+ */
+static void take_text(struct collector *c, struct transcript_row *r, const char *line)
+{
+    struct buf dec = BUF_INIT, red = BUF_INIT;
+    for (int i = 0; i < r->ntext; i++) {
+        size_t n = r->text_len[i];
+        if ((i > 0 && buf_append(&dec, "\n\n", 2) != 0) || buf_reserve(&dec, n) != 0)
+            goto out;
+        dec.len += json_unescape(line + r->text_start[i], n, dec.data + dec.len);
+        dec.data[dec.len] = '\0';
+    }
+    if (dec.len == 0)
+        goto out;
+    struct buf *t = &dec;
+    if (c->redact_rules.on) {
+        if (redact_text(dec.data, dec.len, &c->redact_rules, &red) < 0)
+            goto out;
+        t = &red;
+    }
+    size_t len = t->len < REPLY_TEXT_CAP ? t->len : REPLY_TEXT_CAP;
+    while (len > 0 && len < t->len && ((unsigned char)t->data[len] & 0xC0) == 0x80)
+        len--; /* cut before a character, not inside one */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)t->data[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7F)
+            t->data[i] = ' ';
+    }
+    r->text = malloc(len + 1);
+    if (r->text != NULL) {
+        memcpy(r->text, t->data, len);
+        r->text[len] = '\0';
+        r->text_bytes = len;
+    }
+out:
+    buf_free(&dec);
+    buf_free(&red);
+}
+
 /* A title line: kept redacted, and only for a main transcript (a
  * subagent's file names the subagent's work, not the session). */
 static void take_title(struct transcript_file *f, struct usage_batch *b,
@@ -173,8 +221,8 @@ static void take_title(struct transcript_file *f, struct usage_batch *b,
     buf_free(&red);
 }
 
-static void take_line(struct transcript_file *f, struct usage_batch *b, const char *line,
-                      size_t len, int64_t offset, struct stats *stats,
+static void take_line(struct collector *c, struct transcript_file *f, struct usage_batch *b,
+                      const char *line, size_t len, int64_t offset, struct stats *stats,
                       const struct redact_rules *rules)
 {
     struct transcript_row r;
@@ -207,6 +255,9 @@ static void take_line(struct transcript_file *f, struct usage_batch *b, const ch
         b->rows = rows;
         b->cap = cap;
     }
+    if (r.ntext > 0)
+        take_text(c, &r, line);
+    b->text_bytes += r.text_bytes;
     b->rows[b->n++] = r;
 }
 
@@ -256,18 +307,18 @@ static void read_file(struct collector *c, struct transcript_file *f, struct buf
             if (!skipping) {
                 if (line->len > 0) {
                     if (buf_append(line, chunk + start, i - start) == 0)
-                        take_line(f, b, line->data, line->len, f->offset, &c->stats,
+                        take_line(c, f, b, line->data, line->len, f->offset, &c->stats,
                                   &c->redact_rules);
                     buf_reset(line);
                 } else {
-                    take_line(f, b, chunk + start, i - start, f->offset, &c->stats,
+                    take_line(c, f, b, chunk + start, i - start, f->offset, &c->stats,
                               &c->redact_rules);
                 }
             }
             skipping = 0;
             start = i + 1;
             f->offset = pos + (int64_t)start;
-            if (b->n + b->nlines >= BATCH_ROWS) {
+            if (b->n + b->nlines >= BATCH_ROWS || b->text_bytes >= USAGE_BATCH_TEXT_MAX) {
                 b->offset = f->offset;
                 ingest_push_usage(c->ingest, b); /* waits while the writer is behind */
                 f->restart = 0;
@@ -326,6 +377,9 @@ static void load_offsets(struct collector *c)
             f->offset = sqlite3_column_int(st, 5) ? sqlite3_column_int64(st, 2) : 0;
             copy(f->session_id, sizeof f->session_id, (const char *)sqlite3_column_text(st, 3));
             copy(f->agent_id, sizeof f->agent_id, (const char *)sqlite3_column_text(st, 4));
+            /* Rewound (schema migration 5: the replies of the history): now,
+             * not at the next rescan. */
+            f->wanted = f->offset == 0;
         }
         pthread_mutex_unlock(&t->mu);
         sqlite3_finalize(st);

@@ -47,12 +47,13 @@ struct usage_batch {
     char path[PATH_MAX];
     int64_t inode, offset;
     char session_id[128], agent_id[128];
-    struct transcript_row *rows;
+    struct transcript_row *rows;   /* each row's text owned by the batch */
     size_t n, cap;
     struct line_index_row *lines;  /* owned */
     size_t nlines, lines_cap;
     int restart;                   /* read from the start: the file's old index goes */
     struct subagent_meta meta;
+    size_t text_bytes;             /* sum of the rows' text: bounds a batch's memory */
     /* Claude Code's title for the session, if the new lines name one
      * (redacted); "" none.  title_custom: from a custom-title line, which
      * a later summary does not replace. */
@@ -70,6 +71,9 @@ void usage_batch_free(struct usage_batch *b);
 /* Usage batches queued for the writer before the reader waits: bounded
  * memory however large a transcript is. */
 #define USAGE_BATCHES_MAX 16
+/* A batch is handed over once its reply texts reach this many bytes: with
+ * USAGE_BATCHES_MAX queued, at most 4 MB of reply text waits for the writer. */
+#define USAGE_BATCH_TEXT_MAX (256 * 1024)
 
 struct transcript_file;
 

@@ -16,6 +16,9 @@ struct picker {
     struct transcript_row *r;
     size_t key_start[MAX_DEPTH + 1], key_len[MAX_DEPTH + 1];
     int is_user, is_assistant, content_string;
+    int block_is_text;             /* the current message.content[i] has type "text" */
+    size_t block_text_start, block_text_len;
+    int block_has_text;
     size_t title_start, title_len;    /* summary / customTitle string span */
     int title_key_custom;
     char type[16];
@@ -96,6 +99,25 @@ static int visit(void *ctx, enum json_token tok, size_t depth, size_t start, siz
             copy_str(r->model, sizeof r->model, v, len);
         else if (tok == JSON_TOK_STRING && key_is(p, 2, "content"))
             p->content_string = 1;
+        return 0;
+    }
+    if (key_is(p, 2, "content")) {
+        /* Text blocks: type and text may come in either order, so the block
+         * is taken at its end. */
+        if (depth == 3 && tok == JSON_TOK_OBJ_BEGIN) {
+            p->block_is_text = p->block_has_text = 0;
+        } else if (depth == 4 && tok == JSON_TOK_STRING && key_is(p, 4, "type")) {
+            p->block_is_text = len == 4 && memcmp(v, "text", 4) == 0;
+        } else if (depth == 4 && tok == JSON_TOK_STRING && key_is(p, 4, "text")) {
+            p->block_text_start = start;
+            p->block_text_len = len;
+            p->block_has_text = 1;
+        } else if (depth == 3 && tok == JSON_TOK_OBJ_END && p->block_is_text &&
+                   p->block_has_text && r->ntext < ROW_TEXT_SPANS) {
+            r->text_start[r->ntext] = p->block_text_start;
+            r->text_len[r->ntext] = p->block_text_len;
+            r->ntext++;
+        }
         return 0;
     }
     if (depth == 3 && tok == JSON_TOK_NUMBER && key_is(p, 2, "usage")) {

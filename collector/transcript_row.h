@@ -21,6 +21,12 @@ enum row_kind { ROW_OTHER, ROW_PROMPT, ROW_USAGE, ROW_TITLE };
  * line, not yet redacted: the reader redacts it before it is stored. */
 #define TRANSCRIPT_TITLE_MAX 481
 
+#define ROW_TEXT_SPANS 8
+/* Reply text indexed for search, per row: as SEARCH_FIELD_CAP for events,
+ * and for the same reasons (search_text.h); replies are longer than most
+ * fields, hence twice as much. */
+#define REPLY_TEXT_CAP (32 * 1024)
+
 struct transcript_row {
     enum row_kind kind;
     char message_id[128], request_id[128], session_id[128], agent_id[128];
@@ -28,6 +34,14 @@ struct transcript_row {
     int64_t ts_ns;                 /* 0 when absent */
     int64_t input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens;
     int sidechain;                 /* isSidechain: a subagent's row */
+    /* The assistant's text blocks (message.content[i] of type "text"), as
+     * spans of the line (escapes left as sent); more than ROW_TEXT_SPANS
+     * blocks in one line keep the first ones. */
+    size_t text_start[ROW_TEXT_SPANS], text_len[ROW_TEXT_SPANS];
+    int ntext;
+    char *text;                    /* decoded, redacted, capped at REPLY_TEXT_CAP:
+                                    * set by the reader, owned by its usage batch */
+    size_t text_bytes;
     char title[TRANSCRIPT_TITLE_MAX]; /* ROW_TITLE */
     int title_custom;              /* ROW_TITLE from a custom-title line */
 };

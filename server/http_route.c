@@ -98,7 +98,7 @@ static enum route_id match(const char *path, char **id)
         {"/health", ROUTE_HEALTH}, {"/health/performance", ROUTE_HEALTH_PERF},
         {"/metrics", ROUTE_METRICS}, {"/ws", ROUTE_WS}, {"/api/sessions", ROUTE_SESSIONS},
         {"/api/events", ROUTE_EVENTS}, {"/api/stats", ROUTE_STATS}, {"/api/usage", ROUTE_USAGE},
-        {"/api/meta", ROUTE_META}, {"/api/cost", ROUTE_COST},
+        {"/api/meta", ROUTE_META}, {"/api/cost", ROUTE_COST}, {"/api/search", ROUTE_SEARCH},
     };
     *id = NULL;
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
@@ -248,6 +248,7 @@ static void dispatch(struct http_ctx *hc)
     case ROUTE_COST: api_cost(hc); break;
     case ROUTE_META: api_meta(hc); break;
     case ROUTE_SESSION_CONVERSATION: api_conversation(hc); break;
+    case ROUTE_SEARCH: api_search(hc); break;
     default:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
         break;

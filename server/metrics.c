@@ -14,7 +14,7 @@ const char *route_name(enum route_id r)
     static const char *const names[ROUTE_COUNT] = {
         "health", "health_performance", "metrics", "ws", "sessions", "session",
         "session_events", "events", "event", "stats", "static", "other", "usage", "cost", "meta",
-        "session_conversation"};
+        "session_conversation", "search"};
     return (unsigned)r < ROUTE_COUNT ? names[r] : "other";
 }
 

@@ -30,7 +30,7 @@
 enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
-    ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_SESSION_CONVERSATION,
+    ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_SESSION_CONVERSATION, ROUTE_SEARCH,
     ROUTE_COUNT
 };
 
@@ -206,6 +206,7 @@ void api_usage(struct http_ctx *hc);
 void api_cost(struct http_ctx *hc);
 void api_meta(struct http_ctx *hc);          /* the table of hook events */
 void api_conversation(struct http_ctx *hc);  /* /api/sessions/{id}/conversation */
+void api_search(struct http_ctx *hc);        /* full-text search (api_search.c) */
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)
  * to a session object.  SQLite code. */
 int usage_add_to_session(struct server *srv, const char *sid, json_t *session);

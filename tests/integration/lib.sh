@@ -208,9 +208,11 @@ build_server_tools() {
         cc $flags -o "$WSCLIENT" "$ROOT/tests/bench/server_wsclient.c" || return 1
     fi
     if [ ! -x "$SEED" ] || [ "$ROOT/tests/bench/server_seed.c" -nt "$SEED" ] ||
-       [ "$ROOT/common/schema.c" -nt "$SEED" ] || [ "$ROOT/common/tool_hist.c" -nt "$SEED" ]; then
+       [ "$ROOT/common/schema.c" -nt "$SEED" ] || [ "$ROOT/common/tool_hist.c" -nt "$SEED" ] ||
+       [ "$ROOT/common/search_text.c" -nt "$SEED" ]; then
         cc $flags -o "$SEED" "$ROOT/tests/bench/server_seed.c" "$ROOT/common/schema.c" \
-            "$ROOT/common/clock.c" "$ROOT/common/tool_hist.c" -lsqlite3 || return 1
+            "$ROOT/common/clock.c" "$ROOT/common/tool_hist.c" "$ROOT/common/search_text.c" \
+            "$ROOT/common/buf.c" "$ROOT/common/json_scan.c" -lsqlite3 || return 1
     fi
 }
 

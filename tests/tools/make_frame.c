@@ -4,7 +4,9 @@
  * events (retention) or many events over one connection (with rawsock).
  * Events alternate PreToolUse / PostToolUse of one tool call per pair.
  *
- *   make_frame TS_NS N SESSION_ID
+ *   make_frame TS_NS N SESSION_ID [COMMAND]
+ *                                       COMMAND (plain text, no quotes): each
+ *                                       event carries tool_input.command
  *   make_frame --payload FILE [FLAGS]   one frame carrying FILE's bytes as
  *                                       they are, with FLAGS (default 0), so
  *                                       tests can send what the sender never
@@ -64,11 +66,13 @@ int main(int argc, char **argv)
     long n = atol(argv[2]);
     struct buf out = BUF_INIT;
     for (long i = 0; i < n; i++) {
-        char payload[512];
+        char payload[1024], input[600] = "";
+        if (argc > 4)
+            snprintf(input, sizeof input, ",\"tool_input\":{\"command\":\"%.500s\"}", argv[4]);
         int len = snprintf(payload, sizeof payload,
                            "{\"session_id\":\"%s\",\"hook_event_name\":\"%s\",\"tool_name\":\"Bash\","
-                           "\"tool_use_id\":\"%s-%ld\",\"cwd\":\"/w\",\"seq\":%ld}",
-                           argv[3], i % 2 ? "PostToolUse" : "PreToolUse", argv[3], i / 2, i);
+                           "\"tool_use_id\":\"%s-%ld\",\"cwd\":\"/w\",\"seq\":%ld%s}",
+                           argv[3], i % 2 ? "PostToolUse" : "PreToolUse", argv[3], i / 2, i, input);
         struct wire_event ev = {.kind = WIRE_EVENT, .ts_ns = ts + i, .uid = 1, .pid = 1, .ppid = 1,
                                 .claude_pid = -1};
         if (getrandom(ev.id, sizeof ev.id, 0) != sizeof ev.id)

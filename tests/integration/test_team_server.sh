@@ -152,6 +152,7 @@ st10=$(http_body "/api/stats?window=10m")
 expect_eq stats_exact_tools "$(echo "$st10" | jq .totals.tool_calls)" "$(pg_sql "SELECT count(*) FROM chronicle.tool_calls WHERE ended_ns >= $(date +%s%N) - 600000000000")"
 expect_eq stats_bad_bucket "$(http_status "/api/stats?bucket=15s")" 400
 expect_eq conversation_501 "$(http_body /api/sessions/sess-a/conversation | jq -r .error.code)" not_in_team_mode
+expect_eq search_501 "$(http_body "/api/search?q=ls" | jq -r .error.code)" not_in_team_mode
 expect_eq perf_501 "$(http_body /health/performance | jq -r .error.code)" not_in_team_mode
 expect_eq perf_501_status "$(http_status /health/performance)" 501
 expect_eq no_such_404 "$(http_status /api/nothing)" 404

@@ -21,7 +21,7 @@ BUILD ?= build
 CC ?= cc
 SAN ?=
 
-PKGS := sqlite3 libevent msgpack jansson
+PKGS := sqlite3 libevent msgpack jansson libcurl
 # Debian's libwslay-dev ships no pkg-config file: fall back to plain -lwslay.
 WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -96,7 +96,7 @@ $(BUILD)/chronicle-send: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COM
 	$(CC) $(LDFLAGS) $(SEND_STATIC) -o $@ $^ -lmsgpackc
 
 $(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl) -lpthread -lm
 
 $(BUILD)/obj/server/%.o: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
@@ -135,7 +135,7 @@ $(LIB_SHIP): $(call obj,$(SHIP_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson 2>/dev/null) $(WSLAY_LIBS) $(PQ_LIBS) -lm
+TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl 2>/dev/null) $(WSLAY_LIBS) $(PQ_LIBS) -lm
 TEST_CC = @mkdir -p $(dir $@); $(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -Iserver -Iadmin -Icollector -Icollector/send -o $@ $^ $(TEST_LIBS)
 $(BUILD)/tests/test_server_%: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(LIB_SERVER) $(LIB)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_engine.h"
 #include "batch_writer.h"
 #include "ingest.h"
 #include "chronicle/config.h"
@@ -59,6 +60,7 @@ struct collector {
     struct batch_writer *writer; /* used only by the writer thread once started */
     struct stats stats;
     struct ingest *ingest;        /* owned: the queue and the writer thread (ingest.h) */
+    struct alert_engine *alerts;  /* owned: rules, deliveries (alert_engine.h) */
     struct transcript_reader transcripts;
     struct redact_rules redact_rules;
 

@@ -112,6 +112,19 @@ static void event_done(struct pending_event *p, int committed, void *arg)
     conn_free_if_done(k);
 }
 
+/* An acknowledgement's answer (loop, after its commit). */
+static void ack_done(void *arg, int found, int64_t acked_ns)
+{
+    struct conn *k = arg;
+    k->inflight--;
+    static const char missing[] = "no such alert";
+    struct wire_reply r = {.ok = found, .has_acked = found, .acked_ns = acked_ns};
+    if (!found)
+        r.err = (struct wire_str){missing, sizeof missing - 1};
+    send_reply(k, &r);
+    conn_free_if_done(k);
+}
+
 static void handle_frame(struct conn *k, const msgpack_object *obj)
 {
     struct collector *c = k->c;
@@ -133,6 +146,16 @@ static void handle_frame(struct conn *k, const msgpack_object *obj)
             .oldest_ms = st.oldest_received_ns ? (now - st.oldest_received_ns) / NS_PER_MS : 0,
             .failing_ms = st.failing_since_ns ? (now - st.failing_since_ns) / NS_PER_MS : 0};
         send_reply(k, &r);
+        return;
+    }
+    if (ev.kind == WIRE_ACK) {
+        /* The server's POST /api/alerts/{id}/ack: the writer thread applies
+         * it, the answer comes back here once committed (ack_done). */
+        if (alert_engine_ack(c->alerts, ev.alert_id, ack_done, k) != 0) {
+            reject(k, "no_memory", "collector out of memory");
+            return;
+        }
+        k->inflight++;
         return;
     }
     struct pending_event *p = pending_event_new(&ev, &c->redact_rules);

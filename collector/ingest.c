@@ -52,6 +52,7 @@ struct ingest {
     size_t bytes;                  /* memory of every event not yet completed */
     int stop;                      /* writer: commit what is queued, then exit */
     int usage_closed;              /* ingest_close_usage(): never wait for room */
+    int kicked;                    /* ingest_kick(): run the idle hook soon */
     struct usage_batch *usage_head, *usage_tail;
     size_t usage_queued;
 
@@ -120,6 +121,14 @@ void ingest_push_usage(struct ingest *g, struct usage_batch *b)
         g->usage_head = b;
     g->usage_tail = b;
     g->usage_queued++;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void ingest_kick(struct ingest *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->kicked = 1;
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->mu);
 }
@@ -249,6 +258,15 @@ static void commit_usage(struct ingest *g, struct usage_batch *b)
 static void wait_for_work(struct ingest *g)
 {
     while (g->in.head == NULL && g->usage_head == NULL && !g->stop) {
+        if (g->kicked) {
+            g->kicked = 0;
+            if (g->hooks.idle) {
+                pthread_mutex_unlock(&g->mu);
+                g->hooks.idle(g->hooks.arg);
+                pthread_mutex_lock(&g->mu);
+            }
+            continue;
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;

@@ -80,6 +80,11 @@ void ingest_push(struct ingest *g, struct pending_event *p);
  * read no faster than it is committed, unless ingest_close_usage() was
  * called or the ingest is stopping. */
 void ingest_push_usage(struct ingest *g, struct usage_batch *b);
+/* Any thread: makes the writer run hooks.idle soon even when it is not
+ * idle for a second (work for the writer outside the queue: an alert
+ * acknowledgement, a webhook result).  Under load the after_commit hook
+ * runs anyway. */
+void ingest_kick(struct ingest *g);
 /* Stop waiting for room in ingest_push_usage (its producer is stopping). */
 void ingest_close_usage(struct ingest *g);
 

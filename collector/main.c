@@ -147,6 +147,28 @@ static void on_after_commit(int queue_empty, void *arg) { maintenance_after_comm
 static void on_idle(void *arg) { maintenance_idle(arg); }
 static void on_reopen_db(void *arg) { maintenance_reopen_db(arg); }
 
+/* Any thread: the alert engine has work for the writer (an
+ * acknowledgement, a webhook's result). */
+static void kick_writer(void *arg)
+{
+    struct collector *c = arg;
+    if (c->ingest)
+        ingest_kick(c->ingest);
+}
+
+static int start_alerts(struct collector *c, char *err, size_t errlen)
+{
+    const char *desktop = getenv("DBUS_SESSION_BUS_ADDRESS");
+    if (desktop == NULL || *desktop == '\0')
+        desktop = getenv("WAYLAND_DISPLAY");
+    if (desktop == NULL || *desktop == '\0')
+        desktop = getenv("DISPLAY");
+    struct alert_engine_opts o = {&c->cfg, c->base, &c->stats, kick_writer, c,
+                                  desktop && *desktop ? desktop : NULL};
+    c->alerts = alert_engine_new(&o, err, errlen);
+    return c->alerts ? 0 : -1;
+}
+
 static int start_ingest(struct collector *c, char *err, size_t errlen)
 {
     struct ingest_limits lim = {(size_t)c->cfg.batch_max, (size_t)c->cfg.queue_max_bytes,
@@ -180,7 +202,8 @@ static int start(struct collector *c, char *err, size_t errlen)
     if (batch_writer_flush_stats(c->writer, &c->stats, e2, sizeof e2) != SQLITE_OK)
         log_msg(TAG, LOG_LEVEL_WARN, "initial heartbeat not written: %s", e2);
     /* From here on only the writer thread touches the database. */
-    if (setup_events(c, err, errlen) != 0 || start_ingest(c, err, errlen) != 0 ||
+    if (setup_events(c, err, errlen) != 0 || start_alerts(c, err, errlen) != 0 ||
+        start_ingest(c, err, errlen) != 0 ||
         transcript_reader_start(c, err, errlen) != 0 || listener_open(c, err, errlen) != 0 ||
         spool_reader_start(c, err, errlen) != 0)
         return -1;
@@ -201,6 +224,9 @@ static int finish(struct collector *c)
                 "were not acknowledged and have spooled them", ingest_queued(c->ingest));
         rc = 1;
     }
+    /* The writer thread is gone: the engine records what the sender
+     * finished and answers pending acknowledgements before the clients go. */
+    alert_engine_finish(c->alerts, c->writer ? batch_writer_db(c->writer) : NULL);
     conn_flush_and_close_all(c);
     if (c->writer != NULL) {
         char err[256];
@@ -217,6 +243,8 @@ static void teardown(struct collector *c)
     transcript_reader_stop(c);
     ingest_free(c->ingest); /* commits first if start() failed after the thread began */
     c->ingest = NULL;
+    alert_engine_free(c->alerts);
+    c->alerts = NULL;
     spool_reader_stop(c);
     struct event *evs[] = {c->spool_ev, c->tick_ev, c->sig_ev[0], c->sig_ev[1]};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)

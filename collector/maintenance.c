@@ -73,6 +73,7 @@ void maintenance_after_commit(struct collector *c, int queue_empty)
     if (clock_mono_ns() - c->maint.last_retention > NS_PER_S)
         expire(c, 0);
     end_gone_sessions(c, clock_mono_ns());
+    alert_engine_tick(c->alerts, batch_writer_db(c->writer), 1, clock_wall_ns());
 }
 
 /* Writer thread, idle: a database deleted or replaced while nothing was
@@ -109,6 +110,8 @@ void maintenance_idle(struct collector *c)
 {
     int64_t now = clock_mono_ns();
     check_database(c);
+    /* Alerts first: an acknowledgement or a webhook's result kicked us. */
+    alert_engine_tick(c->alerts, batch_writer_db(c->writer), 0, clock_wall_ns());
     if (batch_writer_db(c->writer) == NULL ||
         now - ingest_last_commit_mono(c->ingest) < NS_PER_S)
         return;

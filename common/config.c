@@ -53,6 +53,33 @@ static const struct config_setting settings[] = {
      15, 1, 3600, FIELD(heartbeat_s), 0},
     {"CHRONICLE_IDLE_AFTER_S", "server: a session with no event for this long is idle",
      600, 1, 86400 * 30, FIELD(idle_after_s), 0},
+    /* Alerts (collector/alert_engine.c, docs/ALERTS.md). */
+    {"CHRONICLE_ALERT_AWAITING", "alerts: a session waiting for a person (1/0)",
+     1, 0, 1, FIELD(alert_awaiting), 1},
+    {"CHRONICLE_ALERT_AWAITING_AFTER_S", "alerts: fire 'awaiting' once a session has waited this long",
+     20, 0, 86400, FIELD(alert_awaiting_after_s), 0},
+    {"CHRONICLE_ALERT_FAILED", "alerts: StopFailure or a burst of tool errors (1/0)",
+     1, 0, 1, FIELD(alert_failed), 1},
+    {"CHRONICLE_ALERT_TOOL_ERRORS", "alerts: tool errors in one session that make a burst (0 = off)",
+     5, 0, 1000, FIELD(alert_tool_errors), 0},
+    {"CHRONICLE_ALERT_TOOL_ERRORS_WINDOW_S", "alerts: ... within this many seconds",
+     60, 1, 86400, FIELD(alert_tool_errors_window_s), 0},
+    {"CHRONICLE_ALERT_BUDGET", "alerts: spend crossed a budget, or is on course to (1/0)",
+     1, 0, 1, FIELD(alert_budget), 1},
+    {"CHRONICLE_ALERT_ENDED_UNEXPECTEDLY", "alerts: a working session's Claude Code process is gone (1/0)",
+     1, 0, 1, FIELD(alert_ended_unexpectedly), 1},
+    {"CHRONICLE_ALERT_BUDGET_CHECK_S", "alerts: spend is summed against the budgets this often",
+     15, 1, 3600, FIELD(alert_budget_check_s), 0},
+    {"CHRONICLE_WEBHOOK_TIMEOUT_S", "alerts: one webhook POST may take this long",
+     10, 1, 300, FIELD(webhook_timeout_s), 0},
+    {"CHRONICLE_WEBHOOK_MAX_ATTEMPTS", "alerts: attempts per notification before giving up",
+     10, 1, 100, FIELD(webhook_max_attempts), 0},
+    {"CHRONICLE_WEBHOOK_RETRY_BASE_MS", "alerts: first retry after this, doubling to 5 minutes",
+     1000, 10, 600000, FIELD(webhook_retry_base_ms), 0},
+    {"CHRONICLE_ALERT_QUEUE_MAX", "alerts: undelivered notifications kept at most (oldest give up)",
+     1000, 1, 1000000, FIELD(alert_queue_max), 0},
+    {"CHRONICLE_DESKTOP_NOTIFY", "alerts: notify-send when a desktop session exists (1/0)",
+     1, 0, 1, FIELD(desktop_notify), 1},
 };
 
 /* The string settings: copied verbatim; too long is an error, never a cut. */
@@ -66,6 +93,10 @@ struct config_string {
 
 static const struct config_string string_settings[] = {
     {"CHRONICLE_BIND", SFIELD(bind), "127.0.0.1"},
+    /* Alerts (docs/ALERTS.md); webhook URLs are printed as origins only. */
+    {"CHRONICLE_WEBHOOK_URL", SFIELD(webhook_url), ""},
+    {"CHRONICLE_WEBHOOK_FORMAT", SFIELD(webhook_format), "auto"},
+    {"CHRONICLE_DASHBOARD_URL", SFIELD(dashboard_url), ""},
     {"CHRONICLE_TOKEN", SFIELD(token), ""},
     {"CHRONICLE_ALLOWED_HOSTS", SFIELD(allowed_hosts), ""},
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
@@ -273,6 +304,41 @@ static void config_file_path(struct chronicle_config *cfg)
         snprintf(cfg->config_file, sizeof cfg->config_file, "%s/.config/chronicle/config", home);
 }
 
+/* "budget.<project>.daily_usd = X": a per-project daily budget (alerts). */
+static int project_budget(struct chronicle_config *cfg, const char *key, const char *value,
+                          int line, char *err, size_t errlen)
+{
+    const char *name = key + 7, *suffix = ".daily_usd";
+    size_t n = strlen(name), sl = strlen(suffix);
+    double v = usd_value(value);
+    if (n <= sl || strcmp(name + n - sl, suffix) != 0 || n - sl >= sizeof cfg->project_budget[0].project) {
+        snprintf(err, errlen, "%s:%d: expected 'budget.<project>.daily_usd', got '%.60s'",
+                 cfg->config_file, line, key);
+        return -1;
+    }
+    if (v < 0) {
+        snprintf(err, errlen, "%s:%d: %s='%s': expected an amount of dollars", cfg->config_file,
+                 line, key, value);
+        return -1;
+    }
+    int i = 0;
+    while (i < cfg->n_project_budgets &&
+           !(strlen(cfg->project_budget[i].project) == n - sl &&
+             strncmp(cfg->project_budget[i].project, name, n - sl) == 0))
+        i++;
+    if (i == CONFIG_MAX_PROJECT_BUDGETS) {
+        snprintf(err, errlen, "%s:%d: more than %d project budgets", cfg->config_file, line,
+                 CONFIG_MAX_PROJECT_BUDGETS);
+        return -1;
+    }
+    memcpy(cfg->project_budget[i].project, name, n - sl);
+    cfg->project_budget[i].project[n - sl] = '\0';
+    cfg->project_budget[i].daily_usd = v;
+    if (i == cfg->n_project_budgets)
+        cfg->n_project_budgets++;
+    return 0;
+}
+
 /* Reads and checks the file.  A missing file is not an error unless it was
  * named by CHRONICLE_CONFIG.  -1 with err on a bad line or unknown key. */
 static int read_file(struct chronicle_config *cfg, struct file_conf *fc, char *err, size_t errlen)
@@ -325,6 +391,11 @@ static int read_file(struct chronicle_config *cfg, struct file_conf *fc, char *e
         if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
             value[vl - 1] = '\0';
             value++;
+        }
+        if (strncmp(key, "budget.", 7) == 0) {
+            if (project_budget(cfg, key, value, line, err, errlen) != 0)
+                return -1;
+            continue;
         }
         if (setting_index(key) < 0 || strncmp(key, "CHRONICLE_", 10) == 0) {
             snprintf(err, errlen, "%s:%d: unknown key '%.60s' (chronicle-collector --print-config "
@@ -427,6 +498,7 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
      * a third of chronicle-send's instructions.) */
     cfg->home[0] = cfg->socket_path[0] = cfg->db_path[0] = cfg->spool_dir[0] = '\0';
     cfg->spool_tmp[0] = cfg->spool_bad[0] = cfg->drop_file[0] = '\0';
+    cfg->n_project_budgets = 0; /* budget.<project>.daily_usd lines (read_file) */
     err[0] = '\0';
     memset(cfg->origin, 0, sizeof cfg->origin);
     for (size_t i = 0; i < N_NUM; i++)
@@ -449,6 +521,13 @@ int config_load(struct chronicle_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "%s", msg);
             rc = -1;
         }
+    }
+    if (strcmp(cfg->webhook_format, "auto") != 0 && strcmp(cfg->webhook_format, "json") != 0 &&
+        strcmp(cfg->webhook_format, "slack") != 0 && strcmp(cfg->webhook_format, "discord") != 0 &&
+        strcmp(cfg->webhook_format, "ntfy") != 0 && rc == 0) {
+        snprintf(err, errlen, "CHRONICLE_WEBHOOK_FORMAT='%s': expected auto, json, slack, discord "
+                 "or ntfy", cfg->webhook_format);
+        rc = -1;
     }
     struct config_origin o;
     const char *home = lookup(&fc, IDX_HOME, &o);
@@ -479,6 +558,51 @@ int config_set(struct chronicle_config *cfg, const char *key, const char *value,
     return 0;
 }
 
+/* Each URL of a webhook_url list as its origin and "/...": the rest may be
+ * a secret (Slack and Discord put the token in the path). */
+static void mask_urls(const char *list, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *p = list; *p;) {
+        p += strspn(p, " ,\t");
+        size_t n = strcspn(p, " ,\t");
+        if (n == 0)
+            break;
+        char url[4096], origin[512];
+        snprintf(url, sizeof url, "%.*s", (int)n, p);
+        config_url_origin(url, origin, sizeof origin);
+        int w = snprintf(out + o, cap - o, "%s%s%s", o ? " " : "", origin,
+                         strlen(origin) < n ? "/..." : "");
+        if (w < 0 || (size_t)w >= cap - o)
+            break;
+        o += (size_t)w;
+        p += n;
+    }
+}
+
+void config_url_origin(const char *url, char *out, size_t cap)
+{
+    const char *sep = strstr(url, "://");
+    if (cap == 0)
+        return;
+    if (sep == NULL || sep == url) {
+        snprintf(out, cap, "(invalid URL)");
+        return;
+    }
+    const char *host = sep + 3;
+    size_t hn = strcspn(host, "/?#");
+    const char *at = NULL;
+    for (const char *q = host; q < host + hn; q++)
+        if (*q == '@')
+            at = q; /* user:password@ is never shown */
+    if (at != NULL) {
+        hn -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    snprintf(out, cap, "%.*s://%.*s", (int)(sep - url), url, (int)hn, host);
+}
+
 static void print_origin(const struct chronicle_config *cfg, size_t idx, FILE *out)
 {
     const struct config_origin *o = &cfg->origin[idx];
@@ -505,16 +629,22 @@ void config_print(const struct chronicle_config *cfg, FILE *out)
     for (size_t i = 0; i < N_STR; i++) {
         const char *v = (const char *)cfg + string_settings[i].offset;
         int secret = strstr(string_settings[i].env, "TOKEN") != NULL && *v;
-        char masked[sizeof cfg->ship_to];
+        char masked[sizeof cfg->webhook_url];
         if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to) ||
             string_settings[i].offset == offsetof(struct chronicle_config, database)) {
             config_mask_conninfo(v, masked, sizeof masked);
+            v = masked;
+        } else if (string_settings[i].offset == offsetof(struct chronicle_config, webhook_url)) {
+            mask_urls(v, masked, sizeof masked); /* tokens live in webhook paths */
             v = masked;
         }
         fprintf(out, "%s=%s  # ", string_settings[i].env, secret ? "(set, not shown)" : v);
         print_origin(cfg, N_NUM + i, out);
         fprintf(out, "\n");
     }
+    for (int i = 0; i < cfg->n_project_budgets; i++)
+        fprintf(out, "budget.%s.daily_usd=%.2f  # file %s\n", cfg->project_budget[i].project,
+                cfg->project_budget[i].daily_usd, cfg->config_file);
 }
 
 /* ---- connection strings ---------------------------------------------- */

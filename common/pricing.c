@@ -1,5 +1,7 @@
 /* pricing.c - the price table.  See pricing.h. */
 #include "chronicle/pricing.h"
+#include <limits.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -100,4 +102,36 @@ double pricing_cost(const struct price *pr, int64_t input, int64_t output, int64
 {
     return ((double)input * pr->input + (double)output * pr->output +
             (double)cache_write * pr->cache_write + (double)cache_read * pr->cache_read) / 1e6;
+}
+
+int pricing_load_default(struct pricing *p, char *path_out, size_t path_cap, char *err,
+                         size_t errlen)
+{
+    char exe[PATH_MAX], candidates[3][PATH_MAX + 64];
+    int n = 0;
+    const char *env = getenv("CHRONICLE_PRICING");
+    if (env && *env)
+        snprintf(candidates[n++], sizeof candidates[0], "%s", env);
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(candidates[n++], sizeof candidates[0], "%s/../share/chronicle/pricing.tsv", exe);
+            snprintf(candidates[n++], sizeof candidates[0], "%s/../share/pricing.tsv", exe);
+        }
+    }
+    snprintf(err, errlen, "no price table found");
+    for (int i = 0; i < n; i++) {
+        if (access(candidates[i], R_OK) != 0 && !(i == 0 && env && *env))
+            continue;
+        if (pricing_load(p, candidates[i], err, errlen) == 0) {
+            snprintf(path_out, path_cap, "%s", candidates[i]);
+            return 0;
+        }
+        if (i == 0 && env && *env)
+            break; /* a named file that does not load is reported, not replaced */
+    }
+    return -1;
 }

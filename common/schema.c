@@ -314,6 +314,51 @@ static const char *const migrations[] = {
      * partial, so only prompt events pay for it at ingest. */
     "CREATE INDEX events_prompt_submit ON events(session_id, prompt_id)"
     "  WHERE event_type = 'UserPromptSubmit' AND prompt_id IS NOT NULL;",
+
+    /* 7: alerts (issue 12, docs/ALERTS.md).  alert_key makes firing
+     * idempotent: the engine derives it from what the alert is about (rule,
+     * session and the state_since of the wait; rule and local day for a
+     * budget), so a restarted collector finds the row and fires nothing
+     * twice.  version grows with every change (fired, resolved,
+     * acknowledged): the server tails it for the WebSocket "alert" message. */
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  alert_key TEXT NOT NULL UNIQUE,"
+    "  rule TEXT NOT NULL,"              /* awaiting | failed | budget | budget_forecast | ended_unexpectedly */
+    "  session_id TEXT,"
+    "  title TEXT,"
+    "  project TEXT,"
+    "  machine TEXT,"
+    "  reason TEXT,"
+    "  detail TEXT,"                     /* JSON object text */
+    "  since_ns INTEGER,"                /* the state_since (or period start) it is about */
+    "  fired_ns INTEGER NOT NULL,"
+    "  resolved_ns INTEGER,"
+    "  acknowledged_ns INTEGER,"
+    "  version INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX alerts_open ON alerts(rule, session_id) WHERE resolved_ns IS NULL;"
+    "CREATE INDEX alerts_version ON alerts(version);"
+    /* One row per (alert, notification, target): the persistent queue of
+     * the webhook sender.  target is scheme://host only (what the API and
+     * the logs may show); target_id a hash of the whole URL, which stays in
+     * the configuration, so secrets in URLs are never stored. */
+    "CREATE TABLE alert_deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  alert_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"              /* fired | resolved */
+    "  target TEXT NOT NULL,"
+    "  target_id TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  next_ns INTEGER NOT NULL,"        /* next attempt not before */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  delivered_ns INTEGER,"
+    "  gave_up_ns INTEGER,"
+    "  last_error TEXT,"
+    "  UNIQUE (alert_id, kind, target_id)"
+    ");"
+    "CREATE INDEX alert_deliveries_due ON alert_deliveries(next_ns)"
+    "  WHERE delivered_ns IS NULL AND gave_up_ns IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

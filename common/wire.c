@@ -31,6 +31,12 @@ int wire_encode_event(const struct wire_event *ev, struct buf *out)
                msgpack_pack_uint32(&pk, WIRE_VERSION) || pack_key(&pk, "t") ||
                pack_str(&pk, (struct wire_str){"ping", 4}) ? -1 : 0;
     }
+    if (ev->kind == WIRE_ACK) {
+        return msgpack_pack_map(&pk, 3) || pack_key(&pk, "v") ||
+               msgpack_pack_uint32(&pk, WIRE_VERSION) || pack_key(&pk, "t") ||
+               pack_str(&pk, (struct wire_str){"ack", 3}) || pack_key(&pk, "alert") ||
+               msgpack_pack_int64(&pk, ev->alert_id) ? -1 : 0;
+    }
     int raw = (ev->flags & WIRE_FLAG_INVALID) != 0;
     int rc = msgpack_pack_map(&pk, 14) ||
              pack_key(&pk, "v") || msgpack_pack_uint32(&pk, WIRE_VERSION) ||
@@ -131,6 +137,8 @@ int wire_decode_event(const msgpack_object *obj, struct wire_event *ev, char *er
                 BAD("'t' must be a string");
             if (v->via.str.size == 4 && memcmp(v->via.str.ptr, "ping", 4) == 0)
                 ev->kind = WIRE_PING;
+            else if (v->via.str.size == 3 && memcmp(v->via.str.ptr, "ack", 3) == 0)
+                ev->kind = WIRE_ACK;
             else if (!(v->via.str.size == 5 && memcmp(v->via.str.ptr, "event", 5) == 0))
                 BAD("unknown frame type '%.*s'", (int)(v->via.str.size > 32 ? 32 : v->via.str.size),
                     v->via.str.ptr);
@@ -169,6 +177,9 @@ int wire_decode_event(const msgpack_object *obj, struct wire_event *ev, char *er
             if (get_int(v, &n) != 0 || n < 0)
                 BAD("'size' must be a non-negative integer");
             ev->orig_size = (uint64_t)n;
+        } else if (key_is(k, "alert")) {
+            if (get_int(v, &ev->alert_id) != 0 || ev->alert_id <= 0)
+                BAD("'alert' must be a positive integer (an alert id)");
         } else if (key_is(k, "p")) {
             if (v->type == MSGPACK_OBJECT_STR) {
                 ev->payload.ptr = v->via.str.size ? v->via.str.ptr : "";
@@ -188,6 +199,11 @@ int wire_decode_event(const msgpack_object *obj, struct wire_event *ev, char *er
         BAD("missing 'v' (protocol version)");
     if (ev->kind == WIRE_PING)
         return 0;
+    if (ev->kind == WIRE_ACK) {
+        if (ev->alert_id <= 0)
+            BAD("missing 'alert' (the id of the alert to acknowledge)");
+        return 0;
+    }
     if (!(seen & SEEN_ID)) BAD("missing 'id'");
     if (!(seen & SEEN_TS)) BAD("missing 'ts'");
     if (!(seen & SEEN_FL)) BAD("missing 'fl'");
@@ -201,7 +217,8 @@ int wire_encode_reply(const struct wire_reply *r, struct buf *out)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, wire_buf_write);
-    size_t n = 2 + (r->has_id ? 1 : 0) + (!r->ok ? 1 : 0) + (r->pong ? 5 : 0);
+    size_t n = 2 + (r->has_id ? 1 : 0) + (!r->ok ? 1 : 0) + (r->pong ? 5 : 0) +
+               (r->has_acked ? 1 : 0);
     if (msgpack_pack_map(&pk, n) || pack_key(&pk, "v") || msgpack_pack_uint32(&pk, WIRE_VERSION) ||
         pack_key(&pk, "ok") || (r->ok ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)))
         return -1;
@@ -215,6 +232,8 @@ int wire_encode_reply(const struct wire_reply *r, struct buf *out)
                     pack_key(&pk, "queue") || msgpack_pack_int64(&pk, r->queue) ||
                     pack_key(&pk, "oldest_ms") || msgpack_pack_int64(&pk, r->oldest_ms) ||
                     pack_key(&pk, "failing_ms") || msgpack_pack_int64(&pk, r->failing_ms)))
+        return -1;
+    if (r->has_acked && (pack_key(&pk, "acked") || msgpack_pack_int64(&pk, r->acked_ns)))
         return -1;
     return 0;
 }
@@ -252,6 +271,10 @@ int wire_decode_reply(const msgpack_object *obj, struct wire_reply *r)
         } else if (key_is(k, "oldest_ms")) {
             if (get_int(v, &r->oldest_ms) != 0)
                 return -1;
+        } else if (key_is(k, "acked")) {
+            if (get_int(v, &r->acked_ns) != 0)
+                return -1;
+            r->has_acked = 1;
         } else if (key_is(k, "failing_ms")) {
             if (get_int(v, &r->failing_ms) != 0)
                 return -1;

@@ -29,7 +29,8 @@ group_packages() {
     # gcc + libc6-dev rather than build-essential: no g++ nor dpkg-dev needed.
     # libjs-chart.js: Chart.js, embedded into chronicle-server's dashboard.
     # libpq-dev: chronicle-ship and `chronicle team` (team mode) link libpq.
-    build) echo "gcc libc6-dev pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js libpq-dev" ;;
+    # libcurl4-openssl-dev: the collector's webhook client (TLS, proxies, timeouts).
+    build) echo "gcc libc6-dev pkg-config libsqlite3-dev libevent-dev libmsgpack-dev libjansson-dev libwslay-dev libjs-chart.js libpq-dev libcurl4-openssl-dev" ;;
     # jq, sqlite3, curl read results back; clang + libclang-rt for libFuzzer;
     # nodejs + chromium drive the dashboard; systemd for systemd-analyze and a
     # user manager; procps (ps); tmux types Ctrl-C into `make run`;

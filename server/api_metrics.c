@@ -29,6 +29,12 @@ struct stat_map {
 };
 
 static const struct stat_map stat_maps[] = {
+    {"alert_deliveries_total", "chronicle_alert_deliveries_total", "counter", NULL, 1,
+     "Alert notifications delivered (webhooks, desktop)."},
+    {"alert_delivery_failures_total", "chronicle_alert_delivery_failures_total", "counter", NULL, 1,
+     "Failed attempts to deliver an alert notification (each is retried with back-off)."},
+    {"alert_deliveries_dropped_total", "chronicle_alert_deliveries_dropped_total", "counter", NULL, 1,
+     "Undelivered alert notifications dropped because the queue was full."},
     {"events_received_total", "chronicle_events_received_total", "counter", "type", 1,
      "Events received by the collector, by event type."},
     {"events_committed_total", "chronicle_events_processed_total", "counter", "type", 1,
@@ -398,6 +404,8 @@ void api_metrics(struct http_ctx *hc)
         if (src == SQLITE_OK)
             rc |= put_collector_simple(&b, &rows) | put_collector_histogram(&b, &rows);
         if (src == SQLITE_OK && usage_metrics(srv, &b) == SQLITE_NOMEM)
+            rc = 1;
+        if (src == SQLITE_OK && alerts_metrics(srv, &b) == SQLITE_NOMEM)
             rc = 1;
     }
     if (srv->team != NULL) /* team mode (team_route.c) */

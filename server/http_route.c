@@ -99,6 +99,7 @@ static enum route_id match(const char *path, char **id)
         {"/metrics", ROUTE_METRICS}, {"/ws", ROUTE_WS}, {"/api/sessions", ROUTE_SESSIONS},
         {"/api/events", ROUTE_EVENTS}, {"/api/stats", ROUTE_STATS}, {"/api/usage", ROUTE_USAGE},
         {"/api/meta", ROUTE_META}, {"/api/cost", ROUTE_COST}, {"/api/search", ROUTE_SEARCH},
+        {"/api/alerts", ROUTE_ALERTS},
     };
     *id = NULL;
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
@@ -130,6 +131,14 @@ static enum route_id match(const char *path, char **id)
             return ROUTE_OTHER;
         }
         return r;
+    }
+    if (strncmp(path, "/api/alerts/", 12) == 0) {
+        rest = path + 12;
+        size_t n = strspn(rest, "0123456789");
+        if (n == 0 || n > 18 || strcmp(rest + n, "/ack") != 0)
+            return ROUTE_OTHER;
+        *id = strndup(rest, n);
+        return *id ? ROUTE_ALERT_ACK : ROUTE_OTHER;
     }
     if (strncmp(path, "/api/events/", 12) == 0) {
         rest = path + 12;
@@ -220,6 +229,18 @@ static void dispatch(struct http_ctx *hc)
      * what they hold: probes and `chronicle status` ask it without a token. */
     if (hc->route != ROUTE_HEALTH && http_reply_if_unauthorized(hc))
         goto out;
+    /* The one write: an acknowledgement, POST only (api_alerts.c). */
+    if (hc->route == ROUTE_ALERT_ACK) {
+        if (hc->srv->team != NULL) { /* team mode: alerts are each machine's (501) */
+            team_dispatch(hc, path);
+        } else if (cmd != EVHTTP_REQ_POST) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+            http_reply_error(hc, 405, "method_not_allowed", "acknowledge with POST");
+        } else {
+            api_alert_ack(hc);
+        }
+        goto out;
+    }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
         http_reply_error(hc, 405, "method_not_allowed", "only GET and HEAD are served");
@@ -247,6 +268,7 @@ static void dispatch(struct http_ctx *hc)
     case ROUTE_USAGE: api_usage(hc); break;
     case ROUTE_COST: api_cost(hc); break;
     case ROUTE_META: api_meta(hc); break;
+    case ROUTE_ALERTS: api_alerts(hc); break;
     case ROUTE_SESSION_CONVERSATION: api_conversation(hc); break;
     case ROUTE_SEARCH: api_search(hc); break;
     default:

@@ -57,6 +57,7 @@ struct live_feed {
     int64_t data_version;
     int64_t last_id;          /* highest event id fanned out */
     int64_t last_session_eid; /* highest sessions.last_event_id fanned out */
+    int64_t last_alert_version; /* highest alerts.version fanned out */
     int64_t last_ended_ns;    /* highest state_since_ns of an ended session fanned out */
     struct subscriber *subs;
     size_t n_subs;
@@ -266,6 +267,21 @@ static int fan_out_sessions(struct live_feed *f)
     return send_sessions(f, st, 21, &f->last_ended_ns);
 }
 
+/* Alerts are state, like sessions: every subscriber gets every change
+ * (not filtered by session: an alert is for whoever watches). */
+static void send_alert(const char *msg, size_t len, void *arg)
+{
+    struct live_feed *f = arg;
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        if (c->gap_from == 0 && ws_conn_backlog(c->ws) < client_cap(f))
+            ws_conn_send_text(c->ws, msg, len);
+}
+
+static int fan_out_alerts(struct live_feed *f)
+{
+    return alerts_changed(f->srv, &f->last_alert_version, f->subs ? send_alert : NULL, f);
+}
+
 static void flush_all(struct live_feed *f)
 {
     for (struct subscriber *c = f->subs; c; c = c->next)
@@ -285,6 +301,8 @@ static void fan_out(struct live_feed *f)
     } else {
         if (rc == SQLITE_OK)
             rc = fan_out_sessions(f);
+        if (rc == SQLITE_OK)
+            rc = fan_out_alerts(f);
         if (rc != SQLITE_OK) {
             /* Busy or similar: forget the version so the next wake-up retries. */
             f->data_version = -1;
@@ -343,6 +361,8 @@ int live_feed_db_opened(struct live_feed *f)
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
+    if (rc == SQLITE_OK)
+        rc = alerts_max_version(f->srv, &f->last_alert_version);
     if (rc == SQLITE_OK)
         rc = db_read_data_version(&f->srv->db, &f->data_version);
     return rc;
@@ -527,7 +547,7 @@ void live_feed_reset(struct live_feed *f)
 {
     for (struct subscriber *c = f->subs; c; c = c->next)
         ws_conn_close(c->ws, WS_CLOSE_SERVICE_RESTART, "database replaced: reconnect");
-    f->last_id = f->last_session_eid = f->last_ended_ns = 0;
+    f->last_id = f->last_session_eid = f->last_alert_version = f->last_ended_ns = 0;
     f->data_version = -1;
 }
 

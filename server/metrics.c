@@ -11,11 +11,18 @@ const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
 
 const char *route_name(enum route_id r)
 {
+    /* By name, so a route added to the enum elsewhere cannot shift the
+     * others; one without a name here is counted as "other". */
     static const char *const names[ROUTE_COUNT] = {
-        "health", "health_performance", "metrics", "ws", "sessions", "session",
-        "session_events", "events", "event", "stats", "static", "other", "usage", "cost", "meta",
-        "session_conversation", "search"};
-    return (unsigned)r < ROUTE_COUNT ? names[r] : "other";
+        [ROUTE_HEALTH] = "health", [ROUTE_HEALTH_PERF] = "health_performance",
+        [ROUTE_METRICS] = "metrics", [ROUTE_WS] = "ws", [ROUTE_SESSIONS] = "sessions",
+        [ROUTE_SESSION] = "session", [ROUTE_SESSION_EVENTS] = "session_events",
+        [ROUTE_EVENTS] = "events", [ROUTE_EVENT] = "event", [ROUTE_STATS] = "stats",
+        [ROUTE_STATIC] = "static", [ROUTE_OTHER] = "other", [ROUTE_USAGE] = "usage",
+        [ROUTE_COST] = "cost", [ROUTE_META] = "meta",
+        [ROUTE_SESSION_CONVERSATION] = "session_conversation", [ROUTE_ALERTS] = "alerts",
+        [ROUTE_ALERT_ACK] = "alert_ack", [ROUTE_SEARCH] = "search"};
+    return (unsigned)r < ROUTE_COUNT && names[r] ? names[r] : "other";
 }
 
 void metrics_init(struct metrics *m)

@@ -31,6 +31,7 @@ enum route_id {
     ROUTE_HEALTH, ROUTE_HEALTH_PERF, ROUTE_METRICS, ROUTE_WS, ROUTE_SESSIONS, ROUTE_SESSION,
     ROUTE_SESSION_EVENTS, ROUTE_EVENTS, ROUTE_EVENT, ROUTE_STATS, ROUTE_STATIC, ROUTE_OTHER,
     ROUTE_USAGE, ROUTE_COST, ROUTE_META, ROUTE_SESSION_CONVERSATION, ROUTE_SEARCH,
+    ROUTE_ALERTS, ROUTE_ALERT_ACK,
     ROUTE_COUNT
 };
 
@@ -205,6 +206,16 @@ void api_usage(struct http_ctx *hc);
  * by project and model, and the configured budgets. */
 void api_cost(struct http_ctx *hc);
 void api_meta(struct http_ctx *hc);          /* the table of hook events */
+void api_alerts(struct http_ctx *hc);        /* GET /api/alerts */
+void api_alert_ack(struct http_ctx *hc);     /* POST /api/alerts/{id}/ack, through the collector */
+/* api_alerts.c: each alert row changed since *last_version (fired,
+ * resolved, acknowledged) as a WebSocket text {"type":"alert",...} handed
+ * to each (NULL: only advance *last_version).  SQLite code. */
+int alerts_changed(struct server *srv, int64_t *last_version,
+                   void (*each)(const char *msg, size_t len, void *arg), void *arg);
+int alerts_max_version(struct server *srv, int64_t *out);
+/* api_alerts.c: appends chronicle_alerts_total{rule} and chronicle_alerts_open{rule}. */
+int alerts_metrics(struct server *srv, struct buf *b);
 void api_conversation(struct http_ctx *hc);  /* /api/sessions/{id}/conversation */
 void api_search(struct http_ctx *hc);        /* full-text search (api_search.c) */
 /* api_usage.c: adds "usage" (totals, main agent, subagents, turns, models)

@@ -70,6 +70,24 @@ struct chronicle_config {
     long http_timeout_s;    /* idle/slow-client timeout for HTTP connections */
     long heartbeat_s;       /* WebSocket heartbeat period */
     long idle_after_s;      /* a session with no event for this long is 'idle' */
+    /* Alerts (docs/ALERTS.md). */
+    int alert_awaiting;          /* rule on/off */
+    long alert_awaiting_after_s; /* a wait this long fires 'awaiting' */
+    int alert_failed;
+    long alert_tool_errors;      /* N tool errors ... */
+    long alert_tool_errors_window_s; /* ... in M seconds: a 'failed' burst; N = 0: off */
+    int alert_budget;
+    long alert_budget_check_s;   /* spend summed this often */
+    int alert_ended_unexpectedly;
+    long webhook_timeout_s;      /* one POST at most */
+    long webhook_max_attempts;
+    long webhook_retry_base_ms;  /* first retry delay, doubling to 5 min */
+    long alert_queue_max;        /* undelivered notifications kept at most */
+    int desktop_notify;          /* notify-send where a desktop session exists */
+    /* budget.<project>.daily_usd lines of the config file. */
+#define CONFIG_MAX_PROJECT_BUDGETS 16
+    struct { char project[128]; double daily_usd; } project_budget[CONFIG_MAX_PROJECT_BUDGETS];
+    int n_project_budgets;
     /* Strings (not in the settings table: they are not numbers).  Empty means unset. */
     char bind[64];          /* CHRONICLE_BIND, default 127.0.0.1 */
     char token[256];        /* CHRONICLE_TOKEN: bearer token; required off loopback */
@@ -86,6 +104,9 @@ struct chronicle_config {
     /* Team mode (chronicle-ship, docs/TEAM.md). */
     char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
     char database[1024];    /* CHRONICLE_DATABASE: the team server's PostgreSQL; "" = local SQLite */
+    char webhook_url[4096];  /* CHRONICLE_WEBHOOK_URL: one or more, separated by spaces or commas */
+    char webhook_format[16]; /* auto | json | slack | discord | ntfy */
+    char dashboard_url[512]; /* link base in notifications; "" = http://bind:port/ */
 };
 
 /* One row of the tunables table, exposed for --print-config and the docs. */
@@ -131,6 +152,13 @@ void config_print(const struct chronicle_config *cfg, FILE *out);
  * Returns 1 when a password was found, else 0.  out always ends in NUL.
  */
 int config_mask_conninfo(const char *conninfo, char *out, size_t cap);
+
+/*
+ * scheme://host[:port] of url into out (never the path, query or user
+ * info, which may hold secrets): what logs and the API may show of a
+ * webhook URL.  "(invalid URL)" when it has no scheme.
+ */
+void config_url_origin(const char *url, char *out, size_t cap);
 
 /* Reads a long or bool tunable back by its table row. */
 long config_get(const struct chronicle_config *cfg, const struct config_setting *s);

@@ -29,6 +29,15 @@ struct pricing {
 int pricing_load(struct pricing *p, const char *path, char *err, size_t errlen);
 void pricing_free(struct pricing *p);
 
+/*
+ * Loads the table a daemon uses: $CHRONICLE_PRICING, else the installed
+ * copy next to the running binary (bin/../share/chronicle/pricing.tsv),
+ * else the source tree's (build/../share/pricing.tsv).  0 with the file
+ * used in path_out; -1 with err when none loads (costs are then unknown).
+ */
+int pricing_load_default(struct pricing *p, char *path_out, size_t path_cap, char *err,
+                         size_t errlen);
+
 /* The price of model, or NULL when unpriced. */
 const struct price *pricing_find(const struct pricing *p, const char *model);
 

@@ -4,7 +4,7 @@
  * is its C binding.
  *
  * A connection carries a stream of msgpack maps, each one frame.  The client
- * sends a request frame ("event" or "ping"); the collector answers each with
+ * sends a request frame ("event", "ping" or "ack"); the collector answers each with
  * one reply frame.  Keys are short strings; unknown keys are ignored so that
  * a newer client can add optional fields without a version bump.
  *
@@ -31,7 +31,7 @@ enum wire_flag {
 };
 #define WIRE_FLAGS_FROM_CLIENT (WIRE_FLAG_TRUNCATED | WIRE_FLAG_INVALID)
 
-enum wire_kind { WIRE_EVENT, WIRE_PING };
+enum wire_kind { WIRE_EVENT, WIRE_PING, WIRE_ACK };
 
 struct wire_str {
     const char *ptr; /* NULL when absent (nil on the wire) */
@@ -50,6 +50,7 @@ struct wire_event {
     uint32_t flags;                /* enum wire_flag */
     uint64_t orig_size;            /* payload bytes as read from stdin */
     struct wire_str payload;       /* JSON text, or raw bytes when INVALID */
+    int64_t alert_id;              /* WIRE_ACK: the alert to acknowledge (> 0) */
 };
 
 struct wire_reply {
@@ -61,9 +62,11 @@ struct wire_reply {
     int64_t committed, queue;      /* ping: collector figures */
     int64_t oldest_ms;             /* ping: age of the oldest event not yet committed; 0 = none */
     int64_t failing_ms;            /* ping: how long commits have been failing; 0 = they work */
+    int has_acked;                 /* reply to an ack: */
+    int64_t acked_ns;              /* when the alert was (first) acknowledged, UTC ns */
 };
 
-/* Appends the msgpack encoding of ev (kind EVENT or PING) to out.  0 or -1 (ENOMEM). */
+/* Appends the msgpack encoding of ev (kind EVENT, PING or ACK) to out.  0 or -1 (ENOMEM). */
 int wire_encode_event(const struct wire_event *ev, struct buf *out);
 
 /*

@@ -33,6 +33,7 @@ MANAGER_PID=
 T=
 finish() {
     [ -n "$MANAGER_PID" ] && { systemctl --user exit >/dev/null 2>&1; sleep 0.5; kill -KILL "$MANAGER_PID" 2>/dev/null; }
+    [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
     CHRONICLE_HOME=$LIB_HOME cleanup
     [ -n "$T" ] && rm -rf "$T"
 }
@@ -59,6 +60,12 @@ mkdir -p "$UNITS/chronicle-server.service.d"
 # Not 8510: other checkouts' tests may use it.
 PORT=$(( 20000 + RANDOM % 20000 ))
 printf '[Service]\nEnvironment=CHRONICLE_PORT=%s\n' "$PORT" >"$UNITS/chronicle-server.service.d/port.conf"
+# An alert webhook on loopback: the sandboxed collector must reach it.
+"$BIN/tools/http_sink" "$T/sink.port" "$T/sink.log" & SINK_PID=$!
+wait_for 5 test -s "$T/sink.port" || { fail units_sink; exit 1; }
+mkdir -p "$UNITS/chronicle-collector.service.d"
+printf '[Service]\nEnvironment=CHRONICLE_WEBHOOK_URL=http://127.0.0.1:%s/alerts\nEnvironment=CHRONICLE_ALERT_TOOL_ERRORS=2\n' \
+    "$(cat "$T/sink.port")" >"$UNITS/chronicle-collector.service.d/webhook.conf"
 
 /lib/systemd/systemd --user >"$T/manager.log" 2>&1 &
 MANAGER_PID=$!
@@ -105,13 +112,29 @@ collector_sandbox() {
     pid=$(main_pid chronicle-collector.service) || { fail sandbox_collector_running "no MainPID"; return; }
     expect_eq sandbox_no_new_privs "$(awk '/^NoNewPrivs/ {print $2}' /proc/"$pid"/status)" 1
     expect_eq sandbox_seccomp "$(awk '/^Seccomp:/ {print $2}' /proc/"$pid"/status)" 2
+    # Its own mount and user namespaces; the host's network, for alert
+    # webhooks (docs/SECURITY.md, "Network egress").
     if [ "$(readlink /proc/"$pid"/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] &&
-       [ "$(readlink /proc/"$pid"/ns/user)" != "$(readlink /proc/self/ns/user)" ] &&
-       [ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ]; then
+       [ "$(readlink /proc/"$pid"/ns/user)" != "$(readlink /proc/self/ns/user)" ]; then
         pass sandbox_namespaces
     else
         fail sandbox_namespaces
     fi
+    expect_eq sandbox_address_families \
+        "$(sctl show -p RestrictAddressFamilies --value chronicle-collector.service)" \
+        "AF_INET AF_INET6 AF_UNIX"
+}
+
+# The sandbox leaves the network to webhooks: two tool errors in one session
+# fire an alert whose POST reaches the receiver on loopback.
+collector_webhook() {
+    local i
+    for i in 1 2; do
+        printf '{"session_id":"wh","hook_event_name":"PostToolUseFailure","tool_name":"Bash","cwd":"/w"}' | sendev
+    done
+    sent=$((sent + 2))
+    if wait_for 10 grep -q '"rule":"failed"' "$T/sink.log"; then pass sandbox_webhook_delivered
+    else fail sandbox_webhook_delivered "$(status_of chronicle-collector.service)"; fi
 }
 
 # Events keep coming while the collector restarts: the socket stays open,
@@ -163,6 +186,7 @@ units_stop() {
 
 collector_activation
 collector_sandbox
+collector_webhook
 collector_restart
 collector_killed
 server_unit

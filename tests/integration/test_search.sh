@@ -166,10 +166,12 @@ printf '{"session_id":"sess-t","hook_event_name":"Stop","transcript_path":"%s"}'
 wait_sql 10 "SELECT count(*) FROM replies" 1 || fail v4_reply_stored
 tokens=$(sql "SELECT sum(input_tokens) || '/' || sum(output_tokens) FROM usage")
 stop_collector
+# What migrations 5 and later created goes, so the file is a schema-4 one.
 sqlite3 "$DB" "DROP TRIGGER search_events_delete; DROP TRIGGER search_replies_delete;
     DROP TABLE search_events; DROP TABLE search_replies; DROP VIEW search_events_src;
     DROP TABLE replies; DROP TABLE transcript_lines; DROP TABLE transcript_files;
-    DROP INDEX events_prompt_submit; PRAGMA user_version = 4;"
+    DROP INDEX events_prompt_submit; DROP TABLE alert_deliveries; DROP TABLE alerts;
+    PRAGMA user_version = 4;"
 expect_eq v4_offset_at_end "$(sql "SELECT offset FROM transcripts")" "$(stat -c %s "$T")"
 start_collector || { fail v4_upgrade_starts; exit 1; }
 wait_sql 10 "SELECT count(*) FROM replies" 1 && pass v4_replies_backfilled || fail v4_replies_backfilled

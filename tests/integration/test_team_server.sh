@@ -153,6 +153,8 @@ expect_eq stats_exact_tools "$(echo "$st10" | jq .totals.tool_calls)" "$(pg_sql 
 expect_eq stats_bad_bucket "$(http_status "/api/stats?bucket=15s")" 400
 expect_eq conversation_501 "$(http_body /api/sessions/sess-a/conversation | jq -r .error.code)" not_in_team_mode
 expect_eq search_501 "$(http_body "/api/search?q=ls" | jq -r .error.code)" not_in_team_mode
+expect_eq alerts_501 "$(http_body /api/alerts | jq -r .error.code)" not_in_team_mode
+expect_eq alert_ack_501 "$(http_status /api/alerts/1/ack -X POST -H 'X-Chronicle-Request: 1')" 501
 expect_eq perf_501 "$(http_body /health/performance | jq -r .error.code)" not_in_team_mode
 expect_eq perf_501_status "$(http_status /health/performance)" 501
 expect_eq no_such_404 "$(http_status /api/nothing)" 404

@@ -165,6 +165,59 @@ static void ship_to_printed_masked(struct check *c)
     unsetenv("CHRONICLE_SHIP_TO");
 }
 
+/* Alert settings: budgets in dollars, per-project budgets from the file,
+ * webhook URLs printed as their origin only. */
+static void alert_settings(struct check *c)
+{
+    struct chronicle_config cfg;
+    char err[512], path[] = "/tmp/chr-cfg-alerts";
+    setenv("CHRONICLE_HOME", "/tmp/x", 1);
+    setenv("CHRONICLE_CONFIG", path, 1);
+    write_file(path, "budget_daily_usd = 2.50\nbudget.shop.daily_usd = 1\n"
+                     "budget.my-api.daily_usd = 0.25\nbudget.shop.daily_usd = 3\n"
+                     "webhook_url = https://hooks.slack.com/services/T0/B0/SECRETX,"
+                     " https://u:pw@ntfy.example/topic-SECRETY\n");
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), 0);
+    CHECK(c, cfg.budget_daily_usd == 2.5 && cfg.budget_monthly_usd < 0);
+    CHECK_INT(c, cfg.n_project_budgets, 2);
+    CHECK_STR(c, cfg.project_budget[0].project, "shop");
+    CHECK(c, cfg.project_budget[0].daily_usd == 3); /* the last line wins */
+    CHECK(c, cfg.project_budget[1].daily_usd == 0.25);
+    CHECK_INT(c, cfg.alert_awaiting_after_s, 20);
+    CHECK_INT(c, cfg.alert_awaiting && cfg.alert_failed && cfg.alert_budget &&
+                 cfg.alert_ended_unexpectedly, 1);
+    char text[16384] = "";
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    config_print(&cfg, f);
+    fclose(f);
+    CHECK(c, strstr(text, "SECRET") == NULL && strstr(text, "pw") == NULL);
+    CHECK(c, strstr(text, "CHRONICLE_WEBHOOK_URL=https://hooks.slack.com/... https://ntfy.example/...") != NULL);
+    CHECK(c, strstr(text, "budget.shop.daily_usd=3.00") != NULL);
+    char o[64];
+    config_url_origin("http://h:81/p?q", o, sizeof o);
+    CHECK_STR(c, o, "http://h:81");
+    config_url_origin("nonsense", o, sizeof o);
+    CHECK_STR(c, o, "(invalid URL)");
+    write_file(path, "budget.shop.weekly_usd = 1\n");
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+    CHECK(c, strstr(err, "budget.<project>.daily_usd") != NULL);
+    write_file(path, "budget.shop.daily_usd = lots\n");
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+    CHECK(c, strstr(err, "dollars") != NULL);
+    write_file(path, "");
+    setenv("CHRONICLE_BUDGET_MONTHLY_USD", "-3", 1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+    CHECK(c, strstr(err, "CHRONICLE_BUDGET_MONTHLY_USD") != NULL);
+    unsetenv("CHRONICLE_BUDGET_MONTHLY_USD");
+    setenv("CHRONICLE_WEBHOOK_FORMAT", "teams", 1);
+    CHECK_INT(c, config_load(&cfg, err, sizeof err), -1);
+    CHECK(c, strstr(err, "CHRONICLE_WEBHOOK_FORMAT") != NULL);
+    unsetenv("CHRONICLE_WEBHOOK_FORMAT");
+    unsetenv("CHRONICLE_CONFIG");
+    unsetenv("CHRONICLE_HOME");
+    remove(path);
+}
+
 /* Budgets are dollar amounts: none by default, decimals accepted, negative
  * or non-numeric refused with the variable named; also from the file. */
 static void budgets(struct check *c)
@@ -210,5 +263,6 @@ static void budgets(struct check *c)
 }
 
 CHECK_MAIN(CASE(defaults), CASE(budgets), CASE(overrides), CASE(errors_name_the_variable),
+           CASE(alert_settings),
            CASE(config_file_layers), CASE(ship_to_password_masked),
            CASE(ship_to_printed_masked))

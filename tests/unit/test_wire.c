@@ -200,5 +200,45 @@ static void shape_scanner(struct check *c)
     buf_free(&b);
 }
 
-CHECK_MAIN(CASE(shape_scanner), CASE(event_round_trip), CASE(raw_payload_is_bin), CASE(rejects_bad_frames),
+/* The server's acknowledgement of an alert, and its answer. */
+static void ack_round_trip(struct check *c)
+{
+    struct wire_event in = {.kind = WIRE_ACK, .alert_id = 42}, out;
+    struct buf b = BUF_INIT;
+    char err[256];
+    msgpack_unpacked up;
+    CHECK_INT(c, wire_encode_event(&in, &b), 0);
+    CHECK_INT(c, decode(&b, &out, err, &up), 0);
+    CHECK_INT(c, out.kind, WIRE_ACK);
+    CHECK_INT(c, out.alert_id, 42);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+    /* No id, or one that is not a positive integer: refused, with a reason. */
+    static const unsigned char no_id[] = {0x82, 0xa1, 'v', 0x01, 0xa1, 't', 0xa3, 'a', 'c', 'k'};
+    static const unsigned char neg[] = {0x83, 0xa1, 'v', 0x01, 0xa1, 't', 0xa3, 'a', 'c', 'k',
+                                        0xa5, 'a', 'l', 'e', 'r', 't', 0xff};
+    static const unsigned char str[] = {0x83, 0xa1, 'v', 0x01, 0xa1, 't', 0xa3, 'a', 'c', 'k',
+                                        0xa5, 'a', 'l', 'e', 'r', 't', 0xa1, '5'};
+    const unsigned char *bad[] = {no_id, neg, str};
+    size_t lens[] = {sizeof no_id, sizeof neg, sizeof str};
+    for (int i = 0; i < 3; i++) {
+        struct buf r = BUF_INIT;
+        CHECK_INT(c, buf_append(&r, bad[i], lens[i]), 0);
+        CHECK_INT(c, decode(&r, &out, err, &up), -1);
+        CHECK(c, strstr(err, "alert") != NULL);
+        msgpack_unpacked_destroy(&up);
+        buf_free(&r);
+    }
+    struct wire_reply rep = {.ok = 1, .has_acked = 1, .acked_ns = 1796187400067000000LL}, back;
+    CHECK_INT(c, wire_encode_reply(&rep, &b), 0);
+    size_t off = 0;
+    msgpack_unpacked_init(&up);
+    CHECK_INT(c, msgpack_unpack_next(&up, b.data, b.len, &off), MSGPACK_UNPACK_SUCCESS);
+    CHECK_INT(c, wire_decode_reply(&up.data, &back), 0);
+    CHECK(c, back.ok && back.has_acked && back.acked_ns == rep.acked_ns);
+    msgpack_unpacked_destroy(&up);
+    buf_free(&b);
+}
+
+CHECK_MAIN(CASE(shape_scanner), CASE(ack_round_trip), CASE(event_round_trip), CASE(raw_payload_is_bin), CASE(rejects_bad_frames),
            CASE(non_map_and_ping), CASE(reply_round_trip))

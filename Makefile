@@ -43,7 +43,8 @@ else
 endif
 
 COMMON_SRC := $(wildcard common/*.c)
-# chronicle-ship (team mode) is the only daemon linking libpq; the collector never does.
+# chronicle-ship and, for team mode (--database), chronicle-server link libpq;
+# the collector never does.
 SHIP_SRC := $(filter-out collector/ship/main.c,$(wildcard collector/ship/*.c))
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
@@ -97,8 +98,9 @@ $(BUILD)/chronicle-send: $(call obj,collector/send/main.c $(SEND_SRC) $(SEND_COM
 $(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl) -lpthread -lm
 
+$(BUILD)/obj/server/%.o: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) $(PQ_LIBS) -lm
 $(eval $(call dashboard_gen_rule,$(BUILD)))
 
 # The team schema (`chronicle team init`) is chronicle-ship's: the admin links it too.
@@ -133,8 +135,9 @@ $(LIB_SHIP): $(call obj,$(SHIP_SRC))
 	rm -f $@
 	ar rcs $@ $^
 
-TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl 2>/dev/null) $(WSLAY_LIBS) -lm
+TEST_LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl 2>/dev/null) $(WSLAY_LIBS) $(PQ_LIBS) -lm
 TEST_CC = @mkdir -p $(dir $@); $(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -Iserver -Iadmin -Icollector -Icollector/send -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests/test_server_%: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(LIB_SERVER) $(LIB)
 	$(TEST_CC)
 $(BUILD)/tests/test_http_%: tests/unit/test_http_%.c $(LIB_SERVER) $(LIB)

@@ -102,6 +102,7 @@ static const struct config_string string_settings[] = {
     {"CHRONICLE_CORS_ORIGIN", SFIELD(cors_origin), ""},
     {"CHRONICLE_REDACT_PATTERN", SFIELD(redact_pattern), ""},
     {"CHRONICLE_SHIP_TO", SFIELD(ship_to), ""},
+    {"CHRONICLE_DATABASE", SFIELD(database), ""},
     {"CHRONICLE_BUDGET_DAILY_USD", SFIELD(budget_daily_text), ""},
     {"CHRONICLE_BUDGET_MONTHLY_USD", SFIELD(budget_monthly_text), ""},
 };
@@ -629,7 +630,8 @@ void config_print(const struct chronicle_config *cfg, FILE *out)
         const char *v = (const char *)cfg + string_settings[i].offset;
         int secret = strstr(string_settings[i].env, "TOKEN") != NULL && *v;
         char masked[sizeof cfg->webhook_url];
-        if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to)) {
+        if (string_settings[i].offset == offsetof(struct chronicle_config, ship_to) ||
+            string_settings[i].offset == offsetof(struct chronicle_config, database)) {
             config_mask_conninfo(v, masked, sizeof masked);
             v = masked;
         } else if (string_settings[i].offset == offsetof(struct chronicle_config, webhook_url)) {

@@ -16,6 +16,7 @@
 #include "chronicle/clock.h"
 #include "chronicle/collector_state.h"
 #include "chronicle/ship_file.h"
+#include "team.h"
 
 /* How a collector_stats name becomes a Prometheus family. */
 struct stat_map {
@@ -407,6 +408,8 @@ void api_metrics(struct http_ctx *hc)
         if (src == SQLITE_OK && alerts_metrics(srv, &b) == SQLITE_NOMEM)
             rc = 1;
     }
+    if (srv->team != NULL) /* team mode (team_route.c) */
+        rc |= team_metrics(srv, &b) != 0;
     stat_rows_free(&rows);
     if (rc != 0) {
         buf_free(&b);

@@ -17,6 +17,7 @@
 #include "chronicle/event_type.h"
 #include "http_query.h"
 #include "row_json.h"
+#include "session_filters.h"
 #include "sql_build.h"
 
 static const char *const session_keys[] = {"status", "state", "project", "cwd", "since",
@@ -32,7 +33,7 @@ static const struct { const char *key, *order; } sorts[] = {
 
 /* The state filter (GET /api/sessions?state=...), same rule as
  * session_state_shown(). */
-static int state_sql(struct sqlb *sb, const char *state, int64_t cutoff)
+int session_state_sql(struct sqlb *sb, const char *state, int64_t cutoff)
 {
     if (strcmp(state, "working") == 0 || strcmp(state, "idle") == 0) {
         sqlb_sql(sb, state[0] == 'w' ? "(state = 'working' AND last_seen_ns >= "
@@ -52,8 +53,8 @@ static int state_sql(struct sqlb *sb, const char *state, int64_t cutoff)
 
 /* " AND (a OR b ...)" for a list filter, each value through fn; returns
  * the first value fn refuses, else NULL. */
-static const char *or_filter(struct sqlb *sb, const char *const *vals, size_t n,
-                             int (*fn)(struct sqlb *, const char *, int64_t), int64_t cutoff)
+const char *session_or_filter(struct sqlb *sb, const char *const *vals, size_t n,
+                              int (*fn)(struct sqlb *, const char *, int64_t), int64_t cutoff)
 {
     if (n == 0)
         return NULL;
@@ -70,7 +71,7 @@ static const char *or_filter(struct sqlb *sb, const char *const *vals, size_t n,
 
 /* The filters other than state and status, shared by the list and its
  * state_counts. */
-static void other_filters(struct sqlb *sb, const struct query *q, int64_t since)
+void session_other_filters(struct sqlb *sb, const struct query *q, int64_t since)
 {
     const char *project = query_get(q, "project");
     if (project != NULL) {
@@ -110,7 +111,7 @@ static int state_counts(sqlite3 *db, const struct query *q, int64_t since, int64
     sqlb_sql(&sb, "SELECT CASE WHEN state = 'working' AND last_seen_ns < ");
     sqlb_int(&sb, cutoff);
     sqlb_sql(&sb, " THEN 'idle' ELSE state END, awaiting_reason, count(*) FROM sessions WHERE 1");
-    other_filters(&sb, q, since);
+    session_other_filters(&sb, q, since);
     sqlb_sql(&sb, " GROUP BY 1, 2");
     sqlite3_stmt *st = NULL;
     int rc = sqlb_prepare(&sb, db, &st);
@@ -138,7 +139,7 @@ static int state_counts(sqlite3 *db, const struct query *q, int64_t since, int64
     return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-static int status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
+int session_status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
 {
     if (strcmp(status, "ended") == 0) {
         sqlb_sql(sb, "(state = 'ended')");
@@ -200,18 +201,18 @@ void api_sessions(struct http_ctx *hc)
         }
     }
     sqlb_sql(&sb, "SELECT " SESSION_COLUMNS " FROM sessions WHERE 1");
-    const char *bad = or_filter(&sb, statuses, nstatus, status_sql, cutoff);
+    const char *bad = session_or_filter(&sb, statuses, nstatus, session_status_sql, cutoff);
     if (bad != NULL) {
         http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
                          "awaiting_input, idle or ended, got '%.64s'", bad);
         goto out;
     }
-    if ((bad = or_filter(&sb, states, nstate, state_sql, cutoff)) != NULL) {
+    if ((bad = session_or_filter(&sb, states, nstate, session_state_sql, cutoff)) != NULL) {
         http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
                          "awaiting_input, failed or ended, got '%.64s'", bad);
         goto out;
     }
-    other_filters(&sb, &q, since);
+    session_other_filters(&sb, &q, since);
     sqlb_sql(&sb, " ORDER BY ");
     sqlb_sql(&sb, order);
     sqlb_sql(&sb, " LIMIT ");

@@ -1,6 +1,7 @@
 /* http_reply.c - JSON, text and error answers with the headers every answer
  * carries. */
 #include "server.h"
+#include "team.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,6 +161,8 @@ void http_reply_text(struct http_ctx *hc, int status, const char *ctype, const c
 
 int http_reply_if_no_db(struct http_ctx *hc)
 {
+    if (hc->srv->team != NULL)
+        return team_reply_if_down(hc);
     if (hc->srv->db.h != NULL)
         return 0;
     http_reply_error(hc, 503, "database_unavailable",

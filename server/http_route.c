@@ -19,6 +19,7 @@
 #include "http_query.h"
 #include "chronicle/log.h"
 #include "static_serve.h"
+#include "team.h"
 #include "ws_message.h"
 
 #define MAX_URI_BYTES 8192
@@ -230,7 +231,9 @@ static void dispatch(struct http_ctx *hc)
         goto out;
     /* The one write: an acknowledgement, POST only (api_alerts.c). */
     if (hc->route == ROUTE_ALERT_ACK) {
-        if (cmd != EVHTTP_REQ_POST) {
+        if (hc->srv->team != NULL) { /* team mode: alerts are each machine's (501) */
+            team_dispatch(hc, path);
+        } else if (cmd != EVHTTP_REQ_POST) {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
             http_reply_error(hc, 405, "method_not_allowed", "acknowledge with POST");
         } else {
@@ -245,6 +248,10 @@ static void dispatch(struct http_ctx *hc)
     }
     if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
         http_reply_error(hc, 413, "body_not_allowed", "GET requests take no body");
+        goto out;
+    }
+    if (hc->srv->team != NULL) { /* team mode: PostgreSQL (team_route.c) */
+        team_dispatch(hc, path);
         goto out;
     }
     switch (hc->route) {

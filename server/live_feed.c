@@ -32,6 +32,7 @@
 #include "ws_message.h"
 #include "row_json.h"
 #include "server.h"
+#include "team.h"
 #include "ws_conn.h"
 
 #define FANOUT_BATCH 1000
@@ -322,6 +323,10 @@ static void on_more(evutil_socket_t fd, short what, void *arg)
 
 void live_feed_poll(struct live_feed *f)
 {
+    if (f->srv->team != NULL) { /* team mode: the rows come from PostgreSQL */
+        team_feed_poll(f->srv->team);
+        return;
+    }
     if (f->srv->db.h == NULL || event_pending(f->more_ev, EV_TIMEOUT, NULL))
         return; /* a batch is already scheduled and will read everything */
     int64_t v;
@@ -378,6 +383,12 @@ static int replay(struct live_feed *f, struct subscriber *c, int64_t after)
     if (after >= f->last_id) {
         c->cursor = after; /* ahead of us (or level): deliver only what is newer */
         return 0;
+    }
+    if (f->srv->team != NULL) { /* team mode: the same replay from PostgreSQL */
+        c->cursor = after;
+        int trc = team_feed_replay(f->srv->team, c, after, f->last_id, f->srv->cfg.ws_replay_max);
+        c->cursor = f->last_id > c->cursor ? f->last_id : c->cursor;
+        return trc == 0 ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(f->srv->db.h,
@@ -715,3 +726,40 @@ void live_feed_upgrade(struct http_ctx *hc)
         ws_conn_close(c->ws, WS_CLOSE_INTERNAL_ERROR, "replay failed");
     ws_conn_flush(c->ws);
 }
+
+/* ---- team mode's source (team_feed.c) ---------------------------------- */
+
+void live_feed_publish_event(struct live_feed *f, int64_t id, const char *sid, const char *type,
+                             const unsigned char *frame, size_t flen)
+{
+    f->last_id = id;
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        deliver(c, id, sid, type, frame, flen);
+}
+
+void live_feed_publish_session(struct live_feed *f, int64_t last_event_id, const char *sid,
+                               const char *msg, size_t len)
+{
+    f->last_session_eid = last_event_id;
+    for (struct subscriber *c = f->subs; c; c = c->next)
+        if (c->gap_from == 0 && ws_filters_match_session(&c->filters, sid) &&
+            ws_conn_backlog(c->ws) < client_cap(f))
+            ws_conn_send_text(c->ws, msg, len);
+}
+
+void live_feed_deliver_to(struct subscriber *c, int64_t id, const char *sid, const char *type,
+                          const unsigned char *frame, size_t flen)
+{
+    deliver(c, id, sid, type, frame, flen);
+}
+
+void live_feed_send_to(struct subscriber *c, const char *msg, size_t len)
+{
+    ws_conn_send_text(c->ws, msg, len);
+}
+
+int64_t live_feed_last_id(const struct live_feed *f) { return f->last_id; }
+void live_feed_set_last_id(struct live_feed *f, int64_t id) { f->last_id = id; }
+int live_feed_has_subscribers(const struct live_feed *f) { return f->subs != NULL; }
+int live_feed_batch_rows(const struct live_feed *f) { return batch_rows(f); }
+void live_feed_flush(struct live_feed *f) { flush_all(f); }

@@ -1,10 +1,11 @@
 /*
  * main.c - chronicle-server: the read-only query server.
  *
- *   chronicle-server [--port N] [--bind ADDR]
+ *   chronicle-server [--port N] [--bind ADDR] [--database postgresql://...]
  *
  * Serves the REST API, /metrics and the /ws live feed from the collector's
- * database.  Foreground, logs to stderr, exits 0 after SIGTERM/SIGINT (open
+ * database, or with --database (team mode, team.h) from the team
+ * PostgreSQL.  Foreground, logs to stderr, exits 0 after SIGTERM/SIGINT (open
  * WebSockets are closed with 1001 first).
  */
 #include <errno.h>
@@ -22,18 +23,22 @@
 #include "chronicle/log.h"
 #include "server.h"
 #include "server_token.h"
+#include "team.h"
 
 #define DB_RETRY_MS 250
 #define SHUTDOWN_GRACE_MS 2000
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chronicle-server [--port N] [--bind ADDR] [--no-token]\n"
+    fprintf(out, "usage: chronicle-server [--port N] [--bind ADDR] [--no-token] [--database URL]\n"
                  "  --port N     TCP port (default CHRONICLE_PORT or 8510; 0 picks a free one)\n"
                  "  --bind ADDR  numeric address to listen on (default CHRONICLE_BIND or "
                  "127.0.0.1)\n"
                  "  --no-token   serve without a token: every local user can read every event\n"
                  "               (single-user machines only; refused off loopback)\n"
+                 "  --database URL  team mode: serve the team PostgreSQL (a postgresql:// URI or\n"
+                 "               libpq conninfo; default CHRONICLE_DATABASE, else the local\n"
+                 "               SQLite database).  Password from ~/.pgpass; docs/TEAM.md\n"
                  "Every request but /health needs the token: CHRONICLE_TOKEN, else the one in\n"
                  "$CHRONICLE_HOME/server.token (made on the first start).  `chronicle open`\n"
                  "opens the dashboard with it.\n"
@@ -56,6 +61,16 @@ static int parse_args(int argc, char **argv, struct server *srv)
         }
         if (strcmp(a, "--no-token") == 0) {
             srv->no_token = 1;
+            continue;
+        }
+        if (strcmp(a, "--database") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (*v == '\0' || strlen(v) >= sizeof srv->cfg.database) {
+                log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "--database: empty or longer than %zu bytes",
+                        sizeof srv->cfg.database - 1);
+                return -1;
+            }
+            strcpy(srv->cfg.database, v);
             continue;
         }
         if ((strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0) && i + 1 < argc) {
@@ -270,6 +285,8 @@ static void teardown(struct server *srv)
      * them from under the feed. */
     live_feed_free(srv->feed);
     srv->feed = NULL;
+    team_free(srv->team);
+    srv->team = NULL;
     srv->bound = NULL; /* freed by evhttp_free, whose connection close callbacks run after */
     srv->shutting_down = 1;
     if (srv->http) evhttp_free(srv->http);
@@ -345,8 +362,14 @@ int main(int argc, char **argv)
     if (a != 0)
         return a > 0 ? 0 : 2;
     srv.loopback = guard_is_loopback(srv.cfg.bind);
-    if (resolve_token(&srv) != 0)
+    if (srv.cfg.database[0] != '\0' && (srv.team = team_new(&srv, err, sizeof err)) == NULL) {
+        log_msg(SERVER_TAG, LOG_LEVEL_ERROR, "%s", err);
         return 2;
+    }
+    if (resolve_token(&srv) != 0) {
+        team_free(srv.team);
+        return 2;
+    }
     load_pricing(&srv);
     /* The collector's redaction, for transcript text read at request time
      * (never stored, so never redacted on the way in). */
@@ -364,9 +387,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     int rc = 1;
-    if (setup(&srv) == 0) {
+    if (setup(&srv) == 0 && (srv.team == NULL || team_start(srv.team) == 0)) {
         int logged = 0;
-        try_open(&srv, &logged);
+        if (srv.team == NULL)
+            try_open(&srv, &logged);
         log_msg(SERVER_TAG, LOG_LEVEL_INFO, "listening on %s port %d", srv.cfg.bind, srv.port);
         if (event_base_dispatch(srv.base) == 0 || srv.shutting_down)
             rc = 0;

@@ -49,47 +49,54 @@ void iso8601_ms(int64_t ns, char out[32])
 
 /* jansson's json_object_set_new() reports ENOMEM by returning -1; the
  * converters OR these results together and give up once at the end. */
-static int set_text(json_t *o, const char *key, sqlite3_stmt *st, int col)
+static int set_text(json_t *o, const char *key, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return json_object_set_new(o, key, json_null());
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
     /* Invalid UTF-8 in a column would make jansson refuse the string; a
      * null is better than a missing field. */
-    json_t *v = s ? json_stringn(s, (size_t)n) : NULL;
+    json_t *v = s ? json_stringn(s, n) : NULL;
     return json_object_set_new(o, key, v ? v : json_null());
 }
 
-static int set_int(json_t *o, const char *key, sqlite3_stmt *st, int col)
+static int set_int(json_t *o, const char *key, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return json_object_set_new(o, key, json_null());
-    return json_object_set_new(o, key, json_integer(sqlite3_column_int64(st, col)));
+    return json_object_set_new(o, key, json_integer(st->i64(st, col)));
 }
 
-int json_set_time(json_t *obj, const char *key, sqlite3_stmt *st, int col)
+int json_set_time_src(json_t *obj, const char *key, struct row_src *st, int col)
 {
     char ms_key[64];
     snprintf(ms_key, sizeof ms_key, "%s_ms", key);
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return json_object_set_new(obj, key, json_null()) |
                json_object_set_new(obj, ms_key, json_null());
-    int64_t ns = sqlite3_column_int64(st, col);
+    int64_t ns = st->i64(st, col);
     char iso[32];
     iso8601_ms(ns, iso);
     return json_object_set_new(obj, key, json_string(iso)) |
            json_object_set_new(obj, ms_key, json_integer(ns / 1000000));
 }
 
-static json_t *uid_hex(sqlite3_stmt *st, int col)
+int json_set_time(json_t *obj, const char *key, sqlite3_stmt *st, int col)
 {
-    const unsigned char *b = sqlite3_column_blob(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    if (b == NULL || n <= 0 || n > 64)
+    struct row_src r;
+    row_src_sqlite(&r, st);
+    return json_set_time_src(obj, key, &r, col);
+}
+
+static json_t *uid_hex(struct row_src *st, int col)
+{
+    size_t n = 0;
+    const unsigned char *b = st->blob(st, col, &n);
+    if (b == NULL || n == 0 || n > 64)
         return json_null();
     char hex[129];
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         snprintf(hex + 2 * i, 3, "%02x", b[i]);
     return json_string(hex);
 }
@@ -135,12 +142,12 @@ static const struct col_shape event_shape[] = {
 #define EVENT_SHAPE_BRIEF 15 /* rows of EVENT_COLUMNS */
 #define N_SHAPE (sizeof event_shape / sizeof event_shape[0])
 
-static json_t *payload_value(sqlite3_stmt *st, int col)
+static json_t *payload_value(struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return json_null();
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
     json_error_t e;
     /* Stored payloads are valid JSON, but jansson cannot hold integers past
      * 64 bits: such a payload is served as its text instead of failing. */
@@ -159,7 +166,7 @@ static json_t *flags_value(int64_t flags)
                      (flags & 2) != 0, "redacted", (flags & 4) != 0);
 }
 
-json_t *event_json(sqlite3_stmt *st, int full)
+json_t *event_json_src(struct row_src *st, int full)
 {
     json_t *o = json_object();
     if (o == NULL)
@@ -171,10 +178,10 @@ json_t *event_json(sqlite3_stmt *st, int full)
         switch (c->kind) {
         case K_INT: bad |= set_int(o, c->key, st, c->col); break;
         case K_TEXT: bad |= set_text(o, c->key, st, c->col); break;
-        case K_TIME: bad |= json_set_time(o, c->key, st, c->col); break;
+        case K_TIME: bad |= json_set_time_src(o, c->key, st, c->col); break;
         case K_UID: bad |= json_object_set_new(o, c->key, uid_hex(st, c->col)); break;
         case K_FLAGS:
-            bad |= json_object_set_new(o, c->key, flags_value(sqlite3_column_int64(st, c->col)));
+            bad |= json_object_set_new(o, c->key, flags_value(st->i64(st, c->col)));
             break;
         case K_PAYLOAD: bad |= json_object_set_new(o, c->key, payload_value(st, c->col)); break;
         }
@@ -186,52 +193,59 @@ json_t *event_json(sqlite3_stmt *st, int full)
     return o;
 }
 
+json_t *event_json(sqlite3_stmt *st, int full)
+{
+    struct row_src r;
+    row_src_sqlite(&r, st);
+    return event_json_src(&r, full);
+}
+
 /* ---- the same as text ------------------------------------------------- */
 
-static int text_of(struct buf *b, sqlite3_stmt *st, int col)
+static int text_of(struct buf *b, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return jt_null(b);
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
     /* As set_text: invalid UTF-8 would not be JSON; a null is better. */
     if (s == NULL || !utf8_valid((const uint8_t *)s, n))
         return jt_null(b);
     return jt_str(b, s, n);
 }
 
-static int int_of(struct buf *b, sqlite3_stmt *st, int col)
+static int int_of(struct buf *b, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return jt_null(b);
-    return jt_int(b, sqlite3_column_int64(st, col));
+    return jt_int(b, st->i64(st, col));
 }
 
-static int time_of(struct buf *b, const char *ms_key, sqlite3_stmt *st, int col)
+static int time_of(struct buf *b, const char *ms_key, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return jt_null(b) | jt_key(b, ms_key, 0) | jt_null(b);
-    int64_t ns = sqlite3_column_int64(st, col);
+    int64_t ns = st->i64(st, col);
     char iso[32];
     iso8601_ms(ns, iso);
     return jt_str(b, iso, strlen(iso)) | jt_key(b, ms_key, 0) | jt_int(b, ns / 1000000);
 }
 
-static int uid_of(struct buf *b, sqlite3_stmt *st, int col)
+static int uid_of(struct buf *b, struct row_src *st, int col)
 {
-    const unsigned char *u = sqlite3_column_blob(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    if (u == NULL || n <= 0 || n > 64)
+    size_t n = 0;
+    const unsigned char *u = st->blob(st, col, &n);
+    if (u == NULL || n == 0 || n > 64)
         return jt_null(b);
     static const char digits[] = "0123456789abcdef";
     char hex[130];
     hex[0] = '"';
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         hex[1 + 2 * i] = digits[u[i] >> 4];
         hex[2 + 2 * i] = digits[u[i] & 15];
     }
     hex[1 + 2 * n] = '"';
-    return buf_append(b, hex, (size_t)n * 2 + 2);
+    return buf_append(b, hex, n * 2 + 2);
 }
 
 static int flags_of(struct buf *b, int64_t flags)
@@ -245,12 +259,12 @@ static int flags_of(struct buf *b, int64_t flags)
 /* The stored payload as it is: the collector validated it as JSON on the
  * way in.  Only a payload that is not valid UTF-8 (a database written before
  * that check) falls back to the parsing path. */
-static int payload_of(struct buf *b, sqlite3_stmt *st, int col)
+static int payload_of(struct buf *b, struct row_src *st, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    if (st->is_null(st, col))
         return jt_null(b);
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
     /* The payload is stored as the hook sent it, with its newline: the
      * whitespace around the value is left out, the value is kept exactly. */
     while (s != NULL && n > 0 && strchr(" \t\r\n", *s) != NULL)
@@ -267,7 +281,7 @@ static int payload_of(struct buf *b, sqlite3_stmt *st, int col)
     return rc;
 }
 
-int event_text(struct buf *b, sqlite3_stmt *st, int full)
+int event_text_src(struct buf *b, struct row_src *st, int full)
 {
     size_t n = full ? N_SHAPE : EVENT_SHAPE_BRIEF;
     int bad = buf_append(b, "{", 1);
@@ -279,11 +293,18 @@ int event_text(struct buf *b, sqlite3_stmt *st, int full)
         case K_TEXT: bad |= text_of(b, st, c->col); break;
         case K_TIME: bad |= time_of(b, c->ms_key, st, c->col); break;
         case K_UID: bad |= uid_of(b, st, c->col); break;
-        case K_FLAGS: bad |= flags_of(b, sqlite3_column_int64(st, c->col)); break;
+        case K_FLAGS: bad |= flags_of(b, st->i64(st, c->col)); break;
         case K_PAYLOAD: bad |= payload_of(b, st, c->col); break;
         }
     }
     return bad | buf_append(b, "}", 1) ? -1 : 0;
+}
+
+int event_text(struct buf *b, sqlite3_stmt *st, int full)
+{
+    struct row_src r;
+    row_src_sqlite(&r, st);
+    return event_text_src(b, &r, full);
 }
 
 const char *session_state_shown(const char *stored, int64_t last_seen_ns, int64_t now_ns,
@@ -308,10 +329,11 @@ const char *session_status(const char *shown)
 
 /* state_detail is JSON object text written by the collector: passed on as
  * an object, or null. */
-static int set_detail(json_t *o, sqlite3_stmt *st, int col)
+static int set_detail(json_t *o, struct row_src *st, int col)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    json_t *v = s ? json_loadb(s, (size_t)sqlite3_column_bytes(st, col), 0, NULL) : NULL;
+    size_t n = 0;
+    const char *s = st->text(st, col, &n);
+    json_t *v = s ? json_loadb(s, n, 0, NULL) : NULL;
     if (v != NULL && !json_is_object(v)) {
         json_decref(v);
         v = NULL;
@@ -328,27 +350,29 @@ static int set_time_ns(json_t *o, const char *key, int64_t ns)
            json_object_set_new(o, ms_key, json_integer(ns / 1000000));
 }
 
-json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
+json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, int local_pids)
 {
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
-    const char *stored = (const char *)sqlite3_column_text(st, 13);
-    int64_t last_seen = sqlite3_column_int64(st, 2);
+    size_t len;
+    const char *stored = st->text(st, 13, &len);
+    int64_t last_seen = st->i64(st, 2);
     const char *state = session_state_shown(stored, last_seen, now_ns, idle_ns);
-    int64_t since = sqlite3_column_type(st, 21) == SQLITE_INTEGER ? sqlite3_column_int64(st, 21)
-                                                                  : last_seen;
+    int64_t since = !st->is_null(st, 21) ? st->i64(st, 21) : last_seen;
     if (strcmp(state, "idle") == 0)
         since = last_seen + idle_ns; /* idle began when the quiet passed idle_after_s */
     /* The collector ends sessions whose Claude Code process is gone
      * (end_reason process_gone) every few seconds; in between, the same
      * rule here (only ESRCH counts: EPERM says nothing). */
-    const char *end_reason = (const char *)sqlite3_column_text(st, 9);
+    const char *end_reason = st->text(st, 9, &len);
     int inferred = strcmp(state, "ended") == 0 && end_reason != NULL &&
                    strcmp(end_reason, "process_gone") == 0;
     int inferred_now = 0;
-    if (strcmp(state, "ended") != 0 && sqlite3_column_type(st, 14) == SQLITE_INTEGER) {
-        int64_t pid = sqlite3_column_int64(st, 14);
+    /* local_pids: a claude_pid of another machine (team mode) says nothing
+     * about this machine's processes. */
+    if (local_pids && strcmp(state, "ended") != 0 && !st->is_null(st, 14)) {
+        int64_t pid = st->i64(st, 14);
         if (pid > 1 && pid < INT32_MAX && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
             state = "ended";
             inferred = inferred_now = 1;
@@ -356,11 +380,11 @@ json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
         }
     }
     json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I}",
-                               "events", (json_int_t)sqlite3_column_int64(st, 15),
-                               "tool_calls", (json_int_t)sqlite3_column_int64(st, 16),
-                               "errors", (json_int_t)sqlite3_column_int64(st, 17),
-                               "prompts", (json_int_t)sqlite3_column_int64(st, 18),
-                               "subagents", (json_int_t)sqlite3_column_int64(st, 19));
+                               "events", (json_int_t)st->i64(st, 15),
+                               "tool_calls", (json_int_t)st->i64(st, 16),
+                               "errors", (json_int_t)st->i64(st, 17),
+                               "prompts", (json_int_t)st->i64(st, 18),
+                               "subagents", (json_int_t)st->i64(st, 19));
     int awaiting = strcmp(state, "awaiting_input") == 0;
     int bad = set_text(o, "session_id", st, 0) |
               json_object_set_new(o, "status", json_string(session_status(state))) |
@@ -371,14 +395,14 @@ json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
               (inferred_now ? json_object_set_new(o, "state_detail", json_null())
                             : set_detail(o, st, 22)) |
               set_text(o, "title", st, 23) | set_text(o, "title_source", st, 24) |
-              json_set_time(o, "first_seen", st, 1) |
-              json_set_time(o, "last_seen", st, 2) | set_text(o, "cwd", st, 3) |
+              json_set_time_src(o, "first_seen", st, 1) |
+              json_set_time_src(o, "last_seen", st, 2) | set_text(o, "cwd", st, 3) |
               set_text(o, "project", st, 4) | set_text(o, "model", st, 5) |
               set_text(o, "source", st, 6) | set_text(o, "permission_mode", st, 7) |
               set_text(o, "transcript_path", st, 8) |
               (inferred_now ? json_object_set_new(o, "end_reason", json_string("process_gone"))
                             : set_text(o, "end_reason", st, 9)) |
-              json_set_time(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
+              json_set_time_src(o, "ended", st, 10) | set_text(o, "last_event_type", st, 11) |
               set_int(o, "last_event_id", st, 12) | set_int(o, "claude_pid", st, 14) |
               json_object_set_new(o, "counts", counts) |
               json_object_set_new(o, "ended_inferred", json_boolean(inferred));
@@ -387,4 +411,50 @@ json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
         return NULL;
     }
     return o;
+}
+
+json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns)
+{
+    struct row_src r;
+    row_src_sqlite(&r, st);
+    return session_json_src(&r, now_ns, idle_ns, 1);
+}
+
+/* ---- row_src over an SQLite statement ---------------------------------- */
+
+static int sq_is_null(struct row_src *r, int col)
+{
+    return sqlite3_column_type((sqlite3_stmt *)r->h, col) == SQLITE_NULL;
+}
+
+static int64_t sq_i64(struct row_src *r, int col)
+{
+    return sqlite3_column_int64((sqlite3_stmt *)r->h, col);
+}
+
+static const char *sq_text(struct row_src *r, int col, size_t *len)
+{
+    sqlite3_stmt *st = (sqlite3_stmt *)r->h;
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    *len = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    return s;
+}
+
+static const unsigned char *sq_blob(struct row_src *r, int col, size_t *len)
+{
+    sqlite3_stmt *st = (sqlite3_stmt *)r->h;
+    const unsigned char *b = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    *len = n > 0 ? (size_t)n : 0;
+    return b;
+}
+
+void row_src_sqlite(struct row_src *r, sqlite3_stmt *st)
+{
+    r->h = st;
+    r->row = 0;
+    r->is_null = sq_is_null;
+    r->i64 = sq_i64;
+    r->text = sq_text;
+    r->blob = sq_blob;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "chronicle/buf.h"
+#include "row_src.h"
 
 #define EVENT_COLUMNS                                                                   \
     "id, event_uid, session_id, event_type, ts_ns, stored_ns, tool_name, tool_use_id, " \
@@ -57,5 +58,13 @@ const char *session_status(const char *state_shown);
 
 /* Session row (SESSION_COLUMNS). */
 json_t *session_json(sqlite3_stmt *st, int64_t now_ns, int64_t idle_ns);
+
+/* The same from any database's row (row_src.h): the team server's path.
+ * local_pids: whether claude_pid is a process of this machine (a session
+ * whose process is gone is then "ended"); never for other machines' rows. */
+int event_text_src(struct buf *b, struct row_src *st, int full);
+json_t *event_json_src(struct row_src *st, int full);
+int json_set_time_src(json_t *obj, const char *key, struct row_src *st, int col);
+json_t *session_json_src(struct row_src *st, int64_t now_ns, int64_t idle_ns, int local_pids);
 
 #endif

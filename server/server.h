@@ -93,6 +93,7 @@ int64_t db_read_stat(struct db_read *d, const char *name, const char *label, int
 
 struct live_feed;
 struct conn_slot;
+struct team;
 
 #define CONN_FRESH_MAX 64    /* accepts in one loop turn */
 #define CONN_PAUSE_FULL 1    /* accepting is off: the cap is reached */
@@ -128,6 +129,7 @@ struct server {
     struct conns conns;    /* every accepted connection (HTTP + WebSocket); http_conn.c */
     int port;              /* the port actually bound (--port 0 picks one) */
     struct pricing pricing;           /* owned: share/pricing.tsv, empty when not found */
+    struct team *team;                /* owned: team mode (--database, team.h); NULL locally */
     char pricing_file[PATH_MAX];      /* where it came from, "" when none */
     struct redact_rules redact;       /* owned: the collector's rules, applied to transcript
                                          text served (api_conversation.c) */

@@ -380,9 +380,14 @@ static const char *const migrations[] = {
     "  RETURN n_new;"
     " END $f$;"
     "REVOKE ALL ON FUNCTION chronicle.ship_events FROM PUBLIC;",
+    /* 2: the team server's reads (server/team_*.c): a session's events
+     * across machines newest first (/api/events?session_id=), one machine's
+     * events (?machine=).  Indexes only: every shipper writes on. */
+    "CREATE INDEX IF NOT EXISTS events_session_global ON chronicle.events (session_id, id);"
+    "CREATE INDEX IF NOT EXISTS events_machine_id ON chronicle.events (machine_id, id);",
 };
 
-static const int compat[] = {1};
+static const int compat[] = {1, 1};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -103,6 +103,7 @@ struct chronicle_config {
     double budget_monthly_usd;
     /* Team mode (chronicle-ship, docs/TEAM.md). */
     char ship_to[1024];     /* CHRONICLE_SHIP_TO: libpq URI or conninfo; "" = no shipping */
+    char database[1024];    /* CHRONICLE_DATABASE: the team server's PostgreSQL; "" = local SQLite */
     char webhook_url[4096];  /* CHRONICLE_WEBHOOK_URL: one or more, separated by spaces or commas */
     char webhook_format[16]; /* auto | json | slack | discord | ntfy */
     char dashboard_url[512]; /* link base in notifications; "" = http://bind:port/ */

@@ -5,8 +5,8 @@
 # reaches into them; the mains are left out.
 CC := clang
 FBUILD := build-fuzz
-PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libevent msgpack jansson 2>/dev/null)
-LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl 2>/dev/null) -lwslay -lm
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libevent msgpack jansson libpq 2>/dev/null)
+LIBS := $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl 2>/dev/null) -lwslay -lpq -lm
 FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude -Icollector \
          -Icollector/send -Icollector/ship -Iserver -Iadmin $(PKG_CFLAGS) -fsanitize=address,undefined
 SRC := $(wildcard common/*.c) $(filter-out collector/main.c,$(wildcard collector/*.c)) \

@@ -154,11 +154,17 @@ if grep -q "^server     up      http://127.0.0.1:$PORT/" <<<"$st" && grep -q "^c
     pass fresh_status_finds_server; else fail fresh_status_finds_server "$st"; fi
 
 # --- Ctrl-C -------------------------------------------------------------------------
+# What still runs in make run's pid namespace, for a stop that hangs.
+still_running() {
+    pgrep -a --ns "$pane_pid" --nslist pid 2>/dev/null | grep -v "^$pane_pid " | head -n 10 | tr '\n' ';'
+}
+t2=$(date +%s)
 $TM send-keys -t run C-c
 if wait_for 30 dead; then
+    echo "NOTE fresh: Ctrl-C stopped make run in $(( $(date +%s) - t2 )) s"
     expect_eq fresh_ctrl_c_status "$($TM display -p -t run 'status=#{pane_dead_status} signal=#{pane_dead_signal}')" "status=0 signal="
 else
-    fail fresh_ctrl_c_status "still running: $(out | tail -n 5)"
+    fail fresh_ctrl_c_status "still running after 30 s: $(still_running) output: $(out | tail -n 5)"
 fi
 if out | grep -q 'Interrupt\|Error'; then fail fresh_ctrl_c_quiet "$(out | tail -n 6)"; else pass fresh_ctrl_c_quiet; fi
 echo "NOTE fresh: $(( $(date +%s) - t0 )) s in all"

@@ -55,7 +55,7 @@ struct team {
     "session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, " \
     "transcript_path, end_reason, ended_ns, last_event_type, last_event_id, state, "        \
     "claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count, " \
-    "NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::text, machine_id, host, username"
+    "awaiting_reason, state_since_ns, state_detail, title, title_source, machine_id, host, username"
 #define TEAM_SESSION_N 25
 
 /* main.c: validates cfg.database (exit 2 on a bad value) and allocates. */

@@ -47,15 +47,16 @@ struct team {
 #define TEAM_EVENT_EXTRA ", machine_id, local_id, host, username"
 #define TEAM_EVENT_BRIEF_N 15
 #define TEAM_EVENT_FULL_N 23
-/* SESSION_COLUMNS: the state branch's columns (awaiting_reason,
- * state_since_ns, state_detail, title, title_source) are not in the team
- * schema yet (the shipper does not ship them): NULL, which row_json.c
- * shows as no reason, state_since = last_seen, no detail, no title. */
+/* SESSION_COLUMNS, then the team's identity.  The state columns
+ * (awaiting_reason .. title_source) are team schema 3, copied from the
+ * local rows by chronicle-ship (collector/ship/session_sync.h); NULL from a
+ * shipper older than that, which row_json.c shows as no reason,
+ * state_since = last_seen, no detail, no title. */
 #define TEAM_SESSION_COLUMNS                                                                  \
     "session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, " \
     "transcript_path, end_reason, ended_ns, last_event_type, last_event_id, state, "        \
     "claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count, " \
-    "NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::text, machine_id, host, username"
+    "awaiting_reason, state_since_ns, state_detail, title, title_source, machine_id, host, username"
 #define TEAM_SESSION_N 25
 
 /* main.c: validates cfg.database (exit 2 on a bad value) and allocates. */

@@ -28,48 +28,55 @@ static const char *const session_keys[] = {"status", "state", "project", "cwd", 
                                            "limit", "offset", "usage", "machine", "host", "user",
                                            NULL};
 
-/* As api_sessions.c; "waiting" differs: the team schema has no
- * state_since_ns yet (the shipper does not ship it), and the state_since
- * shown is then last_seen, so that is the order. */
+/* As api_sessions.c (team schema migration 3 has state_since_ns). */
 static const struct { const char *key, *order; } sorts[] = {
     {"last_seen", "last_seen_ns DESC, session_id DESC"},
     {"first_seen", "first_seen_ns DESC, session_id DESC"},
     {"events", "event_count DESC, session_id DESC"},
-    {"waiting", "last_seen_ns ASC, session_id ASC"},
+    /* longest in its state first; a row from a shipper older than schema 3
+     * has no state_since_ns: its last activity stands in */
+    {"waiting", "coalesce(state_since_ns, last_seen_ns) ASC, session_id ASC"},
 };
 
-/* api_sessions.c state_counts, with the identity filters; awaiting_reason
- * is not in the team schema yet, so the reasons count 0. */
+/* api_sessions.c state_counts, with the identity filters. */
 static int state_counts(struct team *t, const struct query *q, int64_t since, int64_t cutoff,
                         json_t **out, int *unavailable, char *err, size_t errlen)
 {
     static const char *const states[] = {"working", "idle", "awaiting_input", "failed", "ended"};
-    json_int_t n[5] = {0};
+    static const char *const reasons[] = {"permission", "idle_prompt", "turn_done",
+                                          "elicitation"};
+    json_int_t n[5] = {0}, nr[4] = {0};
     struct sqlb sb;
     sqlb_init(&sb);
     sqlb_sql(&sb, "SELECT CASE WHEN state = 'working' AND last_seen_ns < ");
     sqlb_int(&sb, cutoff);
-    sqlb_sql(&sb, " THEN 'idle' ELSE state END, count(*) FROM chronicle.sessions WHERE true");
+    sqlb_sql(&sb, " THEN 'idle' ELSE state END, awaiting_reason, count(*)"
+                  " FROM chronicle.sessions WHERE true");
     session_other_filters(&sb, q, since);
     if (team_identity_filters(&sb, q, err, errlen) != 0) {
         sqlb_free(&sb);
         *unavailable = 0;
         return -1;
     }
-    sqlb_sql(&sb, " GROUP BY 1");
+    sqlb_sql(&sb, " GROUP BY 1, 2");
     PGresult *r = pg_db_query_sqlb(&t->db, &sb, unavailable, err, errlen);
     sqlb_free(&sb);
     if (r == NULL)
         return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        for (size_t k = 0; k < 5; k++)
-            if (strcmp(PQgetvalue(r, i, 0), states[k]) == 0)
-                n[k] += strtoll(PQgetvalue(r, i, 1), NULL, 10);
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *k = PQgetvalue(r, i, 0);
+        json_int_t c = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        for (size_t j = 0; j < 5; j++)
+            if (strcmp(k, states[j]) == 0)
+                n[j] += c;
+        for (size_t j = 0; !PQgetisnull(r, i, 1) && strcmp(k, "awaiting_input") == 0 && j < 4; j++)
+            if (strcmp(PQgetvalue(r, i, 1), reasons[j]) == 0)
+                nr[j] += c;
+    }
     PQclear(r);
     *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", states[0], n[0], states[1],
                      n[1], states[2], n[2], states[3], n[3], states[4], n[4], "awaiting_reasons",
-                     "permission", (json_int_t)0, "idle_prompt", (json_int_t)0, "turn_done",
-                     (json_int_t)0, "elicitation", (json_int_t)0);
+                     reasons[0], nr[0], reasons[1], nr[1], reasons[2], nr[2], reasons[3], nr[3]);
     if (*out == NULL) {
         *unavailable = 0;
         snprintf(err, errlen, "out of memory");

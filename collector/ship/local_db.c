@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { Q_EVENTS, Q_UID_AT, Q_MAX_ID, Q_OLDEST, Q_USAGE_VERSION, Q_USAGE, Q_STATS, Q_COUNT };
+enum { Q_EVENTS, Q_UID_AT, Q_MAX_ID, Q_OLDEST, Q_USAGE_VERSION, Q_USAGE, Q_STATS, Q_SESSIONS, Q_COUNT };
 
 static const char *const query_sql[Q_COUNT] = {
     [Q_EVENTS] =
@@ -23,6 +23,8 @@ static const char *const query_sql[Q_COUNT] = {
         " FROM usage WHERE (message_id, request_id) > (?1, ?2) ORDER BY message_id, request_id"
         " LIMIT ?3",
     [Q_STATS] = "SELECT name, label, value FROM collector_stats",
+    [Q_SESSIONS] = "SELECT session_id, state, awaiting_reason, state_detail, title, title_source,"
+                   " state_since_ns FROM sessions",
 };
 
 struct local_db {
@@ -235,6 +237,27 @@ int local_db_scan_stats(struct local_db *d,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = opt_text(st, 0), *label = opt_text(st, 1);
         if (name && fn(name, label ? label : "", sqlite3_column_int64(st, 2), ctx) != 0) {
+            snprintf(err, errlen, "out of memory");
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return fail(d, st, err, errlen);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int local_db_scan_sessions(struct local_db *d, int (*fn)(const struct local_session *s, void *ctx),
+                           void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = d->q[Q_SESSIONS];
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct local_session r = {opt_text(st, 0), opt_text(st, 1), opt_text(st, 2),
+                                  opt_text(st, 3), opt_text(st, 4), opt_text(st, 5),
+                                  opt_int(st, 6)};
+        if (fn(&r, ctx) != 0) {
             snprintf(err, errlen, "out of memory");
             sqlite3_reset(st);
             return -1;

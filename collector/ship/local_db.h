@@ -64,6 +64,18 @@ long local_db_scan_usage(struct local_db *d, char *after_msg, char *after_req, s
                          long max_rows, int (*fn)(const struct local_usage *u, void *ctx),
                          void *ctx, char *err, size_t errlen);
 
+/* One sessions row's state columns (local schema migration 4); strings
+ * valid during the call. */
+struct local_session {
+    const char *session_id, *state, *awaiting_reason, *state_detail, *title, *title_source;
+    int64_t state_since_ns; /* -1: NULL */
+};
+
+/* Calls fn for every sessions row.  0, or -1 with err (also when fn
+ * returns non-zero: out of memory). */
+int local_db_scan_sessions(struct local_db *d, int (*fn)(const struct local_session *s, void *ctx),
+                           void *ctx, char *err, size_t errlen);
+
 /* Calls fn for every collector_stats row.  0 or -1 with err. */
 int local_db_scan_stats(struct local_db *d,
                         int (*fn)(const char *name, const char *label, int64_t value, void *ctx),

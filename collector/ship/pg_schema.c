@@ -385,9 +385,20 @@ static const char *const migrations[] = {
      * events (?machine=).  Indexes only: every shipper writes on. */
     "CREATE INDEX IF NOT EXISTS events_session_global ON chronicle.events (session_id, id);"
     "CREATE INDEX IF NOT EXISTS events_machine_id ON chronicle.events (machine_id, id);",
+    /* 3: the session state the collector keeps (local schema migration 4,
+     * collector/session_state.c), shipped from the local sessions table by
+     * session_sync.c (ship_events leaves these columns alone).  Old
+     * shippers still write: compat stays 1.  The per-machine role's UPDATE
+     * grant and row-level policy are per table, so they cover these. */
+    "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS awaiting_reason text;"
+    "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS state_since_ns bigint;"
+    "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS state_detail text;" /* JSON object text */
+    "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS title text;"
+    "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS title_source text;"
+    "CREATE INDEX IF NOT EXISTS sessions_state ON chronicle.sessions (state, state_since_ns);",
 };
 
-static const int compat[] = {1, 1};
+static const int compat[] = {1, 1, 1};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -14,6 +14,7 @@
 
 #define TAG "chronicle-ship"
 #define USAGE_EVERY_NS (2 * NS_PER_S)
+#define SESSIONS_EVERY_NS (1 * NS_PER_S)
 #define STATS_EVERY_NS (10 * NS_PER_S)
 #define CURSOR_EVERY_NS (500 * NS_PER_MS)
 
@@ -53,6 +54,18 @@ static const char stats_sql[] =
     " SELECT $1, n, l, v, $5 FROM unnest($2::text[], $3::text[], $4::bigint[]) AS x(n, l, v)"
     " ON CONFLICT (machine_id, name, label) DO UPDATE SET value = excluded.value,"
     "  updated_ns = excluded.updated_ns";
+
+/* session_sync.h: the local state columns over PostgreSQL's, for the rows
+ * that differ (this machine's only: row-level security lets the machine
+ * role update no other). */
+static const char sessions_sql[] =
+    "UPDATE chronicle.sessions AS t SET state = x.st, awaiting_reason = x.ar,"
+    " state_since_ns = x.ss, state_detail = x.sd, title = x.ti, title_source = x.ts"
+    " FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],"
+    " $8::text[]) AS x(s, st, ar, ss, sd, ti, ts)"
+    " WHERE t.machine_id = $1 AND t.session_id = x.s AND x.st IS NOT NULL"
+    " AND (t.state, t.awaiting_reason, t.state_since_ns, t.state_detail, t.title, t.title_source)"
+    " IS DISTINCT FROM (x.st, x.ar, x.ss, x.sd, x.ti, x.ts)";
 
 static const char cursor_sql[] =
     "SELECT last_local_id, encode(uuid_send(last_event_uid), 'hex') FROM chronicle.ship_cursors"
@@ -121,6 +134,7 @@ void shipper_close(struct shipper *s)
     ship_batch_free(&s->batch);
     event_params_free(&s->params);
     usage_sync_free(&s->usage);
+    session_sync_free(&s->sessions);
 }
 
 int shipper_open_local(struct shipper *s)
@@ -307,6 +321,10 @@ int shipper_connect(struct shipper *s)
                                    PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
                                    PG_OID_TEXT_ARRAY, PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY,
                                    PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY}) != 0 ||
+        prepare(s, "ship_sessions", sessions_sql, 8,
+                (const unsigned[]){PG_OID_UUID, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
+                                   PG_OID_TEXT_ARRAY, PG_OID_INT8_ARRAY, PG_OID_TEXT_ARRAY,
+                                   PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY}) != 0 ||
         prepare(s, "ship_stats", stats_sql, 5,
                 (const unsigned[]){PG_OID_UUID, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
                                    PG_OID_INT8_ARRAY, PG_OID_INT8}) != 0 ||
@@ -319,6 +337,8 @@ int shipper_connect(struct shipper *s)
     s->limit = s->batch_max;
     s->degrade = 0;
     s->stats_hash = 0;
+    session_sync_forget(&s->sessions); /* maybe another database: send every session once */
+    s->sessions_checked_mono = 0;
     snprintf(s->state.phase, sizeof s->state.phase, "shipping");
     return 0;
 }
@@ -360,8 +380,13 @@ static void shipped(struct shipper *s, size_t n, int64_t inserted)
 {
     const struct ship_row *last = &s->batch.rows[n - 1];
     int64_t now = clock_wall_ns();
-    for (size_t i = 0; i < n; i++)
-        lag_hist_add(&s->lag, (now - s->batch.rows[i].stored_ns) / 1000);
+    for (size_t i = 0; i < n; i++) {
+        const struct ship_row *row = &s->batch.rows[i];
+        lag_hist_add(&s->lag, (now - row->stored_ns) / 1000);
+        if (row->off[SC_SESSION_ID]) /* ship_events may have rewritten its state */
+            session_sync_touch(&s->sessions, s->batch.arena.data + row->off[SC_SESSION_ID] - 1,
+                               row->len[SC_SESSION_ID]);
+    }
     s->cursor = last->local_id;
     memcpy(s->cursor_uid, last->event_uid, 16);
     s->cursor_dirty = 1;
@@ -466,6 +491,44 @@ static int ship_usage(struct shipper *s, enum ship_step *step)
     return 1;
 }
 
+/* The changed session state columns, every second (session_sync.h). */
+static int ship_sessions(struct shipper *s, int caught_up, enum ship_step *step)
+{
+    struct session_sync *u = &s->sessions;
+    char err[512];
+    int64_t now = clock_mono_ns();
+    if (!(caught_up && u->dirty) && s->sessions_checked_mono != 0 &&
+        now - s->sessions_checked_mono < SESSIONS_EVERY_NS)
+        return 0;
+    s->sessions_checked_mono = now;
+    long n = session_sync_page(u, s->local, err, sizeof err);
+    if (n < 0) {
+        shipper_fail(s, "%s", err);
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    const char *v[1 + SESSION_COLS];
+    int len[1 + SESSION_COLS];
+    v[0] = (const char *)s->machine;
+    len[0] = 16;
+    for (int i = 0; i < SESSION_COLS; i++) {
+        v[1 + i] = u->col[i].b.data;
+        len[1 + i] = (int)u->col[i].b.len;
+    }
+    PGresult *r = exec(s, "ship_sessions", 1 + SESSION_COLS, v, len, err, sizeof err);
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *step = failed(s, r, "shipping session state", 0, err);
+        return -1;
+    }
+    PQclear(r);
+    session_sync_committed(u);
+    if (n == SESSION_PAGE)
+        s->sessions_checked_mono = 0; /* more may be waiting */
+    *step = STEP_WORKED;
+    return 1;
+}
+
 /* The collector's counters and the shipper's own, every 10 s when changed. */
 struct stats_page {
     struct pg_array name, label, value;
@@ -536,7 +599,11 @@ enum ship_step shipper_step(struct shipper *s)
     if ((rc = ship_events(s, &step)) < 0)
         return step;
     worked |= rc;
+    int caught_up = rc == 0;
     if ((rc = ship_usage(s, &step)) < 0)
+        return step;
+    worked |= rc;
+    if ((rc = ship_sessions(s, caught_up, &step)) < 0)
         return step;
     worked |= rc;
     if ((rc = ship_stats(s, &step)) < 0)

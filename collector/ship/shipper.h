@@ -37,6 +37,7 @@
 #include "local_db.h"
 #include "pg_link.h"
 #include "ship_row.h"
+#include "session_sync.h"
 #include "usage_sync.h"
 
 struct shipper {
@@ -61,11 +62,13 @@ struct shipper {
     int64_t usage_synced_ns;
     int64_t stats_sent_mono;
     int64_t usage_checked_mono;
+    int64_t sessions_checked_mono;
     uint64_t stats_hash;
 
     struct ship_batch batch;
     struct event_params params;
     struct usage_sync usage;
+    struct session_sync sessions; /* state columns (session_sync.h) */
     struct lag_hist lag;
     struct ship_state state;     /* what ship.state shows */
 };

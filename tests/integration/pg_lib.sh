@@ -178,9 +178,20 @@ _same() {
     fi
 }
 
+# _same_soon NAME LOCAL_SQL PG_SQL: as _same, for what ships a moment after
+# the events (the session state columns, collector/ship/session_sync.h).
+_same_soon() {
+    local deadline=$(( $(date +%s%N) + 10000000000 ))
+    while [ "$(sql "$2")" != "$(pg_sql "$3")" ] && [ "$(date +%s%N)" -lt "$deadline" ]; do
+        sleep 0.1
+    done
+    _same "$@"
+}
+
 # compare_derived PREFIX [MACHINE_ID]: every table chronicle-ship fills holds
 # in PostgreSQL (for this machine) what the collector's own rules put in the
-# local database: events, sessions, tool calls, tool_stats, event counts.
+# local database: events, sessions (and their state columns), tool calls,
+# tool_stats, event counts.
 # Event ids are compared through local_id; an event without a host gets the
 # shipping machine's; a local ended_ns of 0 (what an
 # update leaves for "not ended") is NULL in PostgreSQL.
@@ -193,6 +204,9 @@ compare_derived() {
     _same "${p}_sessions" \
         "SELECT session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, transcript_path, end_reason, nullif(ended_ns, 0), last_event_type, (SELECT hex(event_uid) FROM events e WHERE e.id = s.last_event_id), state, claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count FROM sessions s ORDER BY 1" \
         "SELECT session_id, first_seen_ns, last_seen_ns, cwd, project, model, source, permission_mode, transcript_path, end_reason, ended_ns, last_event_type, (SELECT upper(encode(uuid_send(event_uid), 'hex')) FROM chronicle.events e WHERE e.id = s.last_event_id), state, claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count FROM chronicle.sessions s WHERE $w ORDER BY 1"
+    _same_soon "${p}_session_state" \
+        "SELECT session_id, state, awaiting_reason, state_since_ns, state_detail, title, title_source FROM sessions WHERE session_id <> '' ORDER BY 1" \
+        "SELECT session_id, state, awaiting_reason, state_since_ns, state_detail, title, title_source FROM chronicle.sessions WHERE $w ORDER BY 1"
     _same "${p}_tool_calls" \
         "SELECT tool_use_id, session_id, agent_id, tool_name, pre_event_id, post_event_id, started_ns, ended_ns, duration_ms, status FROM tool_calls ORDER BY 1" \
         "SELECT tool_use_id, session_id, agent_id, tool_name, (SELECT local_id FROM chronicle.events e WHERE e.id = t.pre_event_id), (SELECT local_id FROM chronicle.events e WHERE e.id = t.post_event_id), started_ns, ended_ns, duration_ms, status FROM chronicle.tool_calls t WHERE $w ORDER BY 1"

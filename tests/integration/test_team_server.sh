@@ -202,6 +202,53 @@ expect_eq resume_no_gap_no_double "$(printf '%s\n%s\n' "$ids1" "$ids2" | tr '\n'
     "$(pg_sql "SELECT string_agg(id::text, ',' ORDER BY id) || ',' FROM chronicle.events WHERE session_id = 'live'")"
 expect_eq resume_unique "$(printf '%s\n%s\n' "$ids1" "$ids2" | sort | uniq -d | wc -l)" 0
 
+# ---- session state from the collector's state machine (team schema 3) -------
+# A permission prompt on machine A (after a prompt: the title), a failed turn
+# on machine B: the team server shows the local rows' state, reason, since,
+# detail and title, counts the reasons and sorts by how long each waits.
+FX=/work/shared/fixtures/hooks
+[ -d "$FX" ] || FX=$ROOT/tests/fixtures/hooks
+jq -c '.session_id = "perm-a" | .prompt = "Fix the flaky login test" | .hook_event_name = "UserPromptSubmit"' "$FX/PermissionRequest.json" \
+    | CHRONICLE_HOME=$HOME_A "$SEND" UserPromptSubmit
+jq -c '.session_id = "perm-a"' "$FX/PermissionRequest.json" | CHRONICLE_HOME=$HOME_A "$SEND" PermissionRequest
+sleep 0.05
+jq -c '.session_id = "fail-b"' "$FX/StopFailure.json" | CHRONICLE_HOME=$HOME_B "$SEND" StopFailure
+local_row() { sqlite3 -batch "$1/chronicle.db" "SELECT $2 FROM sessions WHERE session_id = '$3'"; }
+wait_for 10 sh -c "[ \"\$(sqlite3 -batch '$HOME_B/chronicle.db' \"SELECT state FROM sessions WHERE session_id = 'fail-b'\")\" = failed ]" \
+    || fail state_local_failed "$(local_row "$HOME_B" state fail-b)"
+wait_pg 30 "SELECT string_agg(session_id || ':' || state || ':' || coalesce(awaiting_reason, '-'), ',' ORDER BY session_id) FROM chronicle.sessions WHERE session_id IN ('perm-a', 'fail-b') AND state_since_ns IS NOT NULL" \
+    "fail-b:failed:-,perm-a:awaiting_input:permission" && pass state_shipped \
+    || fail state_shipped "$(pg_sql "SELECT session_id, state, awaiting_reason, state_since_ns FROM chronicle.sessions WHERE session_id IN ('perm-a', 'fail-b')")"
+p=$(http_body "/api/sessions/perm-a")
+expect_eq state_permission "$(echo "$p" | jq -r '[.state, .awaiting_reason, .state_detail.tool_name, (.state_detail.tool_input | contains("git push")), .title, .title_source] | map(tostring) | join("|")')" \
+    "awaiting_input|permission|Bash|true|Fix the flaky login test|prompt"
+expect_eq state_detail_as_local "$(echo "$p" | jq -c .state_detail)" "$(local_row "$HOME_A" state_detail perm-a | jq -c .)"
+expect_eq state_since_as_local "$(echo "$p" | jq .state_since_ms)" "$(( $(local_row "$HOME_A" state_since_ns perm-a) / 1000000 ))"
+f=$(http_body "/api/sessions/fail-b?machine=$B")
+expect_eq state_failed "$(echo "$f" | jq -r '[.state, .awaiting_reason, (.state_detail.error | contains("rate_limit"))] | map(tostring) | join("|")')" "failed|null|true"
+c=$(http_body "/api/sessions?machine=$A")
+expect_eq state_counts_permission "$(echo "$c" | jq .state_counts.awaiting_reasons.permission)" 1
+expect_eq state_counts_reasons_local "$(echo "$c" | jq -c .state_counts.awaiting_reasons)" \
+    "$(sqlite3 -batch "$HOME_A/chronicle.db" "SELECT json_object('permission', sum(awaiting_reason = 'permission'), 'idle_prompt', sum(awaiting_reason = 'idle_prompt'), 'turn_done', sum(awaiting_reason = 'turn_done'), 'elicitation', sum(awaiting_reason = 'elicitation')) FROM sessions WHERE state = 'awaiting_input'")"
+expect_eq state_counts_failed "$(http_body "/api/sessions?machine=$B" | jq .state_counts.failed)" 1
+expect_eq state_filter_failed "$(http_body "/api/sessions?state=failed" | jq -r '[.sessions[].session_id] | join(",")')" fail-b
+w=$(http_body "/api/sessions?sort=waiting&limit=100")
+expect_eq sort_waiting_by_since "$(echo "$w" | jq '[.sessions[].state_since_ms] as $a | $a == ($a | sort) and ($a | all(. != null))')" true
+expect_eq sort_waiting_perm_before_fail "$(echo "$w" | jq -r '[.sessions[].session_id | select(. == "perm-a" or . == "fail-b")] | join(",")')" "perm-a,fail-b"
+# A change the next event makes ships too: the tool ran, perm-a works again.
+jq -c '.session_id = "perm-a" | .hook_event_name = "PostToolUse" | .tool_use_id = "toolu_perm" | .tool_response = {"stdout": "ok"}' "$FX/PermissionRequest.json" \
+    | CHRONICLE_HOME=$HOME_A "$SEND" PostToolUse
+wait_pg 30 "SELECT state || ':' || coalesce(awaiting_reason, '-') FROM chronicle.sessions WHERE session_id = 'perm-a'" "working:-" \
+    && pass state_change_shipped || fail state_change_shipped "$(pg_sql "SELECT state, awaiting_reason FROM chronicle.sessions WHERE session_id = 'perm-a'")"
+expect_eq state_working_api "$(http_body "/api/sessions/perm-a" | jq -r '[.state, .awaiting_reason, .title] | map(tostring) | join("|")')" "working|null|Fix the flaky login test"
+# The per-machine role updates its own sessions' state only (row-level security).
+ROLE_A=$(pg_sql "SELECT role_name FROM chronicle.machines WHERE machine_id = '$A'")
+if [ -n "$ROLE_A" ]; then
+    pg_sql_as "$ROLE_A" "UPDATE chronicle.sessions SET awaiting_reason = 'x' WHERE session_id = 'fail-b'" >/dev/null 2>&1
+    expect_eq state_role_own_rows "$(pg_sql_as "$ROLE_A" "UPDATE chronicle.sessions SET state_detail = state_detail, title = title WHERE session_id = 'perm-a' AND machine_id = '$A' RETURNING session_id" 2>&1)" perm-a
+    expect_eq state_rls_other_machine "$(pg_sql "SELECT coalesce(awaiting_reason, '-') FROM chronicle.sessions WHERE session_id = 'fail-b'")" -
+fi
+
 # ---- PostgreSQL stopped: 503 and degraded; started again: recovery ---------
 pg_stop_immediate
 wait_for 10 sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$SERVER_PORT/api/sessions) = 503 ]" \

@@ -443,18 +443,38 @@ static int insert_event(struct batch_writer *w, struct pending_event *p, int64_t
         p->duplicate = 0;
         p->row_id = sqlite3_last_insert_rowid(w->db);
     }
-    if (p->duplicate || search_text_empty(&p->search))
-        return SQLITE_OK;
-    st = w->st[ST_SEARCH_EVENT];
-    sqlite3_bind_int64(st, 1, p->row_id);
-    for (int i = 0; i < SEARCH_FIELDS; i++) {
-        const struct buf *t = &p->search.text[i];
-        if (t->len > 0)
-            sqlite3_bind_text(st, i + 2, t->data, (int)t->len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, i + 2);
+    return SQLITE_OK;
+}
+
+/* The batch's rows of the full-text index, the last writes before COMMIT.
+ * Why last: FTS5 writes its pending terms out as a new segment whenever a
+ * statement opens a savepoint (a statement journal) after the index
+ * joined the transaction, so index rows interleaved with the events' other
+ * statements (tool calls, counters, session upserts) cost a segment flush
+ * per event instead of one per commit: measured +42% commit time on the
+ * ingest-bench rows interleaved, docs/PERFORMANCE.md has the figure after.
+ * Still the events' own transaction, with the text extracted once, in
+ * pending_event_new. */
+static int index_batch(struct batch_writer *w, struct pending_event **events, size_t n)
+{
+    sqlite3_stmt *st = w->st[ST_SEARCH_EVENT];
+    for (size_t k = 0; k < n; k++) {
+        const struct pending_event *p = events[k];
+        if (p->duplicate || search_text_empty(&p->search))
+            continue;
+        sqlite3_bind_int64(st, 1, p->row_id);
+        for (int i = 0; i < SEARCH_FIELDS; i++) {
+            const struct buf *t = &p->search.text[i];
+            if (t->len > 0)
+                sqlite3_bind_text(st, i + 2, t->data, (int)t->len, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, i + 2);
+        }
+        int rc = step_reset(st);
+        if (rc != SQLITE_OK)
+            return rc;
     }
-    return step_reset(st);
+    return SQLITE_OK;
 }
 
 /* 1 when the event's type has any of the flags (chronicle/event_type.h). */
@@ -861,6 +881,8 @@ int batch_writer_commit(struct batch_writer *w, struct pending_event **events, s
             rc = stats_flush(stats, w->st[ST_STAT]);
             w->stats_flushed_mono = t0;
         }
+        if (rc == SQLITE_OK)
+            rc = index_batch(w, events, n);
         if (rc == SQLITE_OK)
             rc = step_reset(w->st[ST_COMMIT]);
         if (rc != SQLITE_OK)

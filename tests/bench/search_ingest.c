@@ -21,7 +21,7 @@
 #include "batch_writer.h"
 #include "bench_payload.h"
 #include "chronicle/search_text.h"
-#include "redact.h"
+#include "chronicle/redact.h"
 #include "search_corpus.h"
 
 #define BATCH 1024

@@ -7,7 +7,7 @@
  * event (the Claude Code process gone, a title read from the transcript).
  * So they are not derived from events in PostgreSQL but copied from the
  * local rows: the shipper keeps a fingerprint of each session's columns as
- * last committed (16 bytes a session, in memory), scans the local table
+ * last committed (24 bytes a session, in memory: fingerprints.h), scans the local table
  * every second and UPDATEs the PostgreSQL rows whose fingerprint changed.
  *
  * chronicle.ship_events also writes sessions.state from the events it
@@ -29,24 +29,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fingerprints.h"
 #include "local_db.h"
 #include "pg_array.h"
 
 #define SESSION_PAGE 1000 /* changed sessions per UPDATE; the rest go next round */
 #define SESSION_COLS 7
 
-struct session_fp {
-    uint64_t key, value; /* key 0: empty slot; value 0: dirty */
-};
-
 struct session_sync {
-    struct session_fp *map;
-    size_t cap, n;
+    struct fingerprints shipped; /* per session id: its columns as last committed */
     int dirty; /* a batch shipped since the last scan: scan once caught up */
     /* The page being shipped. */
     struct pg_array col[SESSION_COLS];
-    uint64_t *page_key, *page_value;
-    size_t page_n, page_cap;
+    struct fp_page page;
 };
 
 void session_sync_free(struct session_sync *u);

@@ -462,7 +462,7 @@ static int ship_usage(struct shipper *s, enum ship_step *step)
         u->walking = 0;
         return 0;
     }
-    if (u->page_n > 0) {
+    if (u->page.n > 0) {
         const char *v[12];
         int len[12];
         v[0] = (const char *)s->machine;
@@ -478,7 +478,7 @@ static int ship_usage(struct shipper *s, enum ship_step *step)
             return -1;
         }
         PQclear(r);
-        s->state.usage_rows_total += (int64_t)u->page_n;
+        s->state.usage_rows_total += (int64_t)u->page.n;
         usage_sync_committed(u);
     }
     if (n == 0) {

@@ -5,74 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL; /* FNV-1a */
-    return h;
-}
-
-static uint64_t mix_str(uint64_t h, const char *s)
-{
-    return s ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
-}
-
 static uint64_t key_of(const struct local_usage *r)
 {
-    uint64_t h = mix_str(mix_str(1469598103934665603ULL, r->message_id), r->request_id);
-    return h ? h : 1;
+    return fp_nonzero(fp_mix_str(fp_mix_str(FP_BASIS, r->message_id), r->request_id));
 }
 
 static uint64_t value_of(const struct local_usage *r)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = FP_BASIS;
     const char *s[] = {r->message_id, r->request_id, r->session_id, r->agent_id, r->prompt_id,
                        r->model};
     for (size_t i = 0; i < 6; i++)
-        h = mix_str(h, s[i]);
+        h = fp_mix_str(h, s[i]);
     int64_t v[] = {r->ts_ns, r->input_tokens, r->output_tokens, r->cache_creation_input_tokens,
                    r->cache_read_input_tokens};
-    return mix(h, v, sizeof v);
-}
-
-static struct usage_fp *slot(struct usage_sync *u, uint64_t key)
-{
-    for (size_t i = key & (u->cap - 1);; i = (i + 1) & (u->cap - 1))
-        if (u->map[i].key == key || u->map[i].key == 0)
-            return &u->map[i];
-}
-
-static int grow(struct usage_sync *u)
-{
-    size_t cap = u->cap ? u->cap * 2 : 4096;
-    struct usage_fp *old = u->map, *m = calloc(cap, sizeof *m);
-    if (m == NULL)
-        return -1;
-    size_t oldcap = u->cap;
-    u->map = m;
-    u->cap = cap;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].key)
-            *slot(u, old[i].key) = old[i];
-    free(old);
-    return 0;
+    return fp_nonzero(fp_mix(h, v, sizeof v));
 }
 
 void usage_sync_forget(struct usage_sync *u)
 {
-    if (u->map)
-        memset(u->map, 0, u->cap * sizeof *u->map);
-    u->n = 0;
+    fingerprints_clear(&u->shipped);
     u->walking = 0;
     u->shipped_version = -1;
 }
 
 void usage_sync_free(struct usage_sync *u)
 {
-    free(u->map);
-    free(u->page_key);
-    free(u->page_value);
+    fingerprints_free(&u->shipped);
+    fp_page_free(&u->page);
     for (int i = 0; i < USAGE_COLS; i++)
         pg_array_free(&u->col[i]);
     memset(u, 0, sizeof *u);
@@ -88,26 +48,14 @@ static int add_row(const struct local_usage *r, void *ctx)
 {
     struct usage_sync *u = ctx;
     uint64_t key = key_of(r), value = value_of(r);
-    if (u->cap && slot(u, key)->key == key) {
-        struct usage_fp *f = slot(u, key);
+    struct fingerprint *f = fingerprints_find(&u->shipped, key);
+    if (f != NULL) {
         f->pass = u->pass;
         if (f->value == value)
             return 0;
     }
-    if (u->page_n == u->page_cap) {
-        size_t cap = u->page_cap ? u->page_cap * 2 : USAGE_PAGE;
-        uint64_t *k = realloc(u->page_key, cap * sizeof *k);
-        if (k == NULL)
-            return -1;
-        u->page_key = k;
-        uint64_t *v = realloc(u->page_value, cap * sizeof *v);
-        if (v == NULL)
-            return -1;
-        u->page_value = v;
-        u->page_cap = cap;
-    }
-    u->page_key[u->page_n] = key;
-    u->page_value[u->page_n++] = value;
+    if (fp_page_add(&u->page, key, value, USAGE_PAGE) != 0)
+        return -1;
     /* As batch_writer_commit_usage() stores them: empty strings are NULL. */
     pg_array_add_text(&u->col[0], r->message_id);
     pg_array_add_text(&u->col[1], r->request_id);
@@ -125,7 +73,7 @@ static int add_row(const struct local_usage *r, void *ctx)
 
 long usage_sync_page(struct usage_sync *u, struct local_db *d, char *err, size_t errlen)
 {
-    u->page_n = 0;
+    u->page.n = 0;
     for (int i = 0; i < USAGE_COLS; i++)
         pg_array_reset(&u->col[i], col_oid[i]);
     long n = local_db_scan_usage(d, u->after_msg, u->after_req, sizeof u->after_msg, USAGE_PAGE,
@@ -140,35 +88,25 @@ long usage_sync_page(struct usage_sync *u, struct local_db *d, char *err, size_t
 
 void usage_sync_committed(struct usage_sync *u)
 {
-    for (size_t i = 0; i < u->page_n; i++) {
-        if ((u->n + 1) * 2 > u->cap && grow(u) != 0)
-            return; /* without memory, rows are simply shipped again */
-        struct usage_fp *f = slot(u, u->page_key[i]);
-        if (f->key == 0)
-            u->n++;
-        *f = (struct usage_fp){u->page_key[i], u->page_value[i], u->pass};
-    }
-    u->page_n = 0;
+    fingerprints_commit_page(&u->shipped, &u->page, u->pass, 4096);
 }
 
 void usage_sync_walk_done(struct usage_sync *u)
 {
+    struct fingerprints *t = &u->shipped;
     size_t stale = 0;
-    for (size_t i = 0; i < u->cap; i++)
-        stale += u->map[i].key && u->map[i].pass != u->pass;
-    if (stale > 0 && stale * 4 > u->n) { /* rebuild without the rows retention deleted */
-        struct usage_sync keep = *u;
-        u->map = NULL;
-        u->cap = u->n = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        stale += t->map[i].key && t->map[i].pass != u->pass;
+    if (stale > 0 && stale * 4 > t->n) { /* rebuild without the rows retention deleted */
+        struct fingerprints keep = *t;
+        *t = (struct fingerprints){0};
         for (size_t i = 0; i < keep.cap; i++) {
-            if (keep.map[i].key == 0 || keep.map[i].pass != keep.pass)
-                continue;
-            if ((u->n + 1) * 2 > u->cap && grow(u) != 0)
+            const struct fingerprint *f = &keep.map[i];
+            if (f->key != 0 && f->pass == u->pass &&
+                fingerprints_put(t, f->key, f->value, f->pass, 4096) != 0)
                 break;
-            *slot(u, keep.map[i].key) = keep.map[i];
-            u->n++;
         }
-        free(keep.map);
+        fingerprints_free(&keep);
     }
     u->pass++;
     u->walking = 0;

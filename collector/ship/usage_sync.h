@@ -3,7 +3,7 @@
  *
  * The local usage table has no cursor: a row is upserted again each time a
  * transcript shows the message with larger counts.  So the shipper keeps a
- * fingerprint of every row as last committed to PostgreSQL (16 bytes a
+ * fingerprint of every row as last committed to PostgreSQL (24 bytes a
  * row, in memory) and, whenever transcripts.updated_ns moves, walks the
  * table in key order and ships the rows whose fingerprint changed, a page
  * at a time.  After a restart the map is empty and every row goes once
@@ -20,21 +20,16 @@
 #include <stdint.h>
 
 #include "chronicle/buf.h"
+#include "fingerprints.h"
 #include "local_db.h"
 #include "pg_array.h"
 
 #define USAGE_PAGE 2000
 #define USAGE_COLS 11
 
-struct usage_fp {
-    uint64_t key, value; /* key 0: empty slot */
-    uint32_t pass;       /* the last full walk that saw it */
-};
-
 struct usage_sync {
-    struct usage_fp *map;
-    size_t cap, n;
-    uint32_t pass;
+    struct fingerprints shipped; /* per (message_id, request_id): the row as last committed */
+    uint32_t pass;               /* the full walk in progress (fingerprint.pass) */
     /* The walk in progress. */
     int walking;
     char after_msg[512], after_req[512];
@@ -42,8 +37,7 @@ struct usage_sync {
     int64_t shipped_version; /* transcripts version fully shipped */
     /* The page being shipped. */
     struct pg_array col[USAGE_COLS];
-    uint64_t *page_key, *page_value;
-    size_t page_n, page_cap;
+    struct fp_page page;
 };
 
 void usage_sync_free(struct usage_sync *u);

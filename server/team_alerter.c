@@ -801,6 +801,7 @@ static void log_fired(struct team_alerter *a, const struct changes *ch)
 
 static void tick(struct team_alerter *a)
 {
+    int64_t started = clock_mono_ns();
     int64_t now = clock_wall_ns();
     struct changes ch = {.now = now};
     ch.ver = begin_write(a);
@@ -834,13 +835,17 @@ static void tick(struct team_alerter *a)
         bound_queue(a, now);
     if (end_write(a) != 0)
         return;
+    log_fired(a, &ch);
+    dispatch(a, now);
+    uint64_t took = (uint64_t)(clock_mono_ns() - started);
     pthread_mutex_lock(&a->mu);
     a->st.ticks++;
     a->st.fired += (uint64_t)ch.nfired;
     a->st.resolved += (uint64_t)ch.nresolved;
+    a->st.tick_ns_sum += took;
+    if (took > a->st.tick_ns_max)
+        a->st.tick_ns_max = took;
     pthread_mutex_unlock(&a->mu);
-    log_fired(a, &ch);
-    dispatch(a, now);
 }
 
 /* ---- the thread and its lifecycle ---------------------------------------------------- */

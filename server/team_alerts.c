@@ -271,9 +271,15 @@ int team_alerts_metrics(struct server *srv, struct buf *b)
         "# HELP chronicle_alert_delivery_failures_total Failed delivery attempts of this server.\n"
         "# TYPE chronicle_alert_delivery_failures_total counter\nchronicle_alert_delivery_failures_total %llu\n"
         "# HELP chronicle_alert_deliveries_dropped_total Undelivered notifications dropped (queue full).\n"
-        "# TYPE chronicle_alert_deliveries_dropped_total counter\nchronicle_alert_deliveries_dropped_total %llu\n",
+        "# TYPE chronicle_alert_deliveries_dropped_total counter\nchronicle_alert_deliveries_dropped_total %llu\n"
+        "# HELP chronicle_team_alerts_tick_seconds One evaluation of every rule over PostgreSQL (this server, as leader).\n"
+        "# TYPE chronicle_team_alerts_tick_seconds summary\n"
+        "chronicle_team_alerts_tick_seconds_sum %.6f\nchronicle_team_alerts_tick_seconds_count %llu\n"
+        "# HELP chronicle_team_alerts_tick_max_seconds The longest evaluation so far.\n"
+        "# TYPE chronicle_team_alerts_tick_max_seconds gauge\nchronicle_team_alerts_tick_max_seconds %.6f\n",
         st.leader, st.connected && st.schema_ok, (unsigned long long)st.delivered,
-        (unsigned long long)st.delivery_failures, (unsigned long long)st.dropped);
+        (unsigned long long)st.delivery_failures, (unsigned long long)st.dropped,
+        (double)st.tick_ns_sum / 1e9, (unsigned long long)st.ticks, (double)st.tick_ns_max / 1e9);
     if (t->db.state != PG_DB_UP || t->db.schema_version < SCHEMA_ALERTS)
         return bad ? -1 : 0;
     int unavailable;

@@ -279,7 +279,7 @@ static int collector_ack(const char *socket_path, int64_t id, int64_t *acked_ns,
     return rc;
 }
 
-void api_alert_ack(struct http_ctx *hc)
+int alert_ack_request(struct http_ctx *hc, int64_t *id)
 {
     /* A cross-site form can POST with the dashboard's cookie, but cannot
      * set a custom header: demand one (docs/SECURITY.md). */
@@ -288,14 +288,35 @@ void api_alert_ack(struct http_ctx *hc)
     if (xr == NULL || strcmp(xr, "1") != 0) {
         http_reply_error(hc, 403, "missing_request_header",
                          "POST requests need the header 'X-Chronicle-Request: 1'");
-        return;
+        return -1;
     }
     char *end;
-    long long id = strtoll(hc->path_arg, &end, 10);
-    if (*end != '\0' || id <= 0) {
+    long long v = strtoll(hc->path_arg, &end, 10);
+    if (*end != '\0' || v <= 0) {
         http_reply_error(hc, 404, "not_found", "no such alert");
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
+
+void alert_ack_reply(struct http_ctx *hc, int64_t id, int found, int64_t acked_ns)
+{
+    if (!found) {
+        http_reply_error(hc, 404, "not_found", "no alert %lld", (long long)id);
         return;
     }
+    char iso[32];
+    iso8601_ms(acked_ns, iso);
+    http_reply_json(hc, 200, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "acknowledged", iso,
+                                       "acknowledged_ms", (json_int_t)(acked_ns / NS_PER_MS)));
+}
+
+void api_alert_ack(struct http_ctx *hc)
+{
+    int64_t id;
+    if (alert_ack_request(hc, &id) != 0)
+        return;
     int64_t acked = 0;
     char err[256];
     int rc = collector_ack(hc->srv->cfg.socket_path, id, &acked, err, sizeof err);
@@ -303,14 +324,7 @@ void api_alert_ack(struct http_ctx *hc)
         http_reply_error(hc, 503, "collector_unavailable", "%s", err);
         return;
     }
-    if (rc == 1) {
-        http_reply_error(hc, 404, "not_found", "no alert %lld", id);
-        return;
-    }
-    char iso[32];
-    iso8601_ms(acked, iso);
-    http_reply_json(hc, 200, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "acknowledged", iso,
-                                       "acknowledged_ms", (json_int_t)(acked / NS_PER_MS)));
+    alert_ack_reply(hc, id, rc == 0, acked);
 }
 
 /* ---- the live feed and /metrics ---------------------------------------- */

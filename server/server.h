@@ -219,6 +219,11 @@ struct row_src;
  * (ALERT_DELIVERY_COLUMNS from column col).  NULL on ENOMEM. */
 json_t *alert_json_src(struct row_src *r, json_t *deliveries);
 json_t *alert_delivery_json_src(struct row_src *r, int col);
+/* POST /api/alerts/{id}/ack, either server: checks the request (the
+ * X-Chronicle-Request header, a positive id); 0 with *id, or -1 when it
+ * answered 403/404.  alert_ack_reply answers the outcome (found 0: 404). */
+int alert_ack_request(struct http_ctx *hc, int64_t *id);
+void alert_ack_reply(struct http_ctx *hc, int64_t id, int found, int64_t acked_ns);
 void api_alerts(struct http_ctx *hc);        /* GET /api/alerts */
 void api_alert_ack(struct http_ctx *hc);     /* POST /api/alerts/{id}/ack, through the collector */
 /* api_alerts.c: each alert row changed since *last_version (fired,

@@ -174,20 +174,9 @@ void team_alerts(struct http_ctx *hc)
 
 void team_alert_ack(struct http_ctx *hc)
 {
-    /* As locally: a cross-site form cannot set a custom header. */
-    const char *xr = evhttp_find_header(evhttp_request_get_input_headers(hc->req),
-                                        "X-Chronicle-Request");
-    if (xr == NULL || strcmp(xr, "1") != 0) {
-        http_reply_error(hc, 403, "missing_request_header",
-                         "POST requests need the header 'X-Chronicle-Request: 1'");
+    int64_t id;
+    if (alert_ack_request(hc, &id) != 0) /* the header, as locally */
         return;
-    }
-    char *end;
-    long long id = strtoll(hc->path_arg, &end, 10);
-    if (*end != '\0' || id <= 0) {
-        http_reply_error(hc, 404, "not_found", "no such alert");
-        return;
-    }
     if (team_reply_if_down(hc) || reply_if_no_alerts(hc))
         return;
     int64_t acked = 0;
@@ -198,14 +187,7 @@ void team_alert_ack(struct http_ctx *hc)
         http_reply_error(hc, 503, "alerts_unavailable", "%s", err);
         return;
     }
-    if (rc == 1) {
-        http_reply_error(hc, 404, "not_found", "no alert %lld", id);
-        return;
-    }
-    char iso[32];
-    iso8601_ms(acked, iso);
-    http_reply_json(hc, 200, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "acknowledged", iso,
-                                       "acknowledged_ms", (json_int_t)(acked / NS_PER_MS)));
+    alert_ack_reply(hc, id, rc == 0, acked);
 }
 
 int team_alerts_start_version(struct team *t, int64_t *version)

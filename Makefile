@@ -99,8 +99,14 @@ $(BUILD)/chronicle-collector: $(call obj,collector/main.c $(COLLECTOR_SRC) $(COM
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl) -lpthread -lm
 
 $(BUILD)/obj/server/%.o: ALL_CFLAGS += $(PQ_CFLAGS)
-$(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson) $(WSLAY_LIBS) $(PQ_LIBS) -lm
+# Team mode's alert engine (server/team_alerter.c) runs the collector's
+# rules, payloads and webhook sender (libcurl) over chronicle-ship's
+# bounded libpq link.
+SERVER_SHARED := collector/alert_rules.c collector/alert_sender.c collector/alert_payload.c \
+                 collector/ship/pg_link.c
+$(BUILD)/obj/server/team_alerter.o: ALL_CFLAGS += -Icollector -Icollector/ship
+$(BUILD)/chronicle-server: $(call obj,server/main.c $(SERVER_SRC) $(SERVER_SHARED) $(COMMON_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs sqlite3 libevent msgpack jansson libcurl) $(WSLAY_LIBS) $(PQ_LIBS) -lpthread -lm
 $(eval $(call dashboard_gen_rule,$(BUILD)))
 
 # The team schema (`chronicle team init`) is chronicle-ship's: the admin links it too.
@@ -125,7 +131,7 @@ LIB_SHIP := $(BUILD)/libchronicle-ship.a
 $(LIB): $(call obj,$(COMMON_SRC) $(COLLECTOR_SRC) $(SEND_SRC))
 	rm -f $@
 	ar rcs $@ $^
-$(LIB_SERVER): $(call obj,$(SERVER_SRC))
+$(LIB_SERVER): $(call obj,$(SERVER_SRC) collector/ship/pg_link.c)
 	rm -f $@
 	ar rcs $@ $^
 $(LIB_ADMIN): $(call obj,$(ADMIN_SRC))

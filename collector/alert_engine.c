@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alert_payload.h"
+#include "alert_rules.h"
 #include "alert_sender.h"
 #include "chronicle/clock.h"
 #include "chronicle/config.h"
@@ -26,18 +27,8 @@
 
 #define TAG "chronicle-collector"
 #define TICK_MIN_NS (200 * NS_PER_MS)     /* after commits, at most this often */
-#define FIRE_HORIZON_NS (86400 * NS_PER_S) /* states older than this never fire (an upgrade) */
-#define RETRY_MAX_NS (300 * NS_PER_S)
-#define MAX_TARGETS 16
 #define MAX_CHANGED 256
-#define FAIL_TYPE "PostToolUseFailure"
-
-struct target {
-    char *url;              /* owned; NULL: desktop */
-    char origin[256];       /* scheme://host, or "desktop" */
-    char id[24];            /* hash of the whole URL */
-    enum alert_format format;
-};
+#define FAIL_TYPE ALERT_FAIL_TYPE
 
 struct ack_req {
     int64_t id;
@@ -52,8 +43,7 @@ struct alert_engine {
     struct alert_engine_opts o;
     const struct chronicle_config *cfg;
     struct alert_sender *sender;
-    struct target targets[MAX_TARGETS];
-    int ntargets;
+    struct alert_targets targets;
     struct pricing pricing;
     int priced;
     char machine[256];
@@ -105,88 +95,6 @@ static int64_t scalar(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
-}
-
-/* ---- targets ------------------------------------------------------------- */
-
-static void hash_id(const char *s, char out[24])
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a: an identity, not a secret */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 24, "%016llx", (unsigned long long)h);
-}
-
-static int have_notify_send(void)
-{
-    const char *path = getenv("PATH");
-    if (path == NULL)
-        return 0;
-    char dir[4096];
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        char full[4200];
-        snprintf(dir, sizeof dir, "%.*s", (int)n, p);
-        snprintf(full, sizeof full, "%s/notify-send", dir[0] ? dir : ".");
-        if (access(full, X_OK) == 0)
-            return 1;
-        p += n;
-        if (*p == ':')
-            p++;
-    }
-    return 0;
-}
-
-static int add_targets(struct alert_engine *e, char *err, size_t errlen)
-{
-    const char *list = e->cfg->webhook_url;
-    for (const char *p = list; *p;) {
-        p += strspn(p, " ,\t\n");
-        size_t n = strcspn(p, " ,\t\n");
-        if (n == 0)
-            break;
-        if (e->ntargets == MAX_TARGETS) {
-            snprintf(err, errlen, "CHRONICLE_WEBHOOK_URL: more than %d URLs", MAX_TARGETS);
-            return -1;
-        }
-        struct target *t = &e->targets[e->ntargets];
-        t->url = strndup(p, n);
-        if (t->url == NULL) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        if (strncmp(t->url, "http://", 7) != 0 && strncmp(t->url, "https://", 8) != 0) {
-            config_url_origin(t->url, t->origin, sizeof t->origin);
-            snprintf(err, errlen, "CHRONICLE_WEBHOOK_URL: '%s...' is not an http:// or https:// URL",
-                     t->origin);
-            free(t->url);
-            t->url = NULL;
-            return -1;
-        }
-        config_url_origin(t->url, t->origin, sizeof t->origin);
-        hash_id(t->url, t->id);
-        t->format = alert_format_for(t->url, e->cfg->webhook_format);
-        e->ntargets++;
-        p += n;
-    }
-    if (e->cfg->desktop_notify && e->o.desktop_env && have_notify_send() &&
-        e->ntargets < MAX_TARGETS) {
-        struct target *t = &e->targets[e->ntargets++];
-        t->url = NULL;
-        snprintf(t->origin, sizeof t->origin, "desktop");
-        snprintf(t->id, sizeof t->id, "desktop");
-    }
-    return 0;
-}
-
-static const struct target *find_target(const struct alert_engine *e, const char *id)
-{
-    for (int i = 0; i < e->ntargets; i++)
-        if (id && strcmp(e->targets[i].id, id) == 0)
-            return &e->targets[i];
-    return NULL;
 }
 
 /* ---- acknowledgements (loop side) ------------------------------------------ */
@@ -256,23 +164,14 @@ struct alert_engine *alert_engine_new(const struct alert_engine_opts *o, char *e
         snprintf(e->machine, sizeof e->machine, "localhost");
     e->machine[sizeof e->machine - 1] = '\0';
     const struct chronicle_config *cfg = e->cfg;
-    if (cfg->dashboard_url[0]) {
-        size_t n = strlen(cfg->dashboard_url);
-        snprintf(e->dashboard, sizeof e->dashboard, "%s%s", cfg->dashboard_url,
-                 cfg->dashboard_url[n - 1] == '/' ? "" : "/");
-    } else {
-        int any = strcmp(cfg->bind, "0.0.0.0") == 0 || strcmp(cfg->bind, "::") == 0;
-        int v6 = strchr(cfg->bind, ':') != NULL && !any;
-        snprintf(e->dashboard, sizeof e->dashboard, "http://%s%s%s:%ld/", v6 ? "[" : "",
-                 any ? e->machine : cfg->bind, v6 ? "]" : "", cfg->port);
-    }
+    alert_dashboard_base(cfg, e->machine, e->dashboard, sizeof e->dashboard);
     char perr[512], ppath[4096];
     e->priced = pricing_load_default(&e->pricing, ppath, sizeof ppath, perr, sizeof perr) == 0;
     if (!e->priced && cfg->alert_budget &&
         (cfg->budget_daily_usd >= 0 || cfg->budget_monthly_usd >= 0 || cfg->n_project_budgets))
         log_msg(TAG, LOG_LEVEL_WARN, "budgets are set but prices are not known (%s): no budget "
                 "alerts", perr);
-    if (add_targets(e, err, errlen) != 0) {
+    if (alert_targets_init(&e->targets, cfg, o->desktop_env, err, errlen) != 0) {
         alert_engine_free(e);
         return NULL;
     }
@@ -290,10 +189,7 @@ struct alert_engine *alert_engine_new(const struct alert_engine_opts *o, char *e
         alert_engine_free(e);
         return NULL;
     }
-    for (int i = 0; i < e->ntargets; i++)
-        log_msg(TAG, LOG_LEVEL_INFO, "alerts go to %s%s", e->targets[i].origin,
-                e->targets[i].url && strlen(e->targets[i].url) > strlen(e->targets[i].origin)
-                    ? "/..." : "");
+    alert_targets_log(&e->targets, TAG);
     return e;
 }
 
@@ -306,8 +202,7 @@ void alert_engine_free(struct alert_engine *e)
         event_free(e->done_ev);
     if (e->done_fd >= 0)
         close(e->done_fd);
-    for (int i = 0; i < e->ntargets; i++)
-        free(e->targets[i].url);
+    alert_targets_free(&e->targets);
     for (struct ack_req *r = e->inbox, *n; r; r = n) {
         n = r->next;
         free(r);
@@ -376,7 +271,7 @@ static void state_rule(struct alert_engine *e, sqlite3 *db, struct changes *ch, 
         sqlite3_bind_int64(st, 4, ch->ver);
         bind_text(st, 5, state);
         sqlite3_bind_int64(st, 6, ch->now - delay_ns);
-        sqlite3_bind_int64(st, 7, ch->now - FIRE_HORIZON_NS);
+        sqlite3_bind_int64(st, 7, ch->now - ALERT_FIRE_HORIZON_NS);
         collect_ids(st, ch, 1);
         sqlite3_finalize(st);
     }
@@ -445,16 +340,10 @@ static void tool_error_rule(struct alert_engine *e, sqlite3 *db, struct changes 
                 oldest = ts;
                 first_id = sqlite3_column_int64(last, 0);
             }
-            if (got < n || newest - oldest > window || newest < ch->now - window)
+            if (!alert_is_burst(e->cfg, got, newest, oldest, ch->now))
                 continue;
             char detail[320];
-            json_t *d = json_pack("{s:I,s:I,s:s?}", "errors", (json_int_t)n, "window_s",
-                                  (json_int_t)e->cfg->alert_tool_errors_window_s, "tool_name",
-                                  tool[0] ? tool : NULL);
-            char *dt = d ? json_dumps(d, JSON_COMPACT) : NULL;
-            snprintf(detail, sizeof detail, "%s", dt ? dt : "{}");
-            free(dt);
-            json_decref(d);
+            alert_burst_detail(e->cfg, tool, detail, sizeof detail);
             sqlite3_reset(ins);
             bind_text(ins, 1, sid);
             sqlite3_bind_int64(ins, 2, first_id);
@@ -489,8 +378,15 @@ static void tool_error_rule(struct alert_engine *e, sqlite3 *db, struct changes 
 
 /* Priced spend of usage rows since since_ns; with project non-NULL only
  * that project's sessions.  Unpriced models count nothing. */
-static double spend(struct alert_engine *e, sqlite3 *db, int64_t since_ns, const char *project)
+struct spend_ctx {
+    struct alert_engine *e;
+    sqlite3 *db;
+    struct changes *ch;
+};
+
+static double spend(void *arg, int64_t since_ns, const char *project)
 {
+    struct spend_ctx *c = arg;
     const char *all = "SELECT model, sum(input_tokens), sum(output_tokens),"
                       " sum(cache_creation_input_tokens), sum(cache_read_input_tokens)"
                       " FROM usage WHERE ts_ns >= ?1 GROUP BY model";
@@ -498,7 +394,7 @@ static double spend(struct alert_engine *e, sqlite3 *db, int64_t since_ns, const
                       " sum(u.cache_creation_input_tokens), sum(u.cache_read_input_tokens)"
                       " FROM usage u JOIN sessions s ON s.session_id = u.session_id"
                       " WHERE u.ts_ns >= ?1 AND s.project = ?2 GROUP BY u.model";
-    sqlite3_stmt *st = prep(db, project ? one : all);
+    sqlite3_stmt *st = prep(c->db, project ? one : all);
     double cost = 0;
     if (st == NULL)
         return 0;
@@ -506,7 +402,7 @@ static double spend(struct alert_engine *e, sqlite3 *db, int64_t since_ns, const
     if (project)
         bind_text(st, 2, project);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        const struct price *pr = pricing_find(&e->pricing, col(st, 0) ? col(st, 0) : "");
+        const struct price *pr = pricing_find(&c->e->pricing, col(st, 0) ? col(st, 0) : "");
         if (pr)
             cost += pricing_cost(pr, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
                                  sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
@@ -515,89 +411,32 @@ static double spend(struct alert_engine *e, sqlite3 *db, int64_t since_ns, const
     return cost;
 }
 
-static void fire_budget(struct alert_engine *e, sqlite3 *db, struct changes *ch, const char *rule,
-                        const char *key, const char *reason, const char *project,
-                        int64_t since_ns, json_t *detail)
+static void fire_budget(void *arg, const struct alert_budget_hit *h)
 {
-    char *dt = json_dumps(detail, JSON_COMPACT);
-    json_decref(detail);
-    sqlite3_stmt *st = prep(db, "INSERT INTO alerts(alert_key, rule, project, machine, reason,"
-                                " detail, since_ns, fired_ns, version)"
-                                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-                                " ON CONFLICT(alert_key) DO NOTHING RETURNING id");
-    if (st && dt) {
-        bind_text(st, 1, key);
-        bind_text(st, 2, rule);
-        bind_text(st, 3, project);
-        bind_text(st, 4, e->machine);
-        bind_text(st, 5, reason);
-        bind_text(st, 6, dt);
-        sqlite3_bind_int64(st, 7, since_ns);
-        sqlite3_bind_int64(st, 8, ch->now);
-        sqlite3_bind_int64(st, 9, ch->ver);
-        collect_ids(st, ch, 1);
+    struct spend_ctx *c = arg;
+    sqlite3_stmt *st = prep(c->db, "INSERT INTO alerts(alert_key, rule, project, machine, reason,"
+                                   " detail, since_ns, fired_ns, version)"
+                                   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                                   " ON CONFLICT(alert_key) DO NOTHING RETURNING id");
+    if (st) {
+        bind_text(st, 1, h->key);
+        bind_text(st, 2, h->rule);
+        bind_text(st, 3, h->project);
+        bind_text(st, 4, c->e->machine);
+        bind_text(st, 5, h->reason);
+        bind_text(st, 6, h->detail);
+        sqlite3_bind_int64(st, 7, h->since_ns);
+        sqlite3_bind_int64(st, 8, c->ch->now);
+        sqlite3_bind_int64(st, 9, c->ch->ver);
+        collect_ids(st, c->ch, 1);
     }
     sqlite3_finalize(st);
-    free(dt);
-}
-
-/* Local midnight of the day holding now, and of the next; the first of the month. */
-static void periods(int64_t now_ns, int64_t *day, int64_t *next_day, int64_t *month, char dname[16],
-                    char mname[16])
-{
-    time_t t = (time_t)(now_ns / NS_PER_S);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    snprintf(dname, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    snprintf(mname, 16, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    *day = (int64_t)mktime(&tm) * NS_PER_S;
-    struct tm n = tm;
-    n.tm_mday++;
-    n.tm_isdst = -1;
-    *next_day = (int64_t)mktime(&n) * NS_PER_S;
-    struct tm m = tm;
-    m.tm_mday = 1;
-    m.tm_isdst = -1;
-    *month = (int64_t)mktime(&m) * NS_PER_S;
-}
-
-/* One daily budget (all projects, or one): crossed, or on course to be. */
-static void daily_budget(struct alert_engine *e, sqlite3 *db, struct changes *ch, double budget,
-                         const char *project, int64_t day, int64_t next_day, const char *dname)
-{
-    double today = spend(e, db, day, project);
-    char key[256];
-    const char *scope = project ? project : "all";
-    if (today >= budget) {
-        snprintf(key, sizeof key, "budget:daily:%s:%s", scope, dname);
-        fire_budget(e, db, ch, "budget", key, "daily", project, day,
-                    json_pack("{s:f,s:f,s:s,s:s?}", "spent_usd", today, "budget_usd", budget,
-                              "period", dname, "project", project));
-        return;
-    }
-    /* Forecast: the burn rate of the last hour (or of the day so far, when
-     * younger), carried to midnight.  Not before ten minutes of the day. */
-    int64_t since = ch->now - 3600 * NS_PER_S > day ? ch->now - 3600 * NS_PER_S : day;
-    if (ch->now - day < 600 * NS_PER_S || ch->now <= since)
-        return;
-    double recent = spend(e, db, since, project);
-    double rate = recent / (double)(ch->now - since);
-    double forecast = today + rate * (double)(next_day - ch->now);
-    if (forecast >= budget && recent > 0) {
-        snprintf(key, sizeof key, "budget_forecast:daily:%s:%s", scope, dname);
-        fire_budget(e, db, ch, "budget_forecast", key, "daily", project, day,
-                    json_pack("{s:f,s:f,s:f,s:s,s:s?}", "spent_usd", today, "forecast_usd", forecast,
-                              "budget_usd", budget, "period", dname, "project", project));
-    }
 }
 
 static void budget_rule(struct alert_engine *e, sqlite3 *db, struct changes *ch)
 {
-    int64_t day, next_day, month;
-    char dname[16], mname[16];
-    periods(ch->now, &day, &next_day, &month, dname, mname);
+    int64_t day, month;
+    alert_budget_periods(ch->now, &day, &month);
     /* Alerts of a past period are over. */
     sqlite3_stmt *st = prep(db, "UPDATE alerts SET resolved_ns = ?1, version = ?2"
                                 " WHERE rule IN ('budget', 'budget_forecast') AND resolved_ns IS NULL"
@@ -613,22 +452,9 @@ static void budget_rule(struct alert_engine *e, sqlite3 *db, struct changes *ch)
     }
     if (!e->priced)
         return;
-    const struct chronicle_config *cfg = e->cfg;
-    if (cfg->budget_daily_usd >= 0)
-        daily_budget(e, db, ch, cfg->budget_daily_usd, NULL, day, next_day, dname);
-    for (int i = 0; i < cfg->n_project_budgets; i++)
-        daily_budget(e, db, ch, cfg->project_budget[i].daily_usd, cfg->project_budget[i].project,
-                     day, next_day, dname);
-    if (cfg->budget_monthly_usd >= 0) {
-        double m = spend(e, db, month, NULL);
-        if (m >= cfg->budget_monthly_usd) {
-            char key[64];
-            snprintf(key, sizeof key, "budget:monthly:all:%s", mname);
-            fire_budget(e, db, ch, "budget", key, "monthly", NULL, month,
-                        json_pack("{s:f,s:f,s:s}", "spent_usd", m, "budget_usd",
-                                  cfg->budget_monthly_usd, "period", mname));
-        }
-    }
+    struct spend_ctx c = {e, db, ch};
+    if (alert_budgets_eval(e->cfg, ch->now, spend, &c, fire_budget, &c) != 0)
+        log_msg(TAG, LOG_LEVEL_ERROR, "alerts: budgets: out of memory");
 }
 
 /* ---- deliveries -------------------------------------------------------------- */
@@ -636,7 +462,7 @@ static void budget_rule(struct alert_engine *e, sqlite3 *db, struct changes *ch)
 static void enqueue(struct alert_engine *e, sqlite3 *db, const int64_t *ids, int n,
                     const char *kind, int64_t now)
 {
-    if (n == 0 || e->ntargets == 0)
+    if (n == 0 || e->targets.n == 0)
         return;
     sqlite3_stmt *st = prep(db, "INSERT INTO alert_deliveries(alert_id, kind, target, target_id,"
                                 " created_ns, next_ns) VALUES(?1,?2,?3,?4,?5,?5)"
@@ -644,12 +470,12 @@ static void enqueue(struct alert_engine *e, sqlite3 *db, const int64_t *ids, int
     if (st == NULL)
         return;
     for (int i = 0; i < n; i++)
-        for (int t = 0; t < e->ntargets; t++) {
+        for (int t = 0; t < e->targets.n; t++) {
             sqlite3_reset(st);
             sqlite3_bind_int64(st, 1, ids[i]);
             bind_text(st, 2, kind);
-            bind_text(st, 3, e->targets[t].origin);
-            bind_text(st, 4, e->targets[t].id);
+            bind_text(st, 3, e->targets.t[t].origin);
+            bind_text(st, 4, e->targets.t[t].id);
             sqlite3_bind_int64(st, 5, now);
             if (sqlite3_step(st) != SQLITE_DONE)
                 log_msg(TAG, LOG_LEVEL_ERROR, "alerts: queueing a delivery: %s", sqlite3_errmsg(db));
@@ -705,47 +531,32 @@ static void record(const struct alert_job *j, void *arg)
             before = sqlite3_column_int64(get, 0);
         sqlite3_finalize(get);
     }
-    int stopped = strcmp(j->error, "stopped with the collector") == 0;
-    int64_t delay = (int64_t)e->cfg->webhook_retry_base_ms * NS_PER_MS;
-    for (int64_t i = 0; i < before && delay < RETRY_MAX_NS; i++)
-        delay *= 2;
-    if (delay > RETRY_MAX_NS)
-        delay = RETRY_MAX_NS;
-    int give_up = !j->ok && !stopped && before + 1 >= e->cfg->webhook_max_attempts;
+    struct alert_outcome o;
+    alert_outcome_of(e->cfg, j, before, r->now, TAG, &o);
     sqlite3_bind_int64(st, 1, j->delivery_id);
     if (j->ok)
         sqlite3_bind_int64(st, 2, r->now);
     else
         sqlite3_bind_null(st, 2);
     bind_text(st, 3, j->ok ? NULL : j->error);
-    sqlite3_bind_int64(st, 4, stopped ? r->now : r->now + delay);
-    if (give_up)
+    sqlite3_bind_int64(st, 4, o.next_ns);
+    if (o.give_up)
         sqlite3_bind_int64(st, 5, r->now);
     else
         sqlite3_bind_null(st, 5);
-    sqlite3_bind_int(st, 6, stopped ? 0 : 1); /* cut short by our own exit: not an attempt */
+    sqlite3_bind_int(st, 6, o.counts);
     sqlite3_step(st);
     sqlite3_finalize(st);
-    if (j->ok) {
+    if (j->ok)
         stats_add(e->o.stats, "alert_deliveries_total", "", 1);
-        return;
-    }
-    if (stopped)
-        return;
-    stats_add(e->o.stats, "alert_delivery_failures_total", "", 1);
-    if (give_up)
-        log_msg(TAG, LOG_LEVEL_ERROR, "alerts: %s: %s; giving up after %lld attempts", j->target,
-                j->error, (long long)(before + 1));
-    else
-        log_msg(TAG, LOG_LEVEL_WARN, "alerts: %s: %s (attempt %lld of %ld; next in %lld ms)",
-                j->target, j->error, (long long)(before + 1), e->cfg->webhook_max_attempts,
-                (long long)(delay / NS_PER_MS));
+    else if (o.counts)
+        stats_add(e->o.stats, "alert_delivery_failures_total", "", 1);
 }
 
 /* Hands due deliveries to the sender.  Reads only, then pushes. */
 static void dispatch(struct alert_engine *e, sqlite3 *db, int64_t now)
 {
-    if (e->ntargets == 0)
+    if (e->targets.n == 0)
         return;
     sqlite3_stmt *st = prep(db,
         "SELECT d.id, d.kind, d.target_id, a.id, a.rule, a.session_id, a.title, a.project,"
@@ -766,7 +577,7 @@ static void dispatch(struct alert_engine *e, sqlite3 *db, int64_t now)
         int64_t did = sqlite3_column_int64(st, 0);
         if (alert_sender_busy(e->sender, did))
             continue;
-        const struct target *t = find_target(e, col(st, 2));
+        const struct alert_target *t = alert_targets_find(&e->targets, col(st, 2));
         if (t == NULL) {
             if (norphans < 64)
                 orphans[norphans++] = did;
@@ -778,32 +589,9 @@ static void dispatch(struct alert_engine *e, sqlite3 *db, int64_t now)
             .reason = col(st, 9), .detail = col(st, 10), .kind = col(st, 1),
             .fired_ns = sqlite3_column_int64(st, 11), .resolved_ns = sqlite3_column_int64(st, 12),
             .dashboard = e->dashboard};
-        struct alert_job *j = calloc(1, sizeof *j);
+        struct alert_job *j = alert_job_for(&a, t, did);
         if (j == NULL)
             break;
-        j->delivery_id = did;
-        snprintf(j->target, sizeof j->target, "%s", t->origin);
-        if (t->url) {
-            struct alert_body b;
-            if (alert_payload_build(&a, t->format, &b) != 0 || (j->url = strdup(t->url)) == NULL) {
-                free(b.body);
-                alert_job_free(j);
-                break;
-            }
-            j->body = b.body;
-            snprintf(j->content_type, sizeof j->content_type, "%s", b.content_type);
-            memcpy(j->header, b.header, sizeof j->header);
-        } else {
-            char text[512];
-            alert_summary(&a, text, sizeof text);
-            snprintf(j->summary, sizeof j->summary, "Chronicle: %s%s", a.rule,
-                     strcmp(a.kind, "resolved") == 0 ? " (resolved)" : "");
-            j->body = strdup(text);
-            if (j->body == NULL) {
-                alert_job_free(j);
-                break;
-            }
-        }
         if (alert_sender_push(e->sender, j) != 0) {
             alert_job_free(j);
             break; /* full: the rows stay due */

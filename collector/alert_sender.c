@@ -99,7 +99,7 @@ static void post(struct alert_sender *s, struct alert_job *j)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     j->http_status = status;
     if (rc == CURLE_ABORTED_BY_CALLBACK)
-        snprintf(j->error, sizeof j->error, "stopped with the collector");
+        snprintf(j->error, sizeof j->error, "%s", ALERT_SENDER_STOPPED);
     else if (rc != CURLE_OK)
         /* curl_easy_strerror names the failure without the URL (whose path
          * may be a secret); the error buffer could quote it. */

@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #define ALERT_SENDER_QUEUE_MAX 64 /* jobs queued or running at most */
+/* The error of a job cut short by alert_sender_stop(): not a failed attempt. */
+#define ALERT_SENDER_STOPPED "stopped (shutting down)"
 
 struct alert_job {
     int64_t delivery_id;      /* alert_deliveries.id */

@@ -13,7 +13,7 @@ dirs=("$@")
 [ ${#dirs[@]} -gt 0 ] || dirs=(collector collector/send collector/ship server common)
 CC=${CC_ANALYZER:-gcc}
 # shellcheck disable=SC2207
-flags=(-std=c11 -D_GNU_SOURCE -O0 -fanalyzer -Iinclude -Icollector -Iserver $(pkg-config --cflags libpq 2>/dev/null)
+flags=(-std=c11 -D_GNU_SOURCE -O0 -fanalyzer -Iinclude -Icollector -Icollector/ship -Iserver $(pkg-config --cflags libpq 2>/dev/null)
        -Wno-analyzer-malloc-leak -Wno-analyzer-fd-leak -Wno-analyzer-file-leak)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

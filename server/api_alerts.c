@@ -34,14 +34,49 @@
 #define MAX_LIMIT 200
 #define ACK_DEADLINE_MS 2000
 
-#define ALERT_COLUMNS                                                                  \
-    "id, rule, session_id, title, project, machine, reason, detail, fired_ns, "        \
-    "resolved_ns, acknowledged_ns, version"
 
-static json_t *opt_text(sqlite3_stmt *st, int i)
+static json_t *opt_text(struct row_src *r, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? json_string(s) : json_null();
+    size_t n;
+    const char *s = r->text(r, i, &n);
+    return s ? json_stringn(s, n) : json_null();
+}
+
+json_t *alert_delivery_json_src(struct row_src *r, int col)
+{
+    json_t *d = json_object();
+    if (d == NULL)
+        return NULL;
+    json_object_set_new(d, "target", opt_text(r, col));
+    json_object_set_new(d, "kind", opt_text(r, col + 1));
+    json_set_time_src(d, "delivered", r, col + 2);
+    json_object_set_new(d, "attempts", json_integer(r->i64(r, col + 3)));
+    json_object_set_new(d, "last_error", opt_text(r, col + 4));
+    json_set_time_src(d, "gave_up", r, col + 5);
+    return d;
+}
+
+json_t *alert_json_src(struct row_src *r, json_t *deliveries)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        json_decref(deliveries);
+        return NULL;
+    }
+    json_object_set_new(o, "id", json_integer(r->i64(r, 0)));
+    static const char *const keys[] = {"rule", "session_id", "title", "project", "machine",
+                                       "reason"};
+    for (int i = 0; i < 6; i++)
+        json_object_set_new(o, keys[i], opt_text(r, i + 1));
+    size_t n;
+    const char *detail = r->text(r, 7, &n);
+    json_t *d = detail ? json_loadb(detail, n, 0, NULL) : NULL;
+    json_object_set_new(o, "detail", d ? d : json_null());
+    json_set_time_src(o, "fired", r, 8);
+    json_set_time_src(o, "resolved", r, 9);
+    json_set_time_src(o, "acknowledged", r, 10);
+    json_object_set_new(o, "deliveries", deliveries ? deliveries : json_array());
+    return o;
 }
 
 /* The deliveries of one alert: the target's scheme://host only. */
@@ -49,21 +84,17 @@ static json_t *deliveries_json(sqlite3 *db, int64_t id)
 {
     json_t *a = json_array();
     sqlite3_stmt *st;
-    if (a == NULL || sqlite3_prepare_v2(db, "SELECT target, kind, delivered_ns, attempts, last_error,"
-                                            " gave_up_ns FROM alert_deliveries WHERE alert_id = ?1"
+    if (a == NULL || sqlite3_prepare_v2(db, "SELECT " ALERT_DELIVERY_COLUMNS
+                                            " FROM alert_deliveries WHERE alert_id = ?1"
                                             " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
         return a;
     sqlite3_bind_int64(st, 1, id);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *d = json_object();
+        struct row_src r;
+        row_src_sqlite(&r, st);
+        json_t *d = alert_delivery_json_src(&r, 0);
         if (d == NULL)
             break;
-        json_object_set_new(d, "target", opt_text(st, 0));
-        json_object_set_new(d, "kind", opt_text(st, 1));
-        json_set_time(d, "delivered", st, 2);
-        json_object_set_new(d, "attempts", json_integer(sqlite3_column_int64(st, 3)));
-        json_object_set_new(d, "last_error", opt_text(st, 4));
-        json_set_time(d, "gave_up", st, 5);
         json_array_append_new(a, d);
     }
     sqlite3_finalize(st);
@@ -73,23 +104,9 @@ static json_t *deliveries_json(sqlite3 *db, int64_t id)
 /* One alert row (ALERT_COLUMNS) as contract 5's object.  NULL on ENOMEM. */
 static json_t *alert_json(sqlite3 *db, sqlite3_stmt *st)
 {
-    json_t *o = json_object();
-    if (o == NULL)
-        return NULL;
-    int64_t id = sqlite3_column_int64(st, 0);
-    json_object_set_new(o, "id", json_integer(id));
-    static const char *const keys[] = {"rule", "session_id", "title", "project", "machine",
-                                       "reason"};
-    for (int i = 0; i < 6; i++)
-        json_object_set_new(o, keys[i], opt_text(st, i + 1));
-    const char *detail = (const char *)sqlite3_column_text(st, 7);
-    json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
-    json_object_set_new(o, "detail", d ? d : json_null());
-    json_set_time(o, "fired", st, 8);
-    json_set_time(o, "resolved", st, 9);
-    json_set_time(o, "acknowledged", st, 10);
-    json_object_set_new(o, "deliveries", deliveries_json(db, id));
-    return o;
+    struct row_src r;
+    row_src_sqlite(&r, st);
+    return alert_json_src(&r, deliveries_json(db, sqlite3_column_int64(st, 0)));
 }
 
 static int64_t count(sqlite3 *db, const char *sql)
@@ -262,7 +279,7 @@ static int collector_ack(const char *socket_path, int64_t id, int64_t *acked_ns,
     return rc;
 }
 
-void api_alert_ack(struct http_ctx *hc)
+int alert_ack_request(struct http_ctx *hc, int64_t *id)
 {
     /* A cross-site form can POST with the dashboard's cookie, but cannot
      * set a custom header: demand one (docs/SECURITY.md). */
@@ -271,14 +288,35 @@ void api_alert_ack(struct http_ctx *hc)
     if (xr == NULL || strcmp(xr, "1") != 0) {
         http_reply_error(hc, 403, "missing_request_header",
                          "POST requests need the header 'X-Chronicle-Request: 1'");
-        return;
+        return -1;
     }
     char *end;
-    long long id = strtoll(hc->path_arg, &end, 10);
-    if (*end != '\0' || id <= 0) {
+    long long v = strtoll(hc->path_arg, &end, 10);
+    if (*end != '\0' || v <= 0) {
         http_reply_error(hc, 404, "not_found", "no such alert");
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
+
+void alert_ack_reply(struct http_ctx *hc, int64_t id, int found, int64_t acked_ns)
+{
+    if (!found) {
+        http_reply_error(hc, 404, "not_found", "no alert %lld", (long long)id);
         return;
     }
+    char iso[32];
+    iso8601_ms(acked_ns, iso);
+    http_reply_json(hc, 200, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "acknowledged", iso,
+                                       "acknowledged_ms", (json_int_t)(acked_ns / NS_PER_MS)));
+}
+
+void api_alert_ack(struct http_ctx *hc)
+{
+    int64_t id;
+    if (alert_ack_request(hc, &id) != 0)
+        return;
     int64_t acked = 0;
     char err[256];
     int rc = collector_ack(hc->srv->cfg.socket_path, id, &acked, err, sizeof err);
@@ -286,14 +324,7 @@ void api_alert_ack(struct http_ctx *hc)
         http_reply_error(hc, 503, "collector_unavailable", "%s", err);
         return;
     }
-    if (rc == 1) {
-        http_reply_error(hc, 404, "not_found", "no alert %lld", id);
-        return;
-    }
-    char iso[32];
-    iso8601_ms(acked, iso);
-    http_reply_json(hc, 200, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)id, "acknowledged", iso,
-                                       "acknowledged_ms", (json_int_t)(acked / NS_PER_MS)));
+    alert_ack_reply(hc, id, rc == 0, acked);
 }
 
 /* ---- the live feed and /metrics ---------------------------------------- */

@@ -753,6 +753,11 @@ void live_feed_deliver_to(struct subscriber *c, int64_t id, const char *sid, con
     deliver(c, id, sid, type, frame, flen);
 }
 
+void live_feed_publish_alert(struct live_feed *f, const char *msg, size_t len)
+{
+    send_alert(msg, len, f);
+}
+
 void live_feed_send_to(struct subscriber *c, const char *msg, size_t len)
 {
     ws_conn_send_text(c->ws, msg, len);

@@ -206,6 +206,24 @@ void api_usage(struct http_ctx *hc);
  * by project and model, and the configured budgets. */
 void api_cost(struct http_ctx *hc);
 void api_meta(struct http_ctx *hc);          /* the table of hook events */
+/* The alert and delivery SELECT lists alert_json_src() and
+ * alert_delivery_json_src() read (the team server's tables add columns
+ * after them). */
+#define ALERT_COLUMNS                                                                  \
+    "id, rule, session_id, title, project, machine, reason, detail, fired_ns, "        \
+    "resolved_ns, acknowledged_ns, version"
+#define ALERT_DELIVERY_COLUMNS "target, kind, delivered_ns, attempts, last_error, gave_up_ns"
+struct row_src;
+/* api_alerts.c: one alert (ALERT_COLUMNS from column 0) as the API's
+ * object, with its deliveries (taken; NULL: []); one delivery
+ * (ALERT_DELIVERY_COLUMNS from column col).  NULL on ENOMEM. */
+json_t *alert_json_src(struct row_src *r, json_t *deliveries);
+json_t *alert_delivery_json_src(struct row_src *r, int col);
+/* POST /api/alerts/{id}/ack, either server: checks the request (the
+ * X-Chronicle-Request header, a positive id); 0 with *id, or -1 when it
+ * answered 403/404.  alert_ack_reply answers the outcome (found 0: 404). */
+int alert_ack_request(struct http_ctx *hc, int64_t *id);
+void alert_ack_reply(struct http_ctx *hc, int64_t id, int found, int64_t acked_ns);
 void api_alerts(struct http_ctx *hc);        /* GET /api/alerts */
 void api_alert_ack(struct http_ctx *hc);     /* POST /api/alerts/{id}/ack, through the collector */
 /* api_alerts.c: each alert row changed since *last_version (fired,

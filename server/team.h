@@ -12,7 +12,8 @@
  * hold as locally ("id > after" misses nothing and repeats nothing).
  *
  * Ownership: struct team is owned by the server (team_free); it owns the
- * PostgreSQL connection (pg_db.h) and the feed's poll timer.
+ * PostgreSQL connection (pg_db.h), the feed's poll timer and the alert
+ * engine (team_alerter.h, its own thread and connection).
  */
 #ifndef CHRONICLE_SERVER_TEAM_H
 #define CHRONICLE_SERVER_TEAM_H
@@ -25,10 +26,13 @@
 #include "sql_build.h"
 
 struct subscriber;
+struct team_alerter;
 
 struct team {
     struct server *srv;
     struct pg_db db;
+    struct team_alerter *alerter; /* the alert rules over every machine (owned; team_alerter.h) */
+    int64_t feed_last_alert_version;
     struct event *poll_ev;        /* the feed's poll timer (owned) */
     int feed_ready;               /* the feed's cursors are known (first connect) */
     int64_t feed_last_session_eid;
@@ -97,6 +101,14 @@ void team_event(struct http_ctx *hc);
 void team_usage(struct http_ctx *hc);
 void team_stats(struct http_ctx *hc);
 void team_cost(struct http_ctx *hc);
+/* team_alerts.c: GET /api/alerts, POST /api/alerts/{id}/ack, the feed's
+ * "alert" messages (poll: alerts whose version moved; start: the version
+ * the feed starts after) and the alert families of /metrics. */
+void team_alerts(struct http_ctx *hc);
+void team_alert_ack(struct http_ctx *hc);
+void team_alerts_poll(struct team *t);
+int team_alerts_start_version(struct team *t, int64_t *version);
+int team_alerts_metrics(struct server *srv, struct buf *b);
 /* Appends the team families to /metrics (api_metrics.c).  0 or -1. */
 int team_metrics(struct server *srv, struct buf *b);
 /* team_usage.c: adds "usage" to a session object (as usage_add_to_session). */
@@ -119,6 +131,8 @@ void live_feed_publish_session(struct live_feed *f, int64_t last_event_id, const
 void live_feed_deliver_to(struct subscriber *c, int64_t id, const char *sid, const char *type,
                           const unsigned char *frame, size_t flen);
 void live_feed_send_to(struct subscriber *c, const char *msg, size_t len);
+/* An "alert" message to every subscriber (alerts are not filtered). */
+void live_feed_publish_alert(struct live_feed *f, const char *msg, size_t len);
 int64_t live_feed_last_id(const struct live_feed *f);
 void live_feed_set_last_id(struct live_feed *f, int64_t id);
 int live_feed_has_subscribers(const struct live_feed *f);

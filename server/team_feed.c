@@ -125,8 +125,10 @@ void team_feed_poll(struct team *t)
     t->feed_rows += (uint64_t)n;
     if (n > 0)
         t->srv->metrics.db_poll_changed++;
-    if (n < limit) /* caught up: the sessions those events changed */
+    if (n < limit) { /* caught up: the sessions those events changed, and alerts */
         fan_out_sessions(t);
+        team_alerts_poll(t);
+    }
     live_feed_flush(f);
 }
 

@@ -13,6 +13,7 @@
 #include "chronicle/clock.h"
 #include "chronicle/log.h"
 #include "row_json.h"
+#include "team_alerter.h"
 
 #define FEED_POLL_MS 100
 
@@ -32,6 +33,14 @@ struct team *team_new(struct server *srv, char *err, size_t errlen)
     }
     t->db.on_up = on_up;
     t->db.arg = t;
+    /* The alert engine connects on its own thread; only a bad webhook
+     * URL (or no memory) stops the server here. */
+    t->alerter = team_alerter_new(&srv->cfg, err, errlen);
+    if (t->alerter == NULL) {
+        pg_db_free(&t->db);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -62,6 +71,7 @@ void team_free(struct team *t)
         return;
     if (t->poll_ev)
         event_free(t->poll_ev);
+    team_alerter_free(t->alerter);
     pg_db_free(&t->db);
     free(t);
 }
@@ -82,8 +92,14 @@ static void on_up(void *arg)
         log_msg(SERVER_TAG, LOG_LEVEL_WARN, "team feed start: %s", err);
         return;
     }
+    int64_t alert_version;
+    if (team_alerts_start_version(t, &alert_version) != 0) {
+        PQclear(r);
+        return;
+    }
     live_feed_set_last_id(t->srv->feed, strtoll(PQgetvalue(r, 0, 0), NULL, 10));
     t->feed_last_session_eid = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    t->feed_last_alert_version = alert_version;
     t->feed_ready = 1;
     PQclear(r);
 }
@@ -182,10 +198,15 @@ void team_health(struct http_ctx *hc)
                            (json_int_t)last_id, "error", t->db.error[0] ? t->db.error : NULL);
     if (db != NULL)
         time_pair(db, "down_since", t->db.state == PG_DB_UP ? 0 : t->db.down_since_wall);
-    json_t *body = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:I,s:I}", "status", ok ? "ok" : "degraded",
+    struct team_alerter_stats as;
+    team_alerter_stats(t->alerter, &as);
+    json_t *alerts = json_pack("{s:b,s:b,s:s?}", "engine_up", as.connected && as.schema_ok,
+                               "leader", as.leader, "error", as.error[0] ? as.error : NULL);
+    json_t *body = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:I,s:I}", "status", ok ? "ok" : "degraded",
                              "mode", "team", "version", CHRONICLE_VERSION, "uptime_s",
                              (json_int_t)((clock_mono_ns() - srv->started_mono_ns) / NS_PER_S),
                              "database", db, "machines", ms ? ms : json_array(),
+                             "alerts", alerts ? alerts : json_null(),
                              "websocket_clients",
                              (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0),
                              "idle_after_s", (json_int_t)srv->cfg.idle_after_s);
@@ -213,7 +234,7 @@ int team_metrics(struct server *srv, struct buf *b)
         t->db.state == PG_DB_UP, (unsigned long long)t->db.queries,
         (unsigned long long)t->db.failures, (unsigned long long)t->db.timeouts,
         (unsigned long long)t->db.connects, (unsigned long long)t->feed_polls,
-        (unsigned long long)t->feed_rows);
+        (unsigned long long)t->feed_rows) | team_alerts_metrics(srv, b);
 }
 
 void team_dispatch(struct http_ctx *hc, const char *path)
@@ -231,6 +252,8 @@ void team_dispatch(struct http_ctx *hc, const char *path)
     case ROUTE_USAGE: team_usage(hc); break;
     case ROUTE_STATS: team_stats(hc); break;
     case ROUTE_COST: team_cost(hc); break;
+    case ROUTE_ALERTS: team_alerts(hc); break;
+    case ROUTE_ALERT_ACK: team_alert_ack(hc); break;
     case ROUTE_OTHER:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);
         break;

@@ -24,7 +24,7 @@ static const char *const query_sql[Q_COUNT] = {
         " LIMIT ?3",
     [Q_STATS] = "SELECT name, label, value FROM collector_stats",
     [Q_SESSIONS] = "SELECT session_id, state, awaiting_reason, state_detail, title, title_source,"
-                   " state_since_ns FROM sessions",
+                   " state_since_ns, end_reason, ended_ns FROM sessions",
 };
 
 struct local_db {
@@ -256,7 +256,7 @@ int local_db_scan_sessions(struct local_db *d, int (*fn)(const struct local_sess
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct local_session r = {opt_text(st, 0), opt_text(st, 1), opt_text(st, 2),
                                   opt_text(st, 3), opt_text(st, 4), opt_text(st, 5),
-                                  opt_int(st, 6)};
+                                  opt_int(st, 6), opt_text(st, 7), opt_int(st, 8)};
         if (fn(&r, ctx) != 0) {
             snprintf(err, errlen, "out of memory");
             sqlite3_reset(st);

@@ -69,6 +69,8 @@ long local_db_scan_usage(struct local_db *d, char *after_msg, char *after_req, s
 struct local_session {
     const char *session_id, *state, *awaiting_reason, *state_detail, *title, *title_source;
     int64_t state_since_ns; /* -1: NULL */
+    const char *end_reason; /* process_gone: the collector found the process gone */
+    int64_t ended_ns;       /* -1: NULL */
 };
 
 /* Calls fn for every sessions row.  0, or -1 with err (also when fn

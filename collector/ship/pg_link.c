@@ -136,19 +136,11 @@ static int wait_fd(int fd, short ev, int64_t deadline, int stop_fd)
     }
 }
 
-PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *const *values,
-                       const int *lengths, int64_t deadline_mono, int stop_fd, int *timed_out,
-                       char *err, size_t errlen)
+/* Flushes what was sent and collects its results until deadline_mono or
+ * stop_fd: the last result, or NULL with err (and *timed_out). */
+static PGresult *await_result(PGconn *c, int64_t deadline_mono, int stop_fd, int *timed_out,
+                              char *err, size_t errlen)
 {
-    *timed_out = 0;
-    int formats[64];
-    for (int i = 0; i < nparams && i < 64; i++)
-        formats[i] = 1;
-    if (nparams > 64 || PQsetnonblocking(c, 1) != 0 ||
-        !PQsendQueryPrepared(c, stmt, nparams, values, lengths, formats, 0)) {
-        pg_link_error(c, NULL, err, errlen);
-        return NULL;
-    }
     int fd = PQsocket(c), f, w = 1;
     while ((f = PQflush(c)) == 1) { /* the parameters, possibly megabytes */
         w = wait_fd(fd, POLLOUT | POLLIN, deadline_mono, stop_fd);
@@ -180,4 +172,33 @@ stuck:
                                 : w == 0 ? "no answer from PostgreSQL in time" : PQerrorMessage(c));
     err[strcspn(err, "\n")] = '\0';
     return NULL;
+}
+
+PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *const *values,
+                       const int *lengths, int64_t deadline_mono, int stop_fd, int *timed_out,
+                       char *err, size_t errlen)
+{
+    *timed_out = 0;
+    int formats[64];
+    for (int i = 0; i < nparams && i < 64; i++)
+        formats[i] = 1;
+    if (nparams > 64 || PQsetnonblocking(c, 1) != 0 ||
+        !PQsendQueryPrepared(c, stmt, nparams, values, lengths, formats, 0)) {
+        pg_link_error(c, NULL, err, errlen);
+        return NULL;
+    }
+    return await_result(c, deadline_mono, stop_fd, timed_out, err, errlen);
+}
+
+PGresult *pg_link_exec_sql(PGconn *c, const char *sql, int nparams, const char *const *values,
+                           int64_t deadline_mono, int stop_fd, int *timed_out, char *err,
+                           size_t errlen)
+{
+    *timed_out = 0;
+    if (PQsetnonblocking(c, 1) != 0 ||
+        !PQsendQueryParams(c, sql, nparams, NULL, values, NULL, NULL, 0)) {
+        pg_link_error(c, NULL, err, errlen);
+        return NULL;
+    }
+    return await_result(c, deadline_mono, stop_fd, timed_out, err, errlen);
 }

@@ -49,6 +49,12 @@ PGresult *pg_link_exec(PGconn *c, const char *stmt, int nparams, const char *con
                        const int *lengths, int64_t deadline_mono, int stop_fd, int *timed_out,
                        char *err, size_t errlen);
 
+/* The same for one SQL statement with text parameters ($1...; NULL
+ * values are SQL NULL), unprepared: for statements run now and then. */
+PGresult *pg_link_exec_sql(PGconn *c, const char *sql, int nparams, const char *const *values,
+                           int64_t deadline_mono, int stop_fd, int *timed_out, char *err,
+                           size_t errlen);
+
 /* Classifies a failed result (NULL: the connection failed). */
 enum pg_failure pg_link_classify(PGconn *c, const PGresult *r);
 

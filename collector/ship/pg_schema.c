@@ -396,9 +396,58 @@ static const char *const migrations[] = {
     "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS title text;"
     "ALTER TABLE chronicle.sessions ADD COLUMN IF NOT EXISTS title_source text;"
     "CREATE INDEX IF NOT EXISTS sessions_state ON chronicle.sessions (state, state_since_ns);",
+    /* 4: the team server's alerts (server/team_alerter.c): the local
+     * tables (local schema 7, docs/ALERTS.md) with the machine of the
+     * session; rule keys name the machine too.  version grows with every
+     * change, allocated under an advisory lock by each writing transaction
+     * (so commit order is version order and a reader tailing version >
+     * last misses nothing).  Written only by the team server's role
+     * (`chronicle team sql` grants it these two tables); shippers neither
+     * read nor write them, and nothing a shipper sends changes: compat 1. */
+    "CREATE TABLE IF NOT EXISTS chronicle.alerts ("
+    "  id bigserial PRIMARY KEY,"
+    "  alert_key text NOT NULL UNIQUE,"
+    "  rule text NOT NULL,"
+    "  machine_id uuid,"                 /* NULL: a team-wide budget */
+    "  session_id text,"
+    "  title text,"
+    "  project text,"
+    "  machine text,"                    /* the host name, as in the payload */
+    "  host text,"
+    "  username text,"
+    "  reason text,"
+    "  detail text,"                     /* JSON object text */
+    "  since_ns bigint,"
+    "  fired_ns bigint NOT NULL,"
+    "  resolved_ns bigint,"
+    "  acknowledged_ns bigint,"
+    "  version bigint NOT NULL"
+    ");"
+    "CREATE INDEX IF NOT EXISTS alerts_open ON chronicle.alerts (rule, machine_id, session_id)"
+    "  WHERE resolved_ns IS NULL;"
+    "CREATE INDEX IF NOT EXISTS alerts_version ON chronicle.alerts (version);"
+    "CREATE TABLE IF NOT EXISTS chronicle.alert_deliveries ("
+    "  id bigserial PRIMARY KEY,"
+    "  alert_id bigint NOT NULL REFERENCES chronicle.alerts (id),"
+    "  kind text NOT NULL,"
+    "  target text NOT NULL,"
+    "  target_id text NOT NULL,"
+    "  created_ns bigint NOT NULL,"
+    "  next_ns bigint NOT NULL,"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  delivered_ns bigint,"
+    "  gave_up_ns bigint,"
+    "  last_error text,"
+    "  UNIQUE (alert_id, kind, target_id)"
+    ");"
+    "CREATE INDEX IF NOT EXISTS alert_deliveries_due ON chronicle.alert_deliveries (next_ns)"
+    "  WHERE delivered_ns IS NULL AND gave_up_ns IS NULL;"
+    "CREATE SEQUENCE IF NOT EXISTS chronicle.alert_version;"
+    "ALTER TABLE chronicle.alerts ENABLE ROW LEVEL SECURITY;"
+    "ALTER TABLE chronicle.alert_deliveries ENABLE ROW LEVEL SECURITY;",
 };
 
-static const int compat[] = {1, 1, 1};
+static const int compat[] = {1, 1, 1, 1};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -560,7 +609,8 @@ int pg_schema_roles_sql(struct buf *out, const char *machine_id, const char *hos
         "--\n"
         "-- chronicle_shipper: every machine's login role is a member; it may insert and update\n"
         "--   only the rows of the machine chronicle.machines registers it for (row-level security).\n"
-        "-- chronicle_reader: the team server; reads everything, writes nothing.\n"
+        "-- chronicle_reader: reads everything, writes nothing; chronicle_team_server is one,\n"
+        "--   and may also write the alerts it evaluates (chronicle.alerts, alert_deliveries).\n"
         "DO $$ BEGIN\n"
         "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chronicle_shipper') THEN\n"
         "    CREATE ROLE chronicle_shipper NOLOGIN;\n"
@@ -590,7 +640,21 @@ int pg_schema_roles_sql(struct buf *out, const char *machine_id, const char *hos
     rc |= buf_append_str(out, ", ");
     rc |= quote(out, user);
     rc |= buf_append_str(out, ")\n  ON CONFLICT (machine_id) DO UPDATE SET role_name = excluded.role_name;\n");
-    rc |= buf_append_str(out, "\n-- The team server: read-only.  Password: psql -c '\\password chronicle_team_server'\n");
+    rc |= buf_append_str(out, "\n-- The team server: reads everything; writes only its alerts (team schema 4).\n"
+                              "-- Password: psql -c '\\password chronicle_team_server'\n");
     rc |= create_role_sql(out, "chronicle_team_server", "chronicle_reader");
+    rc |= buf_append_str(out,
+        "GRANT SELECT, INSERT, UPDATE ON chronicle.alerts, chronicle.alert_deliveries TO chronicle_team_server;\n"
+        "GRANT USAGE, SELECT ON SEQUENCE chronicle.alerts_id_seq, chronicle.alert_deliveries_id_seq,\n"
+        "  chronicle.alert_version TO chronicle_team_server;\n"
+        "DROP POLICY IF EXISTS team_server_alerts ON chronicle.alerts;\n"
+        "CREATE POLICY team_server_alerts ON chronicle.alerts TO chronicle_team_server USING (true) WITH CHECK (true);\n"
+        "DROP POLICY IF EXISTS team_server_alerts ON chronicle.alert_deliveries;\n"
+        "CREATE POLICY team_server_alerts ON chronicle.alert_deliveries TO chronicle_team_server\n"
+        "  USING (true) WITH CHECK (true);\n"
+        "DROP POLICY IF EXISTS reader_all ON chronicle.alerts;\n"
+        "CREATE POLICY reader_all ON chronicle.alerts FOR SELECT TO chronicle_reader USING (true);\n"
+        "DROP POLICY IF EXISTS reader_all ON chronicle.alert_deliveries;\n"
+        "CREATE POLICY reader_all ON chronicle.alert_deliveries FOR SELECT TO chronicle_reader USING (true);\n");
     return rc ? -1 : 0;
 }

@@ -13,9 +13,11 @@ static uint64_t key_of(const char *id, size_t len)
 static uint64_t value_of(const struct local_session *r)
 {
     uint64_t h = FP_BASIS;
-    const char *s[] = {r->state, r->awaiting_reason, r->state_detail, r->title, r->title_source};
-    for (size_t i = 0; i < 5; i++)
+    const char *s[] = {r->state, r->awaiting_reason, r->state_detail, r->title, r->title_source,
+                       r->end_reason};
+    for (size_t i = 0; i < 6; i++)
         h = fp_mix_str(h, s[i]);
+    h = fp_mix(h, &r->ended_ns, sizeof r->ended_ns);
     return fp_nonzero(fp_mix(h, &r->state_since_ns, sizeof r->state_since_ns));
 }
 
@@ -46,7 +48,7 @@ void session_sync_touch(struct session_sync *u, const char *session_id, size_t l
 
 static const uint32_t col_oid[SESSION_COLS] = {PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
                                                PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT,
-                                               PG_OID_TEXT};
+                                               PG_OID_TEXT, PG_OID_TEXT, PG_OID_INT8};
 
 static int add_row(const struct local_session *r, void *ctx)
 {
@@ -66,6 +68,9 @@ static int add_row(const struct local_session *r, void *ctx)
     pg_array_add_text(&u->col[4], r->state_detail);
     pg_array_add_text(&u->col[5], r->title);
     pg_array_add_text(&u->col[6], r->title_source);
+    pg_array_add_text(&u->col[7], r->end_reason);
+    /* Locally an update leaves 0 for "not ended"; PostgreSQL's NULL says so. */
+    pg_array_add_opt_i64(&u->col[8], r->ended_ns > 0 ? r->ended_ns : -1);
     return 0;
 }
 

@@ -3,8 +3,9 @@
  *
  * The state machine lives in the collector (collector/session_state.c):
  * the local sessions table holds state, awaiting_reason, state_since_ns,
- * state_detail, title and title_source, and some of them change with no new
- * event (the Claude Code process gone, a title read from the transcript).
+ * state_detail, title, title_source and, for an end it inferred, end_reason
+ * and ended_ns; some of them change with no new event (the Claude Code
+ * process gone, a title read from the transcript).
  * So they are not derived from events in PostgreSQL but copied from the
  * local rows: the shipper keeps a fingerprint of each session's columns as
  * last committed (24 bytes a session, in memory: fingerprints.h), scans the local table
@@ -34,7 +35,7 @@
 #include "pg_array.h"
 
 #define SESSION_PAGE 1000 /* changed sessions per UPDATE; the rest go next round */
-#define SESSION_COLS 7
+#define SESSION_COLS 9
 
 struct session_sync {
     struct fingerprints shipped; /* per session id: its columns as last committed */

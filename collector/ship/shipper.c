@@ -60,12 +60,14 @@ static const char stats_sql[] =
  * role update no other). */
 static const char sessions_sql[] =
     "UPDATE chronicle.sessions AS t SET state = x.st, awaiting_reason = x.ar,"
-    " state_since_ns = x.ss, state_detail = x.sd, title = x.ti, title_source = x.ts"
+    " state_since_ns = x.ss, state_detail = x.sd, title = x.ti, title_source = x.ts,"
+    " end_reason = x.er, ended_ns = x.en"
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],"
-    " $8::text[]) AS x(s, st, ar, ss, sd, ti, ts)"
+    " $8::text[], $9::text[], $10::bigint[]) AS x(s, st, ar, ss, sd, ti, ts, er, en)"
     " WHERE t.machine_id = $1 AND t.session_id = x.s AND x.st IS NOT NULL"
-    " AND (t.state, t.awaiting_reason, t.state_since_ns, t.state_detail, t.title, t.title_source)"
-    " IS DISTINCT FROM (x.st, x.ar, x.ss, x.sd, x.ti, x.ts)";
+    " AND (t.state, t.awaiting_reason, t.state_since_ns, t.state_detail, t.title, t.title_source,"
+    "  t.end_reason, t.ended_ns)"
+    " IS DISTINCT FROM (x.st, x.ar, x.ss, x.sd, x.ti, x.ts, x.er, x.en)";
 
 static const char cursor_sql[] =
     "SELECT last_local_id, encode(uuid_send(last_event_uid), 'hex') FROM chronicle.ship_cursors"
@@ -321,10 +323,11 @@ int shipper_connect(struct shipper *s)
                                    PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
                                    PG_OID_TEXT_ARRAY, PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY,
                                    PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY, PG_OID_INT8_ARRAY}) != 0 ||
-        prepare(s, "ship_sessions", sessions_sql, 8,
+        prepare(s, "ship_sessions", sessions_sql, 10,
                 (const unsigned[]){PG_OID_UUID, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
                                    PG_OID_TEXT_ARRAY, PG_OID_INT8_ARRAY, PG_OID_TEXT_ARRAY,
-                                   PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY}) != 0 ||
+                                   PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
+                                   PG_OID_INT8_ARRAY}) != 0 ||
         prepare(s, "ship_stats", stats_sql, 5,
                 (const unsigned[]){PG_OID_UUID, PG_OID_TEXT_ARRAY, PG_OID_TEXT_ARRAY,
                                    PG_OID_INT8_ARRAY, PG_OID_INT8}) != 0 ||

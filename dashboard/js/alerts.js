@@ -63,12 +63,20 @@ export function alertText(a) {
   }
 }
 
+/* Where the agent runs, for the team server's alerts (they carry host and
+ * user): "on laptop-7 (ana)"; '' for a machine's own alerts. */
+export function alertPlace(a) {
+  if (!a.host) return '';
+  return oneLine('on ' + a.host + (a.user ? ' (' + a.user + ')' : ''));
+}
+
 /* A browser notification for a: {title, body, tag} (tag: one per alert). */
 export function notificationOf(a) {
   const who = a.title || a.project || (a.session_id ? String(a.session_id).slice(0, 8) : '') || a.machine || '';
+  const place = alertPlace(a);
   return {
     title: ruleLabel(a.rule) + (who ? ': ' + oneLine(who) : ''),
-    body: alertText(a),
+    body: alertText(a) + (place ? ' · ' + place : ''),
     tag: 'chronicle-alert-' + a.id,
   };
 }

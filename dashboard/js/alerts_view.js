@@ -7,7 +7,7 @@
  * clicks "Enable notifications", never on load; then each new alert (a WS
  * "alert" message) shows one notification.
  */
-import { alertText, countOpen, isOpen, notificationOf, ruleLabel, shouldNotify, sortedAlerts, upsertAlert } from '/assets/alerts.js';
+import { alertPlace, alertText, countOpen, isOpen, notificationOf, ruleLabel, shouldNotify, sortedAlerts, upsertAlert } from '/assets/alerts.js';
 import { $, closeMenus, el, toast } from '/assets/dom.js';
 import { fmtFeedTime } from '/assets/format.js';
 import { api, apiPost } from '/assets/live.js';
@@ -58,6 +58,7 @@ function drawAlert(a) {
   const h = d.appendChild(el('div', 'alert-head'));
   h.appendChild(el('span', 'alert-rule', ruleLabel(a.rule)));
   h.appendChild(el('span', null, a.title || a.project || a.machine || ''));
+  if (alertPlace(a)) h.appendChild(el('span', 'muted', alertPlace(a)));
   h.appendChild(el('span', 'spacer'));
   h.appendChild(el('span', 'muted', fmtFeedTime(a.fired_ms, Date.now())));
   d.appendChild(el('div', 'alert-text', alertText(a)));

@@ -45,11 +45,31 @@ pg_sql "INSERT INTO chronicle.sessions (machine_id, session_id, host, username, 
           cwd, project, last_event_type, last_event_id, state, event_count)
         SELECT machine_id, session_id, min(host), min(username), min(ts_ns), max(ts_ns), min(cwd), min(cwd),
           'Stop', max(id), 'working', count(*) FROM chronicle.events GROUP BY 1, 2" >/dev/null
+# For the alert engine: 100 sessions waiting on a permission, bursts of
+# tool errors in 100 others, and 20,000 priced messages today (the team
+# budget's sums read them every tick: CHRONICLE_ALERT_BUDGET_CHECK_S=1).
+now_ns=$(( $(date +%s) * 1000000000 ))
+pg_sql "UPDATE chronicle.sessions SET state = 'awaiting_input', awaiting_reason = 'permission',
+          state_since_ns = $((now_ns - 120 * 1000000000))
+        WHERE session_id IN (SELECT DISTINCT session_id FROM chronicle.sessions ORDER BY 1 LIMIT 100)" >/dev/null
+pg_sql "INSERT INTO chronicle.events (event_uid, machine_id, local_id, session_id, event_type, ts_ns,
+          stored_ns, tool_name, payload_size)
+        SELECT gen_random_uuid(), '00000000-0000-4000-8000-00000000000a'::uuid, $((N + 100)) + g,
+          'sess-' || lpad((500 + g % 100)::text, 6, '0'), 'PostToolUseFailure',
+          $now_ns + g * 1000, $now_ns + g * 1000, 'Bash', 0
+        FROM generate_series(1, 1000) g" >/dev/null
+pg_sql "INSERT INTO chronicle.usage (message_id, request_id, machine_id, session_id, model, ts_ns,
+          input_tokens, output_tokens)
+        SELECT 'msg-' || g, 'r', CASE WHEN g % 2 = 0 THEN '00000000-0000-4000-8000-00000000000a'::uuid
+          ELSE '00000000-0000-4000-8000-00000000000b'::uuid END, 'sess-' || lpad((g % 1000)::text, 6, '0'),
+          'claude-opus-4-5', $now_ns - g * 1000000::bigint, 1000, 100
+        FROM generate_series(1, 20000) g" >/dev/null
 pg_sql "ANALYZE" >/dev/null
 echo "loaded in $(( ($(date +%s%N) - t0) / 1000000 )) ms; database $(pg_sql "SELECT pg_size_pretty(pg_database_size('postgres'))")"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BUILD/chronicle-server" --port "$port" \
+CHRONICLE_BUDGET_DAILY_USD=1000000 CHRONICLE_BUDGET_MONTHLY_USD=1000000 CHRONICLE_ALERT_BUDGET_CHECK_S=1 \
+    CHRONICLE_PRICING=share/pricing.tsv "$BUILD/chronicle-server" --port "$port" \
     --database "postgresql:///postgres?host=$PG_SOCK&port=$PG_PORT&user=chronicle_team_server" \
     2>"$work/server.log" &
 spid=$!
@@ -70,6 +90,19 @@ for path in /api/sessions "/api/events?session_id=sess-000500" /api/events \
     read -r p50 p99 <<<"$(latency "$path")"
     printf '%-52s %8s %8s   x%s\n' "$path" "$p50" "$p99" "$(awk -v a="$p50" -v b="$f50" 'BEGIN { printf "%.1f", a / b }')"
 done
+
+# The alert engine (its own thread and connection) ran all along; its
+# evaluations in a quiet 5 s (Prometheus summary: sum and count).
+tick() { curl -s -H "$auth" "http://127.0.0.1:$port/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+s0=$(tick chronicle_team_alerts_tick_seconds_sum); c0=$(tick chronicle_team_alerts_tick_seconds_count)
+sleep 5
+s1=$(tick chronicle_team_alerts_tick_seconds_sum); c1=$(tick chronicle_team_alerts_tick_seconds_count)
+fired=$(pg_sql "SELECT count(*) FROM chronicle.alerts")
+echo "== alert engine: one evaluation of every rule (100 waiting sessions, tool-error bursts, team budgets over 20,000 messages today; $fired alerts recorded)"
+awk -v s0="$s0" -v s1="$s1" -v c0="$c0" -v c1="$c1" -v f="$f50" -v mx="$(tick chronicle_team_alerts_tick_max_seconds)" 'BEGIN {
+    if (c1 - c0 <= 0) { print "no evaluations measured"; exit }
+    m = (s1 - s0) / (c1 - c0) * 1000
+    printf "%d evaluations in 5 s, mean %.2f ms (x%.1f the 404 floor p50), longest so far %.1f ms (the first, which fires)\n", c1 - c0, m, m / f, mx * 1000 }'
 
 echo "== live feed: poll-based, commit -> WebSocket receipt (20 events, one at a time)"
 # Each round: a client waits for one event (-n 1 -e); the event is committed

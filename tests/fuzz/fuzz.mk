@@ -13,7 +13,7 @@ SRC := $(wildcard common/*.c) $(filter-out collector/main.c,$(wildcard collector
        $(filter-out collector/send/main.c,$(wildcard collector/send/*.c)) \
        $(filter-out server/main.c,$(wildcard server/*.c)) \
        $(filter-out admin/main.c admin/cmd_team.c,$(wildcard admin/*.c)) \
-       collector/ship/ship_row.c collector/ship/jsonb_check.c
+       collector/ship/ship_row.c collector/ship/jsonb_check.c collector/ship/pg_link.c
 # server/static_assets.c needs the embedded dashboard's generated table.
 include dashboard/assets.mk
 SRC += $(FBUILD)/gen/dashboard_assets.c

@@ -73,6 +73,12 @@ expect_eq a_still_intact "$(pg_sql "SELECT count(*) FROM chronicle.events WHERE 
 # The team server's role reads everything and writes nothing.
 expect_eq reader_reads_all "$(psql -X -A -t -d "$(url_as chronicle_team_server)" -c "SELECT count(*) FROM chronicle.events")" "$((N_A + 2))"
 refused reader_cannot_write "$(psql -X -A -t -v ON_ERROR_STOP=1 -d "$(url_as chronicle_team_server)" -c "UPDATE chronicle.sessions SET state = 'x'" 2>&1)"
+refused reader_cannot_delete_events "$(psql -X -A -t -v ON_ERROR_STOP=1 -d "$(url_as chronicle_team_server)" -c "DELETE FROM chronicle.events" 2>&1)"
+# ... but its alerts (team schema 4: what its alert engine records), and
+# nothing there is visible to a machine's role.
+expect_eq team_server_writes_alerts "$(psql -X -A -t -v ON_ERROR_STOP=1 -d "$(url_as chronicle_team_server)" -c "INSERT INTO chronicle.alerts (alert_key, rule, fired_ns, version) VALUES ('k', 'budget', 1, nextval('chronicle.alert_version')) RETURNING rule" 2>&1 | head -1)" budget
+expect_eq shipper_cannot_read_alerts "$(PGPASSFILE=$HOME_B/pgpass psql -X -A -t -d "$(url_as chronicle_ship_b)" -c "SELECT count(*) FROM chronicle.alerts" 2>&1 | grep -c 'permission denied')" 1
+refused shipper_cannot_write_alerts "$(PGPASSFILE=$HOME_B/pgpass psql -X -A -t -v ON_ERROR_STOP=1 -d "$(url_as chronicle_ship_b)" -c "UPDATE chronicle.alerts SET rule = 'x'" 2>&1)"
 
 # A shipper role nobody registered a machine for is told what to run.
 pg_sql "CREATE ROLE chronicle_ship_c LOGIN IN ROLE chronicle_shipper" >/dev/null

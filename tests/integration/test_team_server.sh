@@ -4,7 +4,7 @@
 # ship into.  REST answers for both machines and the machine/host/user
 # filters, the per-person cost view, the live feed across a team-server
 # restart (no gap, no double), PostgreSQL stopped (503, /health degraded)
-# and started again (recovery), the token and Host rules, 501 for what the
+# and started again (recovery), the token and Host rules, alerts served, 501 for what the
 # team server does not serve yet, and --database validation.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
@@ -153,8 +153,9 @@ expect_eq stats_exact_tools "$(echo "$st10" | jq .totals.tool_calls)" "$(pg_sql 
 expect_eq stats_bad_bucket "$(http_status "/api/stats?bucket=15s")" 400
 expect_eq conversation_501 "$(http_body /api/sessions/sess-a/conversation | jq -r .error.code)" not_in_team_mode
 expect_eq search_501 "$(http_body "/api/search?q=ls" | jq -r .error.code)" not_in_team_mode
-expect_eq alerts_501 "$(http_body /api/alerts | jq -r .error.code)" not_in_team_mode
-expect_eq alert_ack_501 "$(http_status /api/alerts/1/ack -X POST -H 'X-Chronicle-Request: 1')" 501
+# Alerts are served (their rules: test_team_alerts.sh).
+expect_eq alerts_served "$(http_body /api/alerts | jq -r '[(.alerts | type), (.open | type)] | join(" ")')" "array number"
+expect_eq alert_ack_unknown "$(http_status /api/alerts/999999/ack -X POST -H 'X-Chronicle-Request: 1')" 404
 expect_eq perf_501 "$(http_body /health/performance | jq -r .error.code)" not_in_team_mode
 expect_eq perf_501_status "$(http_status /health/performance)" 501
 expect_eq no_such_404 "$(http_status /api/nothing)" 404

@@ -15,8 +15,8 @@ export CHRONICLE_SHIP_TO="$PG_URL"
 # ---- the schema ----------------------------------------------------------
 "$ADMIN" team init "$PG_URL" >"$CHRONICLE_HOME/roles.sql" 2>"$CHRONICLE_HOME/init.err" \
     && pass team_init || fail team_init "$(cat "$CHRONICLE_HOME/init.err")"
-expect_eq schema_version "$(pg_sql "SELECT max(version) FROM chronicle.schema_version")" 3
-grep -q "created at version 3" "$CHRONICLE_HOME/init.err" && pass init_says_created || fail init_says_created
+expect_eq schema_version "$(pg_sql "SELECT max(version) FROM chronicle.schema_version")" 4
+grep -q "created at version 4" "$CHRONICLE_HOME/init.err" && pass init_says_created || fail init_says_created
 grep -q "CREATE ROLE chronicle_shipper" "$CHRONICLE_HOME/roles.sql" && pass init_prints_roles || fail init_prints_roles
 "$ADMIN" team init "$PG_URL" >/dev/null 2>"$CHRONICLE_HOME/init2.err"
 grep -q "nothing to do" "$CHRONICLE_HOME/init2.err" && pass init_idempotent || fail init_idempotent "$(cat "$CHRONICLE_HOME/init2.err")"

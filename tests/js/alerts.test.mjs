@@ -37,6 +37,13 @@ test('alertText: each reason of docs/ALERTS.md in words', () => {
   assert.equal(t('x', '<b>text</b>'), 'x · <b>text</b>'); // data: drawn with textContent
 });
 
+test('alertPlace: the machine of a team alert, nothing for a local one', () => {
+  assert.equal(A.alertPlace(alert(1)), '');
+  assert.equal(A.alertPlace(alert(1, { host: 'laptop-7', user: 'ana' })), 'on laptop-7 (ana)');
+  assert.equal(A.alertPlace(alert(1, { host: 'ci\nbox', user: null })), 'on ci box');
+  assert.equal(A.notificationOf(alert(7, { host: 'laptop-7', user: 'ana' })).body, 'Permission: Bash `rm -rf build` · on laptop-7 (ana)');
+});
+
 test('notificationOf and shouldNotify', () => {
   assert.deepEqual(A.notificationOf(alert(7)), { title: 'Needs you: Fix the webhook', body: 'Permission: Bash `rm -rf build`', tag: 'chronicle-alert-7' });
   const budget = alert(8, { rule: 'budget', title: null, project: null, session_id: null, reason: 'daily', detail: { spent_usd: 12.4, budget_usd: 10, period: '2026-12-02' } });

@@ -203,6 +203,10 @@ for f in "$HOME_T/server.log" "$HOME_T2/server.log" "$HOME_T2/ro.log"; do
 done
 pg_dump -h "$PG_SOCK" -p "$PG_PORT" -U "$PG_ADMIN" -d postgres -n chronicle 2>/dev/null | grep -q "$SECRET" \
     && fail secret_not_in_postgresql || pass secret_not_in_postgresql
+# A bad webhook URL stops the team server at start (exit 2), naming it without its secret.
+out=$(CHRONICLE_HOME=$HOME_T2 CHRONICLE_WEBHOOK_URL="ftp://hooks.example/$SECRET" timeout 10 "$SERVER" --port 0 --database "$(url_as chronicle_team_server)" 2>&1); rc=$?
+[ "$rc" = 2 ] && [[ "$out" == *"is not an http:// or https:// URL"* ]] && [[ "$out" != *"$SECRET"* ]] \
+    && pass bad_webhook_refused || fail bad_webhook_refused "rc=$rc $out"
 CHRONICLE_HOME=$HOME_A ship_stop
 kill -TERM "$B_COLLECTOR"; wait "$B_COLLECTOR" 2>/dev/null; B_COLLECTOR=
 stop_collector

@@ -94,6 +94,31 @@ static json_t *threshold(double value, double limit, int *degraded)
                      bad ? "degraded" : "ok");
 }
 
+void health_performance_reply(struct http_ctx *hc, double eps, int degraded,
+                              const char *own_name, double own_value, double own_threshold)
+{
+    struct server *srv = hc->srv;
+    double rss_mb = (double)metrics_rss_bytes() / (1024.0 * 1024.0);
+    /* Thresholds: the seed guide's 100 MB and 100 ms, and 1000 events/s as
+     * the sustained rate beyond which the live feed is expected to fall
+     * behind; the caller's own last. */
+    json_t *th = json_object();
+    if (th != NULL) {
+        json_object_set_new(th, "events_per_second", threshold(eps, 1000, &degraded));
+        json_object_set_new(th, "memory_usage_mb", threshold(rss_mb, 100, &degraded));
+        json_object_set_new(th, "response_time_ms",
+                            threshold(srv->metrics.recent_ms, 100, &degraded));
+        json_object_set_new(th, own_name, threshold(own_value, own_threshold, &degraded));
+    }
+    json_t *body = json_pack("{s:s,s:o,s:{s:f,s:f,s:f,s:I}}", "overall",
+                             degraded ? "degraded" : "healthy", "thresholds", th, "metrics",
+                             "events_per_second", eps, "memory_usage_mb", rss_mb,
+                             "average_response_time_ms", srv->metrics.recent_ms,
+                             "websocket_clients",
+                             (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0));
+    http_reply_json(hc, 200, body);
+}
+
 void api_health_performance(struct http_ctx *hc)
 {
     struct server *srv = hc->srv;
@@ -103,24 +128,7 @@ void api_health_performance(struct http_ctx *hc)
         eps = (double)events_since(srv->db.h, clock_wall_ns() - 60 * NS_PER_S, &ok) / 60.0;
         degraded |= !ok;
     }
-    double rss_mb = (double)metrics_rss_bytes() / (1024.0 * 1024.0);
+    /* The 16 MB WAL bound. */
     double wal_mb = (double)db_read_wal_bytes(&srv->db) / (1024.0 * 1024.0);
-    /* Thresholds: the seed guide's 100 MB and 100 ms, the issue's 16 MB WAL
-     * bound, and 1000 events/s as the sustained rate beyond which the live
-     * feed is expected to fall behind. */
-    json_t *th = json_object();
-    if (th != NULL) {
-        json_object_set_new(th, "events_per_second", threshold(eps, 1000, &degraded));
-        json_object_set_new(th, "memory_usage_mb", threshold(rss_mb, 100, &degraded));
-        json_object_set_new(th, "response_time_ms",
-                            threshold(srv->metrics.recent_ms, 100, &degraded));
-        json_object_set_new(th, "wal_size_mb", threshold(wal_mb, 16, &degraded));
-    }
-    json_t *body = json_pack("{s:s,s:o,s:{s:f,s:f,s:f,s:I}}", "overall",
-                             degraded ? "degraded" : "healthy", "thresholds", th, "metrics",
-                             "events_per_second", eps, "memory_usage_mb", rss_mb,
-                             "average_response_time_ms", srv->metrics.recent_ms,
-                             "websocket_clients",
-                             (json_int_t)(srv->feed ? live_feed_clients(srv->feed) : 0));
-    http_reply_json(hc, 200, body);
+    health_performance_reply(hc, eps, degraded, "wal_size_mb", wal_mb, 16);
 }

@@ -195,6 +195,11 @@ int http_reply_if_unauthorized(struct http_ctx *hc);
 
 void api_health(struct http_ctx *hc);
 void api_health_performance(struct http_ctx *hc);
+/* api_health.c: /health/performance's answer, for either server: events/s
+ * (over the last minute), this process's memory and response times, and
+ * the caller's own figure (own_name: value against own_threshold). */
+void health_performance_reply(struct http_ctx *hc, double eps, int degraded,
+                              const char *own_name, double own_value, double own_threshold);
 void api_metrics(struct http_ctx *hc);
 void api_sessions(struct http_ctx *hc);
 void api_session(struct http_ctx *hc);

@@ -94,6 +94,7 @@ json_t *team_session_json(struct team *t, const PGresult *res, int row);
 
 /* Handlers (team_*.c). */
 void team_health(struct http_ctx *hc);
+void team_health_performance(struct http_ctx *hc);
 void team_sessions(struct http_ctx *hc);
 void team_session(struct http_ctx *hc);
 void team_events(struct http_ctx *hc);

@@ -843,6 +843,7 @@ static void tick(struct team_alerter *a)
     a->st.fired += (uint64_t)ch.nfired;
     a->st.resolved += (uint64_t)ch.nresolved;
     a->st.tick_ns_sum += took;
+    a->st.tick_ns_last = took;
     if (took > a->st.tick_ns_max)
         a->st.tick_ns_max = took;
     pthread_mutex_unlock(&a->mu);

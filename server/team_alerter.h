@@ -40,7 +40,7 @@ struct team_alerter_stats {
     int leader;             /* this server evaluates and delivers */
     int schema_ok;          /* the team schema has the alerts tables (4+) */
     uint64_t ticks, fired, resolved, delivered, delivery_failures, dropped;
-    uint64_t tick_ns_sum, tick_ns_max; /* committed ticks: rules, deliveries, dispatch */
+    uint64_t tick_ns_sum, tick_ns_max, tick_ns_last; /* committed ticks: rules, deliveries, dispatch */
     char error[256];        /* the last failure, "" when none */
 };
 

@@ -213,6 +213,38 @@ void team_health(struct http_ctx *hc)
     http_reply_json(hc, ok ? 200 : 503, body);
 }
 
+/* /health/performance in team mode: the team's events per second (the
+ * newest 120,000 events at most: a bounded read of the primary key, enough
+ * to tell a rate above the threshold), this server's memory and response
+ * times, and its alert engine's last evaluation (it must stay well under
+ * its one-second period). */
+void team_health_performance(struct http_ctx *hc)
+{
+    struct team *t = hc->srv->team;
+    int degraded = 1;
+    double eps = 0;
+    if (t->db.state == PG_DB_UP) {
+        char since[24];
+        snprintf(since, sizeof since, "%lld", (long long)(clock_wall_ns() - 60 * NS_PER_S));
+        const char *const vals[1] = {since};
+        int unavailable;
+        char err[300];
+        PGresult *r = pg_db_query(&t->db, "SELECT count(*) FROM (SELECT stored_ns FROM"
+                                          " chronicle.events ORDER BY id DESC LIMIT 120000) e"
+                                          " WHERE stored_ns >= $1::bigint", 1, vals, &unavailable,
+                                  err, sizeof err);
+        if (r != NULL) {
+            eps = (double)strtoll(PQgetvalue(r, 0, 0), NULL, 10) / 60.0;
+            degraded = 0;
+            PQclear(r);
+        }
+    }
+    struct team_alerter_stats as;
+    team_alerter_stats(t->alerter, &as);
+    health_performance_reply(hc, eps, degraded, "alert_evaluation_ms",
+                             (double)as.tick_ns_last / 1e6, 1000);
+}
+
 int team_metrics(struct server *srv, struct buf *b)
 {
     struct team *t = srv->team;
@@ -253,6 +285,7 @@ void team_dispatch(struct http_ctx *hc, const char *path)
     case ROUTE_STATS: team_stats(hc); break;
     case ROUTE_COST: team_cost(hc); break;
     case ROUTE_ALERTS: team_alerts(hc); break;
+    case ROUTE_HEALTH_PERF: team_health_performance(hc); break;
     case ROUTE_ALERT_ACK: team_alert_ack(hc); break;
     case ROUTE_OTHER:
         http_reply_error(hc, 404, "not_found", "no such endpoint: %.200s", path);

@@ -156,8 +156,11 @@ expect_eq search_501 "$(http_body "/api/search?q=ls" | jq -r .error.code)" not_i
 # Alerts are served (their rules: test_team_alerts.sh).
 expect_eq alerts_served "$(http_body /api/alerts | jq -r '[(.alerts | type), (.open | type)] | join(" ")')" "array number"
 expect_eq alert_ack_unknown "$(http_status /api/alerts/999999/ack -X POST -H 'X-Chronicle-Request: 1')" 404
-expect_eq perf_501 "$(http_body /health/performance | jq -r .error.code)" not_in_team_mode
-expect_eq perf_501_status "$(http_status /health/performance)" 501
+# /health/performance: the team's events per second, this server's figures.
+p=$(http_body /health/performance)
+expect_eq perf_team "$(echo "$p" | jq -r '[(.overall | test("^(healthy|degraded)$")), (.thresholds | keys | join(",")), (.metrics.events_per_second | type), .thresholds.alert_evaluation_ms.threshold] | map(tostring) | join(" ")')" \
+    "true alert_evaluation_ms,events_per_second,memory_usage_mb,response_time_ms number 1000"
+expect_eq perf_team_status "$(http_status /health/performance)" 200
 expect_eq no_such_404 "$(http_status /api/nothing)" 404
 expect_eq no_token_401 "$(TOKEN= http_status /api/sessions)" 401
 expect_eq wrong_token_401 "$(TOKEN=wrong http_status /api/sessions)" 401

@@ -24,7 +24,7 @@ static const char *const session_keys[] = {"status", "state", "project", "cwd", 
                                            "sort", "limit", "offset", "usage", NULL};
 
 /* Sort keys come from this allowlist: never from the request text. */
-static const struct { const char *key, *order; } sorts[] = {
+static const struct session_sort sorts[] = {
     {"last_seen", "last_seen_ns DESC, session_id DESC"},
     {"first_seen", "first_seen_ns DESC, session_id DESC"},
     {"events", "event_count DESC, session_id DESC"},
@@ -159,66 +159,82 @@ int session_status_sql(struct sqlb *sb, const char *status, int64_t cutoff)
     return 0;
 }
 
+int session_list_parse(struct http_ctx *hc, const char *const *keys,
+                       const struct session_sort *order_of, size_t norders, struct session_list *l,
+                       struct sqlb *sb)
+{
+    char err[256];
+    memset(l, 0, sizeof *l);
+    l->limit = 100;
+    l->since = -1;
+    l->now = clock_wall_ns();
+    l->cutoff = l->now - (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
+    l->order = order_of[0].order;
+    if (query_parse(&l->q, hc->query, err, sizeof err) != 0 ||
+        query_check_keys(&l->q, keys, err, sizeof err) != 0 ||
+        query_list(&l->q, "status", l->statuses, &l->nstatus, &l->status_store, err,
+                   sizeof err) == QUERY_BAD ||
+        query_list(&l->q, "state", l->states, &l->nstate, &l->state_store, err, sizeof err) ==
+            QUERY_BAD ||
+        query_time(&l->q, "since", &l->since, err, sizeof err) == QUERY_BAD ||
+        query_long(&l->q, "limit", 1, 1000, &l->limit, err, sizeof err) == QUERY_BAD ||
+        query_long(&l->q, "offset", 0, 1000000, &l->offset, err, sizeof err) == QUERY_BAD ||
+        query_long(&l->q, "usage", 0, 1, &l->with_usage, err, sizeof err) == QUERY_BAD) {
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return -1;
+    }
+    const char *sort = query_get(&l->q, "sort");
+    if (sort != NULL) {
+        l->order = NULL;
+        for (size_t i = 0; i < norders; i++)
+            if (strcmp(sort, order_of[i].key) == 0)
+                l->order = order_of[i].order;
+        if (l->order == NULL) {
+            http_reply_error(hc, 400, "bad_parameter",
+                             "parameter 'sort' must be last_seen, first_seen, events or waiting");
+            return -1;
+        }
+    }
+    const char *bad = session_or_filter(sb, l->statuses, l->nstatus, session_status_sql, l->cutoff);
+    if (bad != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
+                         "awaiting_input, idle or ended, got '%.64s'", bad);
+        return -1;
+    }
+    if ((bad = session_or_filter(sb, l->states, l->nstate, session_state_sql, l->cutoff)) != NULL) {
+        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
+                         "awaiting_input, failed or ended, got '%.64s'", bad);
+        return -1;
+    }
+    session_other_filters(sb, &l->q, l->since);
+    return 0;
+}
+
+void session_list_free(struct session_list *l)
+{
+    free(l->status_store);
+    free(l->state_store);
+    query_free(&l->q);
+}
+
 void api_sessions(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))
         return;
-    char err[256];
-    struct query q;
+    struct session_list l;
     struct sqlb sb;
     sqlb_init(&sb);
-    const char *statuses[QUERY_MAX_LIST], *states[QUERY_MAX_LIST];
-    size_t nstatus = 0, nstate = 0;
-    char *status_store = NULL, *state_store = NULL;
     json_t *counts = NULL;
     sqlite3_stmt *st = NULL;
-    long limit = 100, offset = 0, with_usage = 0;
-    int64_t since = -1;
-    int64_t now = clock_wall_ns();
-    int64_t cutoff = now - (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
-        query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
-        query_list(&q, "state", states, &nstate, &state_store, err, sizeof err) == QUERY_BAD ||
-        query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "usage", 0, 1, &with_usage, err, sizeof err) == QUERY_BAD) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
-        goto out;
-    }
-    const char *order = sorts[0].order;
-    const char *sort = query_get(&q, "sort");
-    if (sort != NULL) {
-        order = NULL;
-        for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
-            if (strcmp(sort, sorts[i].key) == 0)
-                order = sorts[i].order;
-        if (order == NULL) {
-            http_reply_error(hc, 400, "bad_parameter",
-                             "parameter 'sort' must be last_seen, first_seen, events or waiting");
-            goto out;
-        }
-    }
     sqlb_sql(&sb, "SELECT " SESSION_COLUMNS " FROM sessions WHERE 1");
-    const char *bad = session_or_filter(&sb, statuses, nstatus, session_status_sql, cutoff);
-    if (bad != NULL) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
-                         "awaiting_input, idle or ended, got '%.64s'", bad);
+    if (session_list_parse(hc, session_keys, sorts, sizeof sorts / sizeof sorts[0], &l, &sb) != 0)
         goto out;
-    }
-    if ((bad = session_or_filter(&sb, states, nstate, session_state_sql, cutoff)) != NULL) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
-                         "awaiting_input, failed or ended, got '%.64s'", bad);
-        goto out;
-    }
-    session_other_filters(&sb, &q, since);
     sqlb_sql(&sb, " ORDER BY ");
-    sqlb_sql(&sb, order);
+    sqlb_sql(&sb, l.order);
     sqlb_sql(&sb, " LIMIT ");
-    sqlb_int(&sb, limit);
+    sqlb_int(&sb, l.limit);
     sqlb_sql(&sb, " OFFSET ");
-    sqlb_int(&sb, offset);
+    sqlb_int(&sb, l.offset);
     int rc = sqlb_prepare(&sb, hc->srv->db.h, &st);
     if (rc != SQLITE_OK) {
         http_reply_db_error(hc, rc);
@@ -227,7 +243,7 @@ void api_sessions(struct http_ctx *hc)
     json_t *arr = json_array();
     int64_t idle_ns = (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
     while (arr != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *s = session_json(st, now, idle_ns);
+        json_t *s = session_json(st, l.now, idle_ns);
         if (s == NULL || json_array_append_new(arr, s) != 0) {
             rc = SQLITE_NOMEM;
             break;
@@ -241,28 +257,26 @@ void api_sessions(struct http_ctx *hc)
         goto out;
     }
     /* ?usage=1: tokens and cost per session (one indexed query each). */
-    if (with_usage && (rc = usage_add_summaries(hc->srv, arr)) != SQLITE_OK) {
+    if (l.with_usage && (rc = usage_add_summaries(hc->srv, arr)) != SQLITE_OK) {
         json_decref(arr);
         http_reply_db_error(hc, rc);
         goto out;
     }
-    if ((rc = state_counts(hc->srv->db.h, &q, since, cutoff, &counts)) != SQLITE_OK) {
+    if ((rc = state_counts(hc->srv->db.h, &l.q, l.since, l.cutoff, &counts)) != SQLITE_OK) {
         json_decref(arr);
         http_reply_db_error(hc, rc);
         goto out;
     }
     size_t n = json_array_size(arr);
     http_reply_json(hc, 200, json_pack("{s:o,s:I,s:I,s:I,s:o}", "sessions", arr, "count",
-                                       (json_int_t)n, "limit", (json_int_t)limit, "offset",
-                                       (json_int_t)offset, "state_counts", counts));
+                                       (json_int_t)n, "limit", (json_int_t)l.limit, "offset",
+                                       (json_int_t)l.offset, "state_counts", counts));
     counts = NULL;
 out:
     sqlite3_finalize(st);
     sqlb_free(&sb);
-    free(status_store);
-    free(state_store);
     json_decref(counts);
-    query_free(&q);
+    session_list_free(&l);
 }
 
 /* ---- one session ------------------------------------------------------ */

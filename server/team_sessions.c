@@ -29,7 +29,7 @@ static const char *const session_keys[] = {"status", "state", "project", "cwd", 
                                            NULL};
 
 /* As api_sessions.c (team schema migration 3 has state_since_ns). */
-static const struct { const char *key, *order; } sorts[] = {
+static const struct session_sort sorts[] = {
     {"last_seen", "last_seen_ns DESC, session_id DESC"},
     {"first_seen", "first_seen_ns DESC, session_id DESC"},
     {"events", "event_count DESC, session_id DESC"},
@@ -91,66 +91,26 @@ void team_sessions(struct http_ctx *hc)
         return;
     struct team *t = hc->srv->team;
     char err[400];
-    struct query q;
+    struct session_list l;
     struct sqlb sb;
     sqlb_init(&sb);
-    const char *statuses[QUERY_MAX_LIST], *states[QUERY_MAX_LIST];
-    size_t nstatus = 0, nstate = 0;
-    char *status_store = NULL, *state_store = NULL;
     PGresult *r = NULL;
     json_t *arr = NULL, *counts = NULL;
-    long limit = 100, offset = 0, with_usage = 0;
-    int64_t since = -1;
-    int64_t cutoff = clock_wall_ns() - (int64_t)hc->srv->cfg.idle_after_s * NS_PER_S;
     int unavailable = 0;
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, session_keys, err, sizeof err) != 0 ||
-        query_list(&q, "status", statuses, &nstatus, &status_store, err, sizeof err) == QUERY_BAD ||
-        query_list(&q, "state", states, &nstate, &state_store, err, sizeof err) == QUERY_BAD ||
-        query_time(&q, "since", &since, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "limit", 1, 1000, &limit, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "offset", 0, 1000000, &offset, err, sizeof err) == QUERY_BAD ||
-        query_long(&q, "usage", 0, 1, &with_usage, err, sizeof err) == QUERY_BAD) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
-        goto out;
-    }
-    const char *order = sorts[0].order;
-    const char *sort = query_get(&q, "sort");
-    if (sort != NULL) {
-        order = NULL;
-        for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
-            if (strcmp(sort, sorts[i].key) == 0)
-                order = sorts[i].order;
-        if (order == NULL) {
-            http_reply_error(hc, 400, "bad_parameter",
-                             "parameter 'sort' must be last_seen, first_seen, events or waiting");
-            goto out;
-        }
-    }
-    /* The filters are api_sessions.c's own (session_filters.h). */
+    /* The parameters and filters are api_sessions.c's own (session_filters.h). */
     sqlb_sql(&sb, "SELECT " TEAM_SESSION_COLUMNS " FROM chronicle.sessions WHERE true");
-    const char *bad = session_or_filter(&sb, statuses, nstatus, session_status_sql, cutoff);
-    if (bad != NULL) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'status' must be active, "
-                         "awaiting_input, idle or ended, got '%.64s'", bad);
+    if (session_list_parse(hc, session_keys, sorts, sizeof sorts / sizeof sorts[0], &l, &sb) != 0)
         goto out;
-    }
-    if ((bad = session_or_filter(&sb, states, nstate, session_state_sql, cutoff)) != NULL) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'state' must be working, idle, "
-                         "awaiting_input, failed or ended, got '%.64s'", bad);
-        goto out;
-    }
-    session_other_filters(&sb, &q, since);
-    if (team_identity_filters(&sb, &q, err, sizeof err) != 0) {
+    if (team_identity_filters(&sb, &l.q, err, sizeof err) != 0) {
         http_reply_error(hc, 400, "bad_parameter", "%s", err);
         goto out;
     }
     sqlb_sql(&sb, " ORDER BY ");
-    sqlb_sql(&sb, order);
+    sqlb_sql(&sb, l.order);
     sqlb_sql(&sb, ", machine_id DESC LIMIT ");
-    sqlb_int(&sb, limit);
+    sqlb_int(&sb, l.limit);
     sqlb_sql(&sb, " OFFSET ");
-    sqlb_int(&sb, offset);
+    sqlb_int(&sb, l.offset);
     r = pg_db_query_sqlb(&t->db, &sb, &unavailable, err, sizeof err);
     if (r == NULL) {
         team_reply_query_error(hc, unavailable, err);
@@ -168,23 +128,21 @@ void team_sessions(struct http_ctx *hc)
         http_reply_error(hc, 500, "out_of_memory", "out of memory");
         goto out;
     }
-    if ((with_usage && team_usage_add_summaries(t, arr, &unavailable, err, sizeof err) != 0) ||
-        state_counts(t, &q, since, cutoff, &counts, &unavailable, err, sizeof err) != 0) {
+    if ((l.with_usage && team_usage_add_summaries(t, arr, &unavailable, err, sizeof err) != 0) ||
+        state_counts(t, &l.q, l.since, l.cutoff, &counts, &unavailable, err, sizeof err) != 0) {
         team_reply_query_error(hc, unavailable, err);
         goto out;
     }
     size_t n = json_array_size(arr);
     http_reply_json(hc, 200, json_pack("{s:O,s:I,s:I,s:I,s:O}", "sessions", arr, "count",
-                                       (json_int_t)n, "limit", (json_int_t)limit, "offset",
-                                       (json_int_t)offset, "state_counts", counts));
+                                       (json_int_t)n, "limit", (json_int_t)l.limit, "offset",
+                                       (json_int_t)l.offset, "state_counts", counts));
 out:
     json_decref(arr);
     json_decref(counts);
     PQclear(r);
     sqlb_free(&sb);
-    free(status_store);
-    free(state_store);
-    query_free(&q);
+    session_list_free(&l);
 }
 
 /* ---- one session ------------------------------------------------------ */

@@ -267,6 +267,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !k->closing &&
             drain_input(k))
             return; /* closed (and maybe freed) there */
+        /* The client stopped inside a frame: say so (it may still read),
+         * rather than close in silence.  on_write closes once the reply is
+         * out. */
+        if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !k->closing &&
+            !wire_scan_at_boundary(&k->scan)) {
+            reject(k, "bad_frame", "the connection ended inside a frame (truncated)");
+            if (evbuffer_get_length(bufferevent_get_output(k->bev)) > 0)
+                return;
+        }
         /* A broken socket, or nothing left to answer: close now.  Queued
          * events keep the struct alive (see conn_free_if_done). */
         if (k->inflight == 0 || (what & BEV_EVENT_ERROR))

@@ -52,7 +52,7 @@ expect_eq invalid_utf8_flagged "$(sql "SELECT count(*) FROM events WHERE flags &
 
 # Garbage straight to the socket: an error reply, the connection closed,
 # a counter, and the collector carries on.
-reply=$(head -c 300 /dev/urandom | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
+reply=$(head -c 300 /dev/urandom | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock" --half-close)
 case "$reply" in error*) pass garbage_gets_error ;; *) fail garbage_gets_error "$reply" ;; esac
 reply=$(printf '\x81\xa1v\x02' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
 case "$reply" in *"unsupported protocol version"*) pass wrong_version_named ;; *) fail wrong_version_named "$reply" ;; esac
@@ -61,6 +61,9 @@ case "$reply" in *"not a map"*) pass non_map_rejected ;; *) fail non_map_rejecte
 # A frame that announces 100 MB is refused before it is buffered.
 reply=$( { printf '\x81\xa1p\xdb\x06\x00\x00\x00'; head -c 20000000 /dev/zero; } | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
 case "$reply" in *"larger than"*) pass oversize_rejected ;; *) fail oversize_rejected "$reply" ;; esac
+# A frame cut short (the peer half-closes inside it): an error, not silence.
+reply=$(printf '\x82\xa1k\xda\x10\x00abc' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock" --half-close)
+case "$reply" in error*"ended inside a frame"*) pass truncated_frame_gets_error ;; *) fail truncated_frame_gets_error "$reply" ;; esac
 # A map announcing 4 billion keys (msgpack-c would allocate 128 GB for it).
 reply=$(printf '\xdf\xff\xff\xff\xff' | "$RAWSOCK" "$CHRONICLE_HOME/collector.sock")
 case "$reply" in *"too many keys"*) pass huge_map_rejected ;; *) fail huge_map_rejected "$reply" ;; esac

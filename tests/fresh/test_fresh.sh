@@ -155,16 +155,29 @@ if grep -q "^server     up      http://127.0.0.1:$PORT/" <<<"$st" && grep -q "^c
 
 # --- Ctrl-C -------------------------------------------------------------------------
 # What still runs in make run's pid namespace, for a stop that hangs.
+# The pane's process is unshare, outside the namespace: its child is the
+# namespace's first process, and what runs beside it is what did not stop
+# (with each one's state and what it waits in).
 still_running() {
-    pgrep -a --ns "$pane_pid" --nslist pid 2>/dev/null | grep -v "^$pane_pid " | head -n 10 | tr '\n' ';'
+    local init p
+    init=$(pgrep -P "$pane_pid" | head -n 1)
+    [ -n "$init" ] || { echo "(no process left under the pane)"; return; }
+    for p in $(pgrep --ns "$init" --nslist pid 2>/dev/null | head -n 12); do
+        printf '%s %s state=%s wchan=%s; ' "$p" "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80)" \
+            "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" "$(cat /proc/$p/wchan 2>/dev/null)"
+    done
 }
 t2=$(date +%s)
 $TM send-keys -t run C-c
-if wait_for 30 dead; then
+# 60 s: a stop is quick (a second or two) on an idle machine; CI's shared
+# one has taken over 30 s once after the ASan suite.  A slow stop is a NOTE
+# with what was still running at 30 s; a stop that never comes fails.
+if wait_for 30 dead || { slow=$(still_running); wait_for 30 dead; }; then
+    [ -n "${slow:-}" ] && echo "NOTE fresh: slow stop; at 30 s still running: $slow"
     echo "NOTE fresh: Ctrl-C stopped make run in $(( $(date +%s) - t2 )) s"
     expect_eq fresh_ctrl_c_status "$($TM display -p -t run 'status=#{pane_dead_status} signal=#{pane_dead_signal}')" "status=0 signal="
 else
-    fail fresh_ctrl_c_status "still running after 30 s: $(still_running) output: $(out | tail -n 5)"
+    fail fresh_ctrl_c_status "still running after 60 s: $(still_running) output: $(out | tail -n 5)"
 fi
 if out | grep -q 'Interrupt\|Error'; then fail fresh_ctrl_c_quiet "$(out | tail -n 6)"; else pass fresh_ctrl_c_quiet; fi
 echo "NOTE fresh: $(( $(date +%s) - t0 )) s in all"

@@ -33,6 +33,13 @@
 #define BACKOFF_MAX_MS 5000
 #define ACK_WAIT_MS 3000
 #define MAX_CHANGED 256
+/* A leader whose evaluations fail (a role without the grant, a constraint,
+ * a disk full on the database host: not the connection, which drop()
+ * handles) hands the lock to a standby after this many in a row, and
+ * leaves it free this long: a healthy team server takes over, and with
+ * none this one retries. */
+#define STEP_DOWN_AFTER 5
+#define STEP_DOWN_MS 10000
 /* pg_try_advisory_lock (session): the team server that evaluates.
  * pg_advisory_xact_lock: every transaction that writes chronicle.alerts,
  * so versions commit in order (a reader tailing version > last misses
@@ -74,6 +81,8 @@ struct team_alerter {
     int stmt_ms;                /* one statement's deadline */
     int64_t fail_scan_id;       /* events scanned for tool failures up to this id */
     int64_t last_budget_mono;
+    int failed_ticks;           /* evaluations in a row that did not commit */
+    int64_t standby_until;      /* monotonic ns: no lead() before (after stepping down) */
 };
 
 /* ---- the engine's state, as others see it ---------------------------------- */
@@ -307,6 +316,8 @@ static int lead(struct team_alerter *a)
     pthread_mutex_unlock(&a->mu);
     if (leader)
         return 1;
+    if (clock_mono_ns() < a->standby_until)
+        return 0;
     a->failed = 0;
     PGresult *r = q(a, "SELECT pg_try_advisory_lock(" LOCK_LEADER ")", NULL);
     leader = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
@@ -799,7 +810,26 @@ static void log_fired(struct team_alerter *a, const struct changes *ch)
     }
 }
 
-static void tick(struct team_alerter *a)
+/* Hands the leader's lock back, keeping the connection (and the error
+ * that explains why in /health). */
+static void step_down(struct team_alerter *a)
+{
+    log_msg(TAG, LOG_LEVEL_WARN, "team alerts: %d evaluations in a row failed; another team "
+            "server may evaluate (this one retries in %d s)", a->failed_ticks, STEP_DOWN_MS / 1000);
+    a->failed = 0;
+    PGresult *r = q(a, "SELECT pg_advisory_unlock(" LOCK_LEADER ")", NULL);
+    int unlocked = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    a->failed = 0;
+    if (!unlocked && a->c != NULL) /* the lock is not provably gone: the session goes */
+        drop(a, "cannot release the leader's lock");
+    set_flag(a, &a->st.leader, 0);
+    a->failed_ticks = 0;
+    a->standby_until = clock_mono_ns() + (int64_t)STEP_DOWN_MS * NS_PER_MS;
+}
+
+/* One evaluation: 0 when it committed. */
+static int tick(struct team_alerter *a)
 {
     int64_t started = clock_mono_ns();
     int64_t now = clock_wall_ns();
@@ -807,7 +837,7 @@ static void tick(struct team_alerter *a)
     ch.ver = begin_write(a);
     if (ch.ver <= 0) {
         end_write(a);
-        return;
+        return -1;
     }
     struct record_ctx rc = {a, now};
     alert_sender_collect(a->sender, record, &rc);
@@ -834,7 +864,7 @@ static void tick(struct team_alerter *a)
     if (ch.nfired || ch.nresolved)
         bound_queue(a, now);
     if (end_write(a) != 0)
-        return;
+        return -1;
     log_fired(a, &ch);
     dispatch(a, now);
     uint64_t took = (uint64_t)(clock_mono_ns() - started);
@@ -847,6 +877,7 @@ static void tick(struct team_alerter *a)
     if (took > a->st.tick_ns_max)
         a->st.tick_ns_max = took;
     pthread_mutex_unlock(&a->mu);
+    return 0;
 }
 
 /* ---- the thread and its lifecycle ---------------------------------------------------- */
@@ -870,8 +901,15 @@ static void *engine(void *arg)
         }
         backoff = BACKOFF_MIN_MS;
         apply_acks(a);
-        if (a->c != NULL && lead(a))
-            tick(a);
+        if (a->c != NULL && lead(a)) {
+            if (tick(a) == 0) {
+                if (a->failed_ticks > 0)
+                    clear_error(a); /* what failed has passed */
+                a->failed_ticks = 0;
+            }
+            else if (a->c != NULL && ++a->failed_ticks >= STEP_DOWN_AFTER)
+                step_down(a);
+        }
         nap(a, IDLE_MS);
     }
     fail_acks(a, "the team server is stopping");

@@ -14,7 +14,8 @@
 #   - GET /api/alerts with machine_id/host/user and the machine filter,
 #     acknowledging (token, header, 404), the WebSocket "alert" message,
 #     /metrics;
-#   - a role without the alerts grant is told what to run; no webhook
+#   - a role without the alerts grant is told what to run, and, holding the
+#     leader's lock, hands it to a team server that may write; no webhook
 #     secret in any log or in PostgreSQL.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg_lib.sh"
@@ -195,6 +196,15 @@ printf '{"session_id":"ta-2","hook_event_name":"PermissionRequest","tool_name":"
 wait_for 15 grep -q "may not write the alerts (run the roles SQL" "$HOME_T2/ro.log" \
     && pass no_grant_explained || fail no_grant_explained "$(tail -3 "$HOME_T2/ro.log")"
 expect_eq no_grant_no_row "$(pg_sql "SELECT count(*) FROM chronicle.alerts WHERE session_id = 'ta-2'")" 0
+# It holds the leader's lock but cannot evaluate: it hands it over, and a
+# team server with the grant posts what the first one could not record.
+team_start || { fail team_server_restarts3; exit 1; }
+wait_for 30 grep -q '"session_id":"ta-2"' "$HOME_T/posts" \
+    && pass failing_leader_steps_down || fail failing_leader_steps_down "$(tail -3 "$HOME_T2/ro.log")"
+grep -q "evaluations in a row failed; another team server may evaluate" "$HOME_T2/ro.log" \
+    && pass step_down_logged || fail step_down_logged "$(tail -3 "$HOME_T2/ro.log")"
+expect_eq step_down_posted_once "$(grep -c '"event":"fired".*"session_id":"ta-2"' "$HOME_T/posts")" 1
+stop_server
 kill -TERM "$T2_PID"; wait "$T2_PID" 2>/dev/null; T2_PID=
 
 # ---- secrets --------------------------------------------------------------------

@@ -950,11 +950,17 @@ struct team_alerter *team_alerter_new(const struct chronicle_config *cfg, char *
         snprintf(err, errlen, "cannot create the alert engine's lock");
         return NULL;
     }
+    /* The waits' deadlines are CLOCK_MONOTONIC: a condition variable on
+     * another clock would wait wrongly, so one that cannot have it is an error. */
     pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int cv = pthread_cond_init(&a->kick_cv, &ca) | pthread_cond_init(&a->answer_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    int cv = pthread_condattr_init(&ca);
+    if (cv == 0) {
+        cv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (cv == 0 && (cv = pthread_cond_init(&a->kick_cv, &ca)) == 0 &&
+            (cv = pthread_cond_init(&a->answer_cv, &ca)) != 0)
+            pthread_cond_destroy(&a->kick_cv);
+        pthread_condattr_destroy(&ca);
+    }
     if (cv != 0) {
         pthread_mutex_destroy(&a->mu);
         free(a);

@@ -135,7 +135,9 @@ static void periods_at(int64_t now_ns, struct periods *p)
 {
     time_t t = (time_t)(now_ns / NS_PER_S);
     struct tm tm;
-    localtime_r(&t, &tm);
+    /* localtime_r fails only for a time no clock gives; UTC's day then. */
+    if (localtime_r(&t, &tm) == NULL && gmtime_r(&t, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
     snprintf(p->dname, sizeof p->dname, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday);
     snprintf(p->mname, sizeof p->mname, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);

@@ -17,6 +17,7 @@
 
 #include "chronicle/clock.h"
 #include "http_query.h"
+#include "keyed_rows.h"
 #include "row_json.h"
 
 enum { W_TODAY, W_7D, W_30D, W_MONTH, N_WINDOWS };
@@ -35,45 +36,20 @@ static int64_t local_midnight_ns(time_t now, int days_back, int month_start)
     return t == (time_t)-1 ? 0 : (int64_t)t * NS_PER_S;
 }
 
+/* One project's, model's, user's or machine's spend in each window: a
+ * keyed_rows row. */
 struct spend {
     char key[200];
     double usd[N_WINDOWS];
 };
 
-struct spends {
-    struct spend *v;
-    size_t n, cap;
-    int oom;
-};
-
-static struct spend *spend_of(struct spends *s, const char *key)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i].key, key) == 0)
-            return &s->v[i];
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct spend *v = realloc(s->v, cap * sizeof *v);
-        if (v == NULL) {
-            s->oom = 1;
-            return NULL;
-        }
-        s->v = v;
-        s->cap = cap;
-    }
-    struct spend *e = &s->v[s->n++];
-    memset(e, 0, sizeof *e);
-    snprintf(e->key, sizeof e->key, "%s", key);
-    return e;
-}
-
 /* [{name: key, today_usd, last_7d_usd, last_30d_usd}], most expensive over
  * 30 days first (as api_usage.c cost_groups_json). */
-static json_t *spends_json(const struct spends *s, const char *name)
+static json_t *spends_json(const struct keyed_rows *s, const char *name)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < s->n; i++) {
-        const struct spend *e = &s->v[i];
+        const struct spend *e = keyed_rows_at(s, i);
         json_t *o = json_pack("{s:o,s:f,s:f,s:f}", name, e->key[0] ? json_string(e->key) : json_null(),
                               "today_usd", e->usd[W_TODAY], "last_7d_usd", e->usd[W_7D],
                               "last_30d_usd", e->usd[W_30D]);
@@ -161,7 +137,10 @@ void team_cost(struct http_ctx *hc)
     }
     double total[N_WINDOWS] = {0};
     int64_t unpriced[N_WINDOWS] = {0};
-    struct spends projects = {0}, models = {0}, users = {0}, machines = {0};
+    struct keyed_rows projects = KEYED_ROWS_INIT(struct spend),
+                      models = KEYED_ROWS_INIT(struct spend),
+                      users = KEYED_ROWS_INIT(struct spend),
+                      machines = KEYED_ROWS_INIT(struct spend);
     for (int i = 0; i < PQntuples(r); i++) {
         const char *model = PQgetisnull(r, i, 0) ? "" : PQgetvalue(r, i, 0);
         int64_t v[4] = {0, 0, 0, 0};
@@ -175,9 +154,10 @@ void team_cost(struct http_ctx *hc)
             total[w] += usd;
             if (pr == NULL)
                 unpriced[w] += v[0] + v[1] + v[2] + v[3];
-            struct spend *e[4] = {spend_of(&projects, PQgetvalue(r, i, 1)),
-                                  spend_of(&models, model), spend_of(&users, PQgetvalue(r, i, 2)),
-                                  spend_of(&machines, PQgetvalue(r, i, 3))};
+            struct spend *e[4] = {keyed_rows_get(&projects, PQgetvalue(r, i, 1)),
+                                  keyed_rows_get(&models, model),
+                                  keyed_rows_get(&users, PQgetvalue(r, i, 2)),
+                                  keyed_rows_get(&machines, PQgetvalue(r, i, 3))};
             for (int k = 0; k < 4; k++)
                 if (e[k] != NULL)
                     e[k]->usd[w] += usd;
@@ -199,10 +179,10 @@ void team_cost(struct http_ctx *hc)
     } else {
         http_reply_json(hc, 200, body);
     }
-    free(projects.v);
-    free(models.v);
-    free(users.v);
-    free(machines.v);
+    keyed_rows_free(&projects);
+    keyed_rows_free(&models);
+    keyed_rows_free(&users);
+    keyed_rows_free(&machines);
 out:
     sqlb_free(&sb);
     query_free(&q);

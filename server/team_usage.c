@@ -5,8 +5,9 @@
  *
  * Cost is computed here from the server's price table, as api_usage.c does
  * locally (so an edited price applies to history).  The sums are api_usage.c's
- * (same keys), kept in this file's own small accumulator: api_usage.c's is
- * private to it and being changed on other branches.  Dialects, side by side:
+ * (same keys), kept in this file's own small accumulator (rows of a
+ * keyed_rows.h array: a group has up to three named fields).  Dialects, side
+ * by side:
  *   day:  SQLite date(ts_ns / 1000000000, 'unixepoch')
  *         PostgreSQL to_char(to_timestamp(ts_ns / 1e9) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
  *   key:  usage rows belong to (machine_id, session_id) here, session_id locally.
@@ -18,6 +19,7 @@
 
 #include "chronicle/clock.h"
 #include "http_query.h"
+#include "keyed_rows.h"
 #include "row_json.h"
 
 struct sum {
@@ -28,32 +30,17 @@ struct sum {
     int priced;
 };
 
-struct groups {
-    struct sum *v;
-    size_t n, cap;
-    int oom;
-};
-
-static struct sum *group(struct groups *g, const char *f1, const char *f2, const char *f3)
+/* The group of (f1, f2, f3) in g (rows struct sum), added when new; NULL
+ * when out of memory (g->oom says so). */
+static struct sum *group(struct keyed_rows *g, const char *f1, const char *f2, const char *f3)
 {
     char key[400];
     snprintf(key, sizeof key, "%s\x1f%s\x1f%s", f1, f2 ? f2 : "", f3 ? f3 : "");
-    for (size_t i = 0; i < g->n; i++)
-        if (strcmp(g->v[i].key, key) == 0)
-            return &g->v[i];
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 16;
-        struct sum *v = realloc(g->v, cap * sizeof *v);
-        if (v == NULL) {
-            g->oom = 1;
-            return NULL;
-        }
-        g->v = v;
-        g->cap = cap;
-    }
-    struct sum *s = &g->v[g->n++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->key, sizeof s->key, "%s", key);
+    struct sum *s = keyed_rows_find(g, key);
+    if (s != NULL)
+        return s;
+    if ((s = keyed_rows_add(g, key)) == NULL)
+        return NULL;
     snprintf(s->f1, sizeof s->f1, "%s", f1);
     snprintf(s->f2, sizeof s->f2, "%s", f2 ? f2 : "");
     snprintf(s->f3, sizeof s->f3, "%s", f3 ? f3 : "");
@@ -96,11 +83,12 @@ static json_t *str_or_null(const char *s)
 }
 
 /* [{"<n1>": f1, "<n2>": f2, "<n3>": f3, ...sums}] */
-static json_t *groups_json(const struct groups *g, const char *n1, const char *n2, const char *n3)
+static json_t *groups_json(const struct keyed_rows *g, const char *n1, const char *n2,
+                           const char *n3)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < g->n; i++) {
-        const struct sum *s = &g->v[i];
+        const struct sum *s = keyed_rows_at(g, i);
         json_t *o = sum_json(s);
         if (o == NULL || json_object_set_new(o, n1, str_or_null(s->f1)) ||
             (n2 && json_object_set_new(o, n2, str_or_null(s->f2))) ||
@@ -132,7 +120,8 @@ int team_usage_add_to_session(struct team *t, const char *machine, const char *s
     if (r == NULL)
         return -1;
     struct sum total = {.key = ""}, main_agent = {.key = ""};
-    struct groups agents = {0}, turns = {0}, models = {0};
+    struct keyed_rows agents = KEYED_ROWS_INIT(struct sum), turns = KEYED_ROWS_INIT(struct sum),
+                      models = KEYED_ROWS_INIT(struct sum);
     const struct pricing *p = &t->srv->pricing;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *agent = val(r, i, 0), *prompt = val(r, i, 1), *model = val(r, i, 2);
@@ -153,9 +142,9 @@ int team_usage_add_to_session(struct team *t, const char *machine, const char *s
                           groups_json(&models, "model", NULL, NULL));
     int oom = agents.oom | turns.oom | models.oom || u == NULL ||
               json_object_set_new(s, "usage", u) != 0;
-    free(agents.v);
-    free(turns.v);
-    free(models.v);
+    keyed_rows_free(&agents);
+    keyed_rows_free(&turns);
+    keyed_rows_free(&models);
     if (oom) {
         *unavailable = 0;
         snprintf(err, errlen, "out of memory");
@@ -244,8 +233,11 @@ void team_usage(struct http_ctx *hc)
     }
     const struct pricing *p = &t->srv->pricing;
     struct sum total = {.key = ""};
-    struct groups days = {0}, models = {0}, projects = {0}, day_models = {0}, users = {0},
-                  machines = {0}, user_projects = {0};
+    struct keyed_rows days = KEYED_ROWS_INIT(struct sum), models = KEYED_ROWS_INIT(struct sum),
+                      projects = KEYED_ROWS_INIT(struct sum),
+                      day_models = KEYED_ROWS_INIT(struct sum),
+                      users = KEYED_ROWS_INIT(struct sum), machines = KEYED_ROWS_INIT(struct sum),
+                      user_projects = KEYED_ROWS_INIT(struct sum);
     for (int i = 0; i < PQntuples(r); i++) {
         const char *day = val(r, i, 0), *model = val(r, i, 1), *project = val(r, i, 2),
                    *user = val(r, i, 3), *machine = val(r, i, 4), *host = val(r, i, 5);
@@ -280,13 +272,13 @@ void team_usage(struct http_ctx *hc)
     } else {
         http_reply_json(hc, 200, body);
     }
-    free(days.v);
-    free(models.v);
-    free(projects.v);
-    free(day_models.v);
-    free(users.v);
-    free(machines.v);
-    free(user_projects.v);
+    keyed_rows_free(&days);
+    keyed_rows_free(&models);
+    keyed_rows_free(&projects);
+    keyed_rows_free(&day_models);
+    keyed_rows_free(&users);
+    keyed_rows_free(&machines);
+    keyed_rows_free(&user_projects);
 out:
     sqlb_free(&sb);
     query_free(&q);

@@ -62,6 +62,18 @@ struct team {
     "claude_pid, event_count, tool_call_count, error_count, prompt_count, subagent_count, " \
     "awaiting_reason, state_since_ns, state_detail, title, title_source, machine_id, host, username"
 #define TEAM_SESSION_N 25
+/* The usage rows, each with its session's project, username and host; the
+ * machine's registration names them when the session row is missing
+ * (team_usage.c, team_cost.c: "... FROM (" TEAM_USAGE_NAMED_SQL, then the
+ * lower bound on ts_ns and the closing ") x"). */
+#define TEAM_USAGE_NAMED_SQL                                                                  \
+    "  SELECT u.*, coalesce(s.project, '') AS project,"                                     \
+    "   coalesce(s.username, k.username, '') AS username,"                                  \
+    "   coalesce(s.host, k.hostname, '') AS host"                                           \
+    "  FROM chronicle.usage u"                                                              \
+    "  LEFT JOIN chronicle.sessions s ON s.machine_id = u.machine_id AND s.session_id = u.session_id" \
+    "  LEFT JOIN chronicle.machines k ON k.machine_id = u.machine_id"                       \
+    "  WHERE u.ts_ns >= "
 
 /* main.c: validates cfg.database (exit 2 on a bad value) and allocates. */
 struct team *team_new(struct server *srv, char *err, size_t errlen);
@@ -76,6 +88,13 @@ void team_dispatch(struct http_ctx *hc, const char *path);
 int team_reply_if_down(struct http_ctx *hc);
 /* Answers for a failed query: 503 when PostgreSQL is unavailable, else 500. */
 void team_reply_query_error(struct http_ctx *hc, int unavailable, const char *err);
+/* Appends the machine / host / user filters of q (team_identity_filters)
+ * and then tail to sb, and runs it.  The result (the caller PQclear()s it),
+ * or NULL once it has answered: 400 for a bad filter, else as
+ * team_reply_query_error(). */
+struct query;
+PGresult *team_query_filtered(struct http_ctx *hc, struct sqlb *sb, const struct query *q,
+                              const char *tail);
 
 /* team_row.c: row_src over row `row` of a PostgreSQL text result. */
 void row_src_pg(struct row_src *r, const PGresult *res, int row);

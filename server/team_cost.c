@@ -87,7 +87,6 @@ void team_cost(struct http_ctx *hc)
 {
     if (team_reply_if_down(hc))
         return;
-    struct team *t = hc->srv->team;
     struct server *srv = hc->srv;
     static const char *const keys[] = {"machine", "host", "user", NULL};
     char err[400];
@@ -115,26 +114,12 @@ void team_cost(struct http_ctx *hc)
     sqlb_int(&sb, start[W_MONTH]);
     sqlb_sql(&sb, ", sum(input_tokens), sum(output_tokens), sum(cache_creation_input_tokens),"
                   " sum(cache_read_input_tokens) FROM ("
-                  "  SELECT u.*, coalesce(s.project, '') AS project,"
-                  "   coalesce(s.username, k.username, '') AS username,"
-                  "   coalesce(s.host, k.hostname, '') AS host"
-                  "  FROM chronicle.usage u"
-                  "  LEFT JOIN chronicle.sessions s ON s.machine_id = u.machine_id AND s.session_id = u.session_id"
-                  "  LEFT JOIN chronicle.machines k ON k.machine_id = u.machine_id"
-                  "  WHERE u.ts_ns >= ");
+                  TEAM_USAGE_NAMED_SQL);
     sqlb_int(&sb, from);
     sqlb_sql(&sb, ") x WHERE true");
-    if (team_identity_filters(&sb, &q, err, sizeof err) != 0) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    PGresult *r = team_query_filtered(hc, &sb, &q, " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
+    if (r == NULL)
         goto out;
-    }
-    sqlb_sql(&sb, " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8");
-    int unavailable;
-    PGresult *r = pg_db_query_sqlb(&t->db, &sb, &unavailable, err, sizeof err);
-    if (r == NULL) {
-        team_reply_query_error(hc, unavailable, err);
-        goto out;
-    }
     double total[N_WINDOWS] = {0};
     int64_t unpriced[N_WINDOWS] = {0};
     struct keyed_rows projects = KEYED_ROWS_INIT(struct spend),

@@ -132,6 +132,22 @@ void team_reply_query_error(struct http_ctx *hc, int unavailable, const char *er
     http_reply_error(hc, 500, "database_error", "PostgreSQL: %s", err);
 }
 
+PGresult *team_query_filtered(struct http_ctx *hc, struct sqlb *sb, const struct query *q,
+                              const char *tail)
+{
+    char err[400];
+    int unavailable;
+    if (team_identity_filters(sb, q, err, sizeof err) != 0) {
+        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+        return NULL;
+    }
+    sqlb_sql(sb, tail);
+    PGresult *r = pg_db_query_sqlb(&hc->srv->team->db, sb, &unavailable, err, sizeof err);
+    if (r == NULL)
+        team_reply_query_error(hc, unavailable, err);
+    return r;
+}
+
 static json_t *time_pair(json_t *o, const char *key, int64_t ns)
 {
     char iso[32], ms_key[64];

@@ -53,27 +53,6 @@ static int64_t i64(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-/* Appends the machine filter and tail to sb and runs it; on a failure
- * answers and sets *failed. */
-static PGresult *run(struct http_ctx *hc, struct sqlb *sb, const struct query *q,
-                     const char *tail, int *failed)
-{
-    char err[400];
-    int unavailable;
-    if (team_identity_filters(sb, q, err, sizeof err) != 0) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
-        *failed = 1;
-        return NULL;
-    }
-    sqlb_sql(sb, tail);
-    PGresult *r = pg_db_query_sqlb(&hc->srv->team->db, sb, &unavailable, err, sizeof err);
-    if (r == NULL) {
-        team_reply_query_error(hc, unavailable, err);
-        *failed = 1;
-    }
-    return r;
-}
-
 void team_stats(struct http_ctx *hc)
 {
     if (team_reply_if_down(hc))
@@ -131,7 +110,8 @@ void team_stats(struct http_ctx *hc)
     sqlb_sql(&sb, coarse ? ", event_type, sum(count) FROM chronicle.event_counts_10m WHERE bucket >= "
                          : ", event_type, sum(count) FROM chronicle.event_counts WHERE bucket >= ");
     sqlb_int(&sb, since / unit);
-    r = oom ? NULL : run(hc, &sb, &q, " GROUP BY 1, 2", &failed);
+    r = oom ? NULL : team_query_filtered(hc, &sb, &q, " GROUP BY 1, 2");
+    failed = !oom && r == NULL;
     sqlb_free(&sb);
     for (int i = 0; r != NULL && i < PQntuples(r); i++) {
         int64_t b = i64(r, i, 0), c = i64(r, i, 2);
@@ -161,7 +141,8 @@ void team_stats(struct http_ctx *hc)
             sqlb_sql(&sb, "SELECT tool_name, le, sum(count), sum(errors) FROM chronicle.tool_stats"
                           " WHERE bucket >= ");
             sqlb_int(&sb, since / (600 * NS_PER_S));
-            r = run(hc, &sb, &q, " GROUP BY 1, 2 ORDER BY tool_name COLLATE \"C\", le", &failed);
+            r = team_query_filtered(hc, &sb, &q,
+                                    " GROUP BY 1, 2 ORDER BY tool_name COLLATE \"C\", le");
         } else {
             sqlb_sql(&sb, "SELECT tool_name, count(*), count(*) FILTER (WHERE status = 'error'),"
                           " percentile_disc(0.50) WITHIN GROUP (ORDER BY duration_ms),"
@@ -169,9 +150,11 @@ void team_stats(struct http_ctx *hc)
                           " percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms)"
                           " FROM chronicle.tool_calls WHERE tool_name IS NOT NULL AND ended_ns >= ");
             sqlb_int(&sb, since);
-            r = run(hc, &sb, &q, " GROUP BY 1 ORDER BY tool_name COLLATE \"C\" LIMIT 256", &failed);
+            r = team_query_filtered(hc, &sb, &q,
+                                    " GROUP BY 1 ORDER BY tool_name COLLATE \"C\" LIMIT 256");
         }
         sqlb_free(&sb);
+        failed = r == NULL;
     }
     if (r != NULL && window >= 3600) {
         int n = PQntuples(r);
@@ -218,7 +201,8 @@ void team_stats(struct http_ctx *hc)
         sqlb_init(&sb);
         sqlb_sql(&sb, "SELECT count(*) FROM chronicle.sessions WHERE last_seen_ns >= ");
         sqlb_int(&sb, since);
-        r = run(hc, &sb, &q, "", &failed);
+        r = team_query_filtered(hc, &sb, &q, "");
+        failed = r == NULL;
         sqlb_free(&sb);
         if (r != NULL)
             sessions = i64(r, 0, 0);

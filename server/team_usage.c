@@ -209,28 +209,14 @@ void team_usage(struct http_ctx *hc)
         "SELECT to_char(to_timestamp(ts_ns / 1e9) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), model,"
         " project, username, machine_id::text, host, sum(input_tokens), sum(output_tokens),"
         " sum(cache_creation_input_tokens), sum(cache_read_input_tokens) FROM ("
-        "  SELECT u.*, coalesce(s.project, '') AS project,"
-        "   coalesce(s.username, k.username, '') AS username,"
-        "   coalesce(s.host, k.hostname, '') AS host"
-        "  FROM chronicle.usage u"
-        "  LEFT JOIN chronicle.sessions s ON s.machine_id = u.machine_id AND s.session_id = u.session_id"
-        "  LEFT JOIN chronicle.machines k ON k.machine_id = u.machine_id"
-        "  WHERE u.ts_ns >= ");
+        TEAM_USAGE_NAMED_SQL);
     sqlb_int(&sb, since);
     sqlb_sql(&sb, " AND u.ts_ns < ");
     sqlb_int(&sb, until);
     sqlb_sql(&sb, ") x WHERE true");
-    if (team_identity_filters(&sb, &q, err, sizeof err) != 0) {
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    PGresult *r = team_query_filtered(hc, &sb, &q, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1");
+    if (r == NULL)
         goto out;
-    }
-    sqlb_sql(&sb, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1");
-    int unavailable;
-    PGresult *r = pg_db_query_sqlb(&t->db, &sb, &unavailable, err, sizeof err);
-    if (r == NULL) {
-        team_reply_query_error(hc, unavailable, err);
-        goto out;
-    }
     const struct pricing *p = &t->srv->pricing;
     struct sum total = {.key = ""};
     struct keyed_rows days = KEYED_ROWS_INIT(struct sum), models = KEYED_ROWS_INIT(struct sum),

@@ -13,10 +13,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chronicle/buf.h"
 #include "chronicle/clock.h"
+#include "cost_overview.h"
 #include "http_query.h"
 #include "row_json.h"
 
@@ -258,28 +258,9 @@ void api_usage(struct http_ctx *hc)
 
 /* ---- GET /api/cost -------------------------------------------------------- */
 
-/* Windows of the cost overview, in local days (the server's TZ): today, the
- * last 7 and 30 days including today, and the month to date for the
- * monthly budget. */
-enum { W_TODAY, W_7D, W_30D, W_MONTH, N_WINDOWS };
-
-/* Local midnight days_back days before now's day; day 1 of this month when
- * month_start.  mktime normalises a negative mday and finds the DST offset. */
-static int64_t local_midnight_ns(time_t now, int days_back, int month_start)
-{
-    struct tm tm;
-    if (localtime_r(&now, &tm) == NULL)
-        return 0;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_mday = month_start ? 1 : tm.tm_mday - days_back;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
-    return t == (time_t)-1 ? 0 : (int64_t)t * NS_PER_S;
-}
-
 /* One project's or model's spend in each window. */
 struct cost_row {
-    struct usage_groups w[N_WINDOWS];
+    struct usage_groups w[COST_WINDOWS];
 };
 
 static json_t *cost_groups_json(struct usage_groups *all, const struct cost_row *by,
@@ -288,61 +269,33 @@ static json_t *cost_groups_json(struct usage_groups *all, const struct cost_row 
     /* Every key seen in the 30 days (the month may reach further back:
      * its keys are listed too), most expensive first. */
     json_t *arr = json_array();
-    const struct usage_groups *keys[2] = {&by->w[W_30D], &by->w[W_MONTH]};
+    const struct usage_groups *keys[2] = {&by->w[COST_30D], &by->w[COST_MONTH]};
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < keys[k]->n; i++)
             (void)group(all, keys[k]->v[i].key);
     for (size_t i = 0; arr != NULL && i < all->n; i++) {
         const char *key = all->v[i].key;
         double usd[3] = {0, 0, 0};
-        for (int w = W_TODAY; w <= W_30D; w++)
+        for (int w = COST_TODAY; w <= COST_30D; w++)
             for (size_t j = 0; j < by->w[w].n; j++)
                 if (strcmp(by->w[w].v[j].key, key) == 0)
                     usd[w] = by->w[w].v[j].cost;
-        json_t *o = json_pack("{s:o,s:f,s:f,s:f}", name, key[0] ? json_string(key) : json_null(),
-                              "today_usd", usd[0], "last_7d_usd", usd[1], "last_30d_usd", usd[2]);
-        if (o == NULL || json_array_append_new(arr, o) != 0) {
+        if (cost_group_append(arr, name, key, usd) != 0) {
             json_decref(arr);
             return NULL;
         }
     }
-    /* Most expensive first over 30 days (insertion sort: a few dozen rows). */
-    size_t n = json_array_size(arr);
-    for (size_t i = 1; i < n; i++) {
-        for (size_t j = i; j > 0; j--) {
-            json_t *a = json_array_get(arr, j - 1), *b = json_array_get(arr, j);
-            if (json_real_value(json_object_get(a, "last_30d_usd")) >=
-                json_real_value(json_object_get(b, "last_30d_usd")))
-                break;
-            json_incref(a);
-            json_array_set(arr, j - 1, b);
-            json_array_set_new(arr, j, a);
-        }
-    }
+    cost_groups_sort(arr);
     return arr;
 }
-
-static json_t *window_json(int64_t since, const struct usage_sum *s)
-{
-    char iso[32];
-    iso8601_ms(since, iso);
-    return json_pack("{s:s,s:I,s:f,s:I}", "since", iso, "since_ms", (json_int_t)(since / 1000000),
-                     "cost_usd", s->cost, "unpriced_tokens", (json_int_t)s->unpriced);
-}
-
-static json_t *budget_value(double v) { return v >= 0 ? json_real(v) : json_null(); }
 
 void api_cost(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc) || http_reply_if_params(hc))
         return;
     struct server *srv = hc->srv;
-    time_t now = (time_t)(clock_wall_ns() / NS_PER_S);
-    int64_t start[N_WINDOWS] = {
-        [W_TODAY] = local_midnight_ns(now, 0, 0), [W_7D] = local_midnight_ns(now, 6, 0),
-        [W_30D] = local_midnight_ns(now, 29, 0), [W_MONTH] = local_midnight_ns(now, 0, 1),
-    };
-    int64_t from = start[W_30D] < start[W_MONTH] ? start[W_30D] : start[W_MONTH];
+    int64_t start[COST_WINDOWS];
+    int64_t from = cost_window_starts(start);
     sqlite3_stmt *st;
     /* One pass over the usage rows of the period, grouped by the windows
      * each row falls in; the sums and prices are /api/usage's. */
@@ -354,20 +307,20 @@ void api_cost(struct http_ctx *hc)
         " FROM usage u LEFT JOIN sessions s ON s.session_id = u.session_id"
         " WHERE u.ts_ns >= ?1 GROUP BY 1, 2, 3, 4, 5, 6",
         -1, &st, NULL);
-    struct usage_sum total[N_WINDOWS];
+    struct usage_sum total[COST_WINDOWS];
     memset(total, 0, sizeof total);
     struct cost_row projects, models;
     memset(&projects, 0, sizeof projects);
     memset(&models, 0, sizeof models);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, from);
-        for (int w = 0; w < N_WINDOWS; w++)
+        for (int w = 0; w < COST_WINDOWS; w++)
             sqlite3_bind_int64(st, 2 + w, start[w]);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             const char *model = col(st, 0), *project = col(st, 1);
             int64_t in = sqlite3_column_int64(st, 6), out = sqlite3_column_int64(st, 7),
                     cw = sqlite3_column_int64(st, 8), cr = sqlite3_column_int64(st, 9);
-            for (int w = 0; w < N_WINDOWS; w++) {
+            for (int w = 0; w < COST_WINDOWS; w++) {
                 if (!sqlite3_column_int(st, 2 + w))
                     continue;
                 add(&total[w], &srv->pricing, model, in, out, cw, cr);
@@ -382,14 +335,16 @@ void api_cost(struct http_ctx *hc)
     } else {
         struct usage_groups pkeys = {0}, mkeys = {0};
         json_t *body = json_pack(
-            "{s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:f}}", "today", window_json(start[W_TODAY],
-            &total[W_TODAY]), "last_7d", window_json(start[W_7D], &total[W_7D]), "last_30d",
-            window_json(start[W_30D], &total[W_30D]), "by_project",
-            cost_groups_json(&pkeys, &projects, "project"), "by_model",
-            cost_groups_json(&mkeys, &models, "model"), "budget", "daily_usd",
-            budget_value(srv->cfg.budget_daily_usd), "monthly_usd",
-            budget_value(srv->cfg.budget_monthly_usd), "month_to_date_usd",
-            total[W_MONTH].cost);
+            "{s:o,s:o,s:o,s:o,s:o,s:o}", "today",
+            cost_window_json(start[COST_TODAY], total[COST_TODAY].cost,
+                             total[COST_TODAY].unpriced),
+            "last_7d",
+            cost_window_json(start[COST_7D], total[COST_7D].cost, total[COST_7D].unpriced),
+            "last_30d",
+            cost_window_json(start[COST_30D], total[COST_30D].cost, total[COST_30D].unpriced),
+            "by_project", cost_groups_json(&pkeys, &projects, "project"), "by_model",
+            cost_groups_json(&mkeys, &models, "model"), "budget",
+            cost_budget_json(&srv->cfg, total[COST_MONTH].cost));
         free(pkeys.v);
         free(mkeys.v);
         if (body == NULL)
@@ -397,7 +352,7 @@ void api_cost(struct http_ctx *hc)
         else
             http_reply_json(hc, 200, body);
     }
-    for (int w = 0; w < N_WINDOWS; w++) {
+    for (int w = 0; w < COST_WINDOWS; w++) {
         free(projects.w[w].v);
         free(models.w[w].v);
     }

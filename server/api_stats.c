@@ -6,21 +6,17 @@
  * from event_counts (per-10-second counts kept by the collector); per-tool
  * figures are index range reads on tool_calls(tool_name, ended_ns), whose
  * distinct keys are walked with a skip-scan (MIN(x) WHERE x > previous) so
- * no query scans the whole table.
+ * no query scans the whole table.  The parameters, the per-type counting
+ * and the JSON are stats_answer.c's, shared with team_stats.c.
  */
 #include "server.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chronicle/clock.h"
-#include "chronicle/event_type.h"
 #include "http_query.h"
 #include "chronicle/tool_hist.h"
-#include "row_json.h"
-
-#define MAX_KEYS 256      /* distinct event types / tools reported */
-#define MAX_BUCKETS 360
+#include "stats_answer.h"
 
 static const char *const stats_keys[] = {"window", "bucket", NULL};
 
@@ -39,7 +35,7 @@ static int distinct(sqlite3 *db, const char *sql_first, const char *sql_next, ch
         return rc;
     }
     sqlite3_stmt *cur = a;
-    while (*n < MAX_KEYS && (rc = sqlite3_step(cur)) == SQLITE_ROW &&
+    while (*n < STATS_MAX_KEYS && (rc = sqlite3_step(cur)) == SQLITE_ROW &&
            sqlite3_column_type(cur, 0) != SQLITE_NULL) {
         out[*n] = strdup((const char *)sqlite3_column_text(cur, 0));
         if (out[*n] == NULL) {
@@ -64,27 +60,15 @@ static void free_keys(char **k, size_t n)
         free(k[i]);
 }
 
-/* A bucket width giving about 60 buckets: 10 s for 10 minutes. */
-static long nice_bucket(long window_s)
-{
-    /* From 10 s: the collector counts events per 10 seconds. */
-    static const long steps[] = {10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (window_s / steps[i] <= 60)
-            return steps[i];
-    return 86400;
-}
-
 /* Counts per type and per bucket from event_counts (the collector keeps
  * per-10-second counts), so a day's statistics read a few thousand rows
  * rather than every event.  Buckets are multiples of 10 s. */
-static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, size_t nb,
-                   json_t *types, json_t **bucket_counts, int64_t *total, int64_t *errors)
+static int by_type(sqlite3 *db, struct stats_answer *a)
 {
     sqlite3_stmt *st;
     /* Buckets that are whole multiples of 10 minutes read the coarse table:
      * a day is 144 rows per type instead of 8,640. */
-    int rc = bucket_s % 600 == 0
+    int rc = a->w.bucket_s % 600 == 0
         ? sqlite3_prepare_v2(db, "SELECT (bucket * 600000000000 - ?2) / ?3, event_type, sum(count)"
                                  " FROM event_counts_10m WHERE bucket >= ?1 / 600000000000"
                                  " GROUP BY 1, 2", -1, &st, NULL)
@@ -93,30 +77,16 @@ static int by_type(sqlite3 *db, int64_t since, int64_t start, long bucket_s, siz
                                  " GROUP BY 1, 2", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
-    int64_t width = (int64_t)bucket_s * NS_PER_S;
-    if ((rc = sqlite3_bind_int64(st, 1, since)) != SQLITE_OK ||
-        (rc = sqlite3_bind_int64(st, 2, start)) != SQLITE_OK ||
-        (rc = sqlite3_bind_int64(st, 3, width)) != SQLITE_OK) {
+    if ((rc = sqlite3_bind_int64(st, 1, a->w.since)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(st, 2, a->w.start)) != SQLITE_OK ||
+        (rc = sqlite3_bind_int64(st, 3, a->w.width)) != SQLITE_OK) {
         sqlite3_finalize(st);
         return rc;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t b = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 2);
         const char *type = (const char *)sqlite3_column_text(st, 1);
-        if (type == NULL || c <= 0)
-            continue;
-        if (b >= 0 && (size_t)b < nb) {
-            json_t *prev = json_object_get(bucket_counts[b], type);
-            json_object_set_new(bucket_counts[b], type,
-                                json_integer((prev ? json_integer_value(prev) : 0) + c));
-        }
-        json_t *t = json_object_get(types, type);
-        if (t == NULL && json_object_size(types) >= MAX_KEYS)
-            continue;
-        json_object_set_new(types, type, json_integer((t ? json_integer_value(t) : 0) + c));
-        *total += c;
-        if (event_type_flags(type) & EVF_ERROR)
-            *errors += c;
+        if (type != NULL)
+            stats_answer_count(a, sqlite3_column_int64(st, 0), type, sqlite3_column_int64(st, 2));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -133,21 +103,6 @@ static int64_t pct(const int64_t *v, size_t n, int p)
 {
     size_t rank = (n * (size_t)p + 99) / 100;
     return v[rank == 0 ? 0 : rank - 1];
-}
-
-/* Percentile from a histogram: the upper bound of the bucket holding the
- * nearest-rank sample.  counts[TOOL_HIST_INF] holds calls above every bound. */
-static json_t *hist_pct(const int64_t *counts, int64_t n, int p)
-{
-    if (n == 0)
-        return json_null();
-    int64_t rank = (n * p + 99) / 100, seen = 0;
-    for (int i = 0; i < TOOL_HIST_BUCKETS; i++) {
-        seen += counts[i];
-        if (seen >= rank)
-            return json_integer(tool_hist_bounds_ms[i]);
-    }
-    return json_integer(tool_hist_bounds_ms[TOOL_HIST_BUCKETS - 1]); /* "more than" */
 }
 
 /* Windows of an hour or more: from tool_stats (per 10 minutes, counted by
@@ -171,8 +126,8 @@ static int by_tool_hist(sqlite3 *db, int64_t since, json_t *tools, int64_t *call
         if (have && (rc != SQLITE_ROW || name == NULL || strcmp(name, tool) != 0)) {
             json_t *t = json_pack("{s:I,s:I,s:f,s:o,s:o,s:o,s:s}", "calls", (json_int_t)n, "errors",
                                   (json_int_t)errs, "error_rate", (double)errs / (double)n,
-                                  "p50_ms", hist_pct(counts, timed, 50), "p95_ms",
-                                  hist_pct(counts, timed, 95), "p99_ms", hist_pct(counts, timed, 99),
+                                  "p50_ms", stats_hist_pct(counts, timed, 50), "p95_ms",
+                                  stats_hist_pct(counts, timed, 95), "p99_ms", stats_hist_pct(counts, timed, 99),
                                   "percentiles", "histogram");
             if (t == NULL || json_object_set_new(tools, tool, t) != 0) {
                 rc = SQLITE_NOMEM;
@@ -206,7 +161,7 @@ static int by_tool_hist(sqlite3 *db, int64_t since, json_t *tools, int64_t *call
 
 static int by_tool(sqlite3 *db, int64_t since, json_t *tools, int64_t *calls_total)
 {
-    char *keys[MAX_KEYS];
+    char *keys[STATS_MAX_KEYS];
     size_t nk;
     int rc = distinct(db, "SELECT MIN(tool_name) FROM tool_calls",
                       "SELECT MIN(tool_name) FROM tool_calls WHERE tool_name > ?1", keys, &nk);
@@ -287,80 +242,28 @@ void api_stats(struct http_ctx *hc)
 {
     if (http_reply_if_no_db(hc))
         return;
-    char err[256];
     struct query q;
-    long window = 86400, bucket = 0;
-    if (query_parse(&q, hc->query, err, sizeof err) != 0 ||
-        query_check_keys(&q, stats_keys, err, sizeof err) != 0 ||
-        query_duration(&q, "window", 60, 30 * 86400, &window, err, sizeof err) == QUERY_BAD ||
-        query_duration(&q, "bucket", 1, 86400, &bucket, err, sizeof err) == QUERY_BAD) {
-        query_free(&q);
-        http_reply_error(hc, 400, "bad_parameter", "%s", err);
+    struct stats_window w;
+    if (stats_parse(hc, &q, stats_keys, &w) != 0)
         return;
-    }
     query_free(&q);
-    if (bucket == 0)
-        bucket = nice_bucket(window);
-    if (bucket % 10 != 0) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'bucket' must be a multiple of 10 "
-                         "seconds (events are counted per 10 s)");
-        return;
-    }
-    if (window / bucket > MAX_BUCKETS) {
-        http_reply_error(hc, 400, "bad_parameter", "parameter 'bucket' gives more than %d buckets "
-                         "for this window", MAX_BUCKETS);
-        return;
-    }
-    int64_t now = clock_wall_ns();
-    int64_t width = (int64_t)bucket * NS_PER_S;
-    /* Buckets are aligned to multiples of their width, so two dashboards
-     * (or two refreshes) draw the same bars. */
-    int64_t since = now - (int64_t)window * NS_PER_S;
-    int64_t start = since - since % width;
-    size_t nb = (size_t)((now - start) / width + 1);
-    json_t *buckets[MAX_BUCKETS + 2];
-    json_t *types = json_object(), *tools = json_object(), *timeline = json_array();
-    int rc = types && tools && timeline ? SQLITE_OK : SQLITE_NOMEM;
-    size_t made = 0;
-    for (; rc == SQLITE_OK && made < nb; made++)
-        if ((buckets[made] = json_object()) == NULL)
-            rc = SQLITE_NOMEM;
-    int64_t total = 0, errors = 0, calls = 0, sessions = 0;
+    struct stats_answer a;
+    int rc = stats_answer_init(&a, &w) == 0 ? SQLITE_OK : SQLITE_NOMEM;
     sqlite3 *db = hc->srv->db.h;
     if (rc == SQLITE_OK && (rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) == SQLITE_OK) {
-        rc = by_type(db, since, start, bucket, nb, types, buckets, &total, &errors);
+        rc = by_type(db, &a);
         /* Under an hour the exact figures are cheap; beyond, the histogram. */
         if (rc == SQLITE_OK)
-            rc = window >= 3600 ? by_tool_hist(db, since, tools, &calls)
-                                : by_tool(db, since, tools, &calls);
+            rc = w.window_s >= 3600 ? by_tool_hist(db, w.since, a.tools, &a.calls)
+                                    : by_tool(db, w.since, a.tools, &a.calls);
         if (rc == SQLITE_OK)
-            rc = count_sessions(db, since, &sessions);
+            rc = count_sessions(db, w.since, &a.sessions);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
-    for (size_t i = 0; i < made; i++) {
-        if (rc != SQLITE_OK) {
-            json_decref(buckets[i]);
-            continue;
-        }
-        char iso[32];
-        int64_t t = start + (int64_t)i * width;
-        iso8601_ms(t, iso);
-        json_array_append_new(timeline, json_pack("{s:s,s:I,s:o}", "t", iso, "t_ms",
-                                                  (json_int_t)(t / 1000000), "counts", buckets[i]));
-    }
     if (rc != SQLITE_OK) {
-        json_decref(types);
-        json_decref(tools);
-        json_decref(timeline);
+        stats_answer_discard(&a);
         http_reply_db_error(hc, rc);
         return;
     }
-    char since_iso[32];
-    iso8601_ms(since, since_iso);
-    json_t *body = json_pack(
-        "{s:I,s:s,s:{s:I,s:I,s:I,s:I},s:o,s:o,s:{s:I,s:o}}", "window_s", (json_int_t)window,
-        "since", since_iso, "totals", "events", (json_int_t)total, "errors", (json_int_t)errors,
-        "tool_calls", (json_int_t)calls, "sessions", (json_int_t)sessions, "event_types", types,
-        "tools", tools, "timeline", "bucket_s", (json_int_t)bucket, "buckets", timeline);
-    http_reply_json(hc, 200, body);
+    stats_answer_reply(hc, &a);
 }

@@ -304,6 +304,7 @@ static int connect_pg(struct team_alerter *a)
     }
     clear_error(a);
     a->fail_scan_id = 0;
+    a->failed_ticks = 0; /* a new session holds no lock: its count starts afresh */
     log_msg(TAG, LOG_LEVEL_INFO, "team alerts: connected to PostgreSQL");
     return 0;
 }
